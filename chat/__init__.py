@@ -1,0 +1,1 @@
+"""CLBCh@t: anonymous realtime chat with a queue and a counsellor console."""

@@ -1,0 +1,42 @@
+// Quick exit: a button and the Escape key replace this page with a neutral site.
+// The platform also never adds entries to the browser history (internal links replace the
+// current entry), so after a quick exit the Back button cannot lead back into it.
+
+const exitUrl = document.body.dataset.quickExitUrl || "https://www.google.be";
+
+function quickExit(event) {
+  if (event) event.preventDefault();
+  try {
+    sessionStorage.clear();
+  } catch (_) {
+    // Storage may be disabled; leaving quickly matters more.
+  }
+  document.title = "";
+  document.body.hidden = true;
+  window.location.replace(exitUrl);
+}
+
+function isInternalLink(anchor) {
+  if (!anchor || anchor.target || anchor.hasAttribute("download")) return false;
+  if (anchor.hasAttribute("data-quick-exit")) return false;
+  const url = new URL(anchor.href, window.location.href);
+  return url.origin === window.location.origin;
+}
+
+document.addEventListener("click", (event) => {
+  const anchor = event.target.closest("a");
+  if (!anchor) return;
+  if (anchor.hasAttribute("data-quick-exit")) {
+    quickExit(event);
+    return;
+  }
+  const modified = event.metaKey || event.ctrlKey || event.shiftKey || event.altKey;
+  if (!modified && event.button === 0 && isInternalLink(anchor)) {
+    event.preventDefault();
+    window.location.replace(anchor.href);
+  }
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !event.defaultPrevented) quickExit(event);
+});

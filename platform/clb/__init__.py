@@ -1,0 +1,1 @@
+"""The CLB platform kernel: settings, database, Redis, auth, security, jobs, the app."""

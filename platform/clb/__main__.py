@@ -1,0 +1,3 @@
+from clb.cli import main
+
+main()

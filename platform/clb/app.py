@@ -1,0 +1,98 @@
+"""The application factory: one FastAPI app serving pages, the API and (later) WebSockets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from clb import i18n
+from clb.config import Settings, with_secret_key
+from clb.error_pages import install_error_handlers
+from clb.observability import Metrics, RequestContextMiddleware
+from clb.security import SecurityHeadersMiddleware
+from clb.services import Services
+from clb.templating import FRONTEND_DIR, create_environment
+
+
+class LanguageMiddleware:
+    """Picks the language for each request: the visitor's choice, else Accept-Language."""
+
+    def __init__(self, app: ASGIApp, *, translators: dict[str, i18n.Translator], default: str):
+        self.app = app
+        self.translators = translators
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in {"http", "websocket"}:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            chosen = None
+            for part in headers.get("cookie", "").split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == i18n.LANGUAGE_COOKIE:
+                    chosen = value
+            language = i18n.negotiate_language(chosen, headers.get("accept-language"), self.default)
+            i18n.use_translator(self.translators[language])
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app. ``settings`` must carry real database and Redis URLs (the CLI starts
+    embedded servers first when none are configured)."""
+    settings = with_secret_key(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await Services.start(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="CLB-platform",
+        version="0.1.0",
+        summary="Chat, afspraken, aanvragen en toolbox van de CLB",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = create_environment()
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    install_error_handlers(app)
+    _include_routers(app)
+    app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
+
+    # Added last = outermost: ids and language first, headers on every response.
+    app.add_middleware(
+        LanguageMiddleware, translators=i18n.load_translators(), default=settings.default_language
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from chat.router import router as chat_router
+    from clb.auth.router import router as auth_router
+    from clb.ops import router as ops_router
+    from clb.pages import router as pages_router
+    from scheduling.router import router as scheduling_router
+    from toolbox.router import router as toolbox_router
+
+    for router in (
+        ops_router,
+        pages_router,
+        auth_router,
+        chat_router,
+        scheduling_router,
+        toolbox_router,
+    ):
+        app.include_router(router)

@@ -1,0 +1,1 @@
+"""Identity: staff accounts with roles and server-side sessions; anonymous visitor tokens."""

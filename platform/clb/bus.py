@@ -1,0 +1,197 @@
+"""Redis pub/sub fan-out: one pub/sub connection per process, one subscription per channel.
+
+Local subscribers are reference-counted per channel: the first one SUBSCRIBEs, the last one
+UNSUBSCRIBEs. Each subscriber has a bounded queue; one that cannot keep up is cut off
+(:class:`SlowSubscriber`) instead of slowing the others, and resumes from the database.
+Pub/sub is at-most-once, so it is a fast path, never the record: when the connection to
+Redis drops, every subscriber receives a ``gap`` message so it can replay what it missed.
+No PSUBSCRIBE: patterns make every PUBLISH cost O(patterns) on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT = 5.0
+
+
+class SlowSubscriber(Exception):
+    """The subscriber's queue overflowed; it must resume from the database."""
+
+
+class BusClosed(Exception):
+    """The bus is shutting down."""
+
+
+@dataclass(frozen=True)
+class BusMessage:
+    channel: str
+    data: dict[str, Any] | None = None
+    gap: bool = False
+
+
+class Subscription:
+    def __init__(self, channel: str, maxsize: int) -> None:
+        self.channel = channel
+        self._queue: asyncio.Queue[BusMessage | None] = asyncio.Queue(maxsize)
+        self._overflowed = False
+
+    def _offer(self, message: BusMessage | None) -> None:
+        if self._overflowed:
+            return
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self._overflowed = True
+
+    async def get(self) -> BusMessage:
+        if self._overflowed:
+            raise SlowSubscriber(self.channel)
+        message = await self._queue.get()
+        if message is None:
+            raise BusClosed(self.channel)
+        return message
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> BusMessage:
+        try:
+            return await self.get()
+        except BusClosed:
+            raise StopAsyncIteration from None
+
+
+@dataclass
+class _Channel:
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    subscribers: set[Subscription] = field(default_factory=set)
+
+
+class Bus:
+    def __init__(self, redis: Redis, *, queue_size: int = 256) -> None:
+        self._redis = redis
+        self._queue_size = queue_size
+        self._channels: dict[str, _Channel] = {}
+        self._pubsub: PubSub = redis.pubsub()
+        self._wake = asyncio.Event()
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._resubscribe = False
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read_forever(), name="bus-reader")
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        for channel in self._channels.values():
+            for subscription in channel.subscribers:
+                subscription._offer(None)
+        self._channels.clear()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def publish(self, channel: str, data: dict[str, Any]) -> int:
+        """Publish to every process subscribed to ``channel``; returns how many received it."""
+        return int(await self._redis.publish(channel, orjson.dumps(data)))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
+        """Receive messages on ``channel`` from the moment this returns (confirmed by Redis)."""
+        subscription = Subscription(channel, self._queue_size)
+        async with self._lock:
+            entry = self._channels.get(channel)
+            if entry is None:
+                entry = self._channels[channel] = _Channel()
+                if not self._resubscribe:  # else the reader subscribes once Redis is back
+                    try:
+                        await self._pubsub.subscribe(channel)
+                    except BaseException:
+                        del self._channels[channel]
+                        raise
+                self._wake.set()
+            entry.subscribers.add(subscription)
+        try:
+            await asyncio.wait_for(entry.ready.wait(), SUBSCRIBE_TIMEOUT)
+            yield subscription
+        finally:
+            async with self._lock:
+                entry.subscribers.discard(subscription)
+                if not entry.subscribers and self._channels.get(channel) is entry:
+                    del self._channels[channel]
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._pubsub.unsubscribe(channel)
+
+    def local_subscriber_count(self, channel: str) -> int:
+        entry = self._channels.get(channel)
+        return len(entry.subscribers) if entry else 0
+
+    async def _read_forever(self) -> None:
+        backoff = 0.1
+        while True:
+            if not self._channels and not self._pubsub.subscribed:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                continue
+            try:
+                if self._resubscribe:
+                    async with self._lock:
+                        if self._channels:
+                            await self._pubsub.subscribe(*self._channels)
+                        self._resubscribe = False
+                raw = await self._pubsub.get_message(timeout=1.0)
+                backoff = 0.1
+            except (RedisError, OSError) as exc:
+                log.warning("bus connection lost, resubscribing: %s", type(exc).__name__)
+                await self._start_over()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if raw is not None:
+                self._dispatch(raw)
+
+    def _dispatch(self, raw: dict[str, Any]) -> None:
+        channel = raw["channel"].decode() if isinstance(raw["channel"], bytes) else raw["channel"]
+        entry = self._channels.get(channel)
+        if entry is None:
+            return
+        if raw["type"] == "subscribe":
+            entry.ready.set()
+            return
+        if raw["type"] != "message":
+            return
+        try:
+            data = orjson.loads(raw["data"])
+        except orjson.JSONDecodeError:
+            log.error("dropped a malformed bus message on a channel")
+            return
+        message = BusMessage(channel, data)
+        for subscription in list(entry.subscribers):
+            subscription._offer(message)
+
+    async def _start_over(self) -> None:
+        """Drop the broken connection and tell every subscriber it may have missed events."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        async with self._lock:
+            self._pubsub = self._redis.pubsub()
+            self._resubscribe = True
+            for channel, entry in self._channels.items():
+                entry.ready = asyncio.Event()
+                for subscription in entry.subscribers:
+                    subscription._offer(BusMessage(channel, gap=True))

@@ -1,0 +1,118 @@
+"""The platform's one settings object (env prefix ``CLB_``, ``.env`` supported)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; the message names the setting in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    env: Literal["development", "production", "test"] = "development"
+    # Unset URLs mean: start embedded PostgreSQL and Redis under data_dir.
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+    # Prefix for every Redis key, channel and job queue, so several deployments
+    # (or test runs) can share one Redis server without seeing each other.
+    redis_namespace: str = Field(default="clb", pattern=r"^[a-z0-9_-]{1,32}$")
+
+    public_url: str = "http://127.0.0.1:8000"
+    # Extra origins allowed to open WebSockets and post forms (besides public_url).
+    allowed_origins: list[str] = []
+    secret_key: str | None = Field(default=None, min_length=32)
+
+    session_idle_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    login_failures_per_pair: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=50, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
+    default_language: Literal["nl", "en"] = "nl"
+    metrics_enabled: bool = True
+    migrate_on_start: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = urlsplit(value).scheme
+        if scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
+            raise ValueError("must be a postgresql:// URL")
+        return "postgresql+asyncpg://" + value.split("://", 1)[1]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http(s):// URL such as https://clb.example.be")
+        return value.rstrip("/")
+
+    @cached_property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    @cached_property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def service_urls(self) -> tuple[str, str]:
+        """The database and Redis URLs, once embedded servers (if any) have been started."""
+        if self.database_url is None or self.redis_url is None:
+            raise RuntimeError("database/Redis URLs are not resolved; start embedded servers first")
+        return self.database_url, self.redis_url
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None or self.redis_url is None
+
+
+def with_secret_key(settings: Settings) -> Settings:
+    """Production must configure CLB_SECRET_KEY; elsewhere one is made once and kept in data_dir."""
+    if settings.secret_key:
+        return settings
+    if settings.env == "production":
+        raise SettingsError("Invalid setting CLB_SECRET_KEY: required in production (>= 32 chars)")
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return settings.model_copy(update={"secret_key": path.read_text().strip()})
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "CLB_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise SettingsError(f"Invalid setting {name}: {first['msg']}") from None

@@ -1,0 +1,92 @@
+"""Async SQLAlchemy: the declarative base, the engine, and the session boundary.
+
+Only boundaries (a request, a WebSocket frame handler, a job) commit. Side effects that
+must not happen for a rolled-back change (publishing events, enqueueing jobs) are
+registered with :func:`after_commit` and run by :func:`commit` once the data is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, MetaData
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+Effect = Callable[[], Awaitable[object]]
+_EFFECTS_KEY = "clb_after_commit"
+
+
+def after_commit(session: AsyncSession, effect: Effect) -> None:
+    """Run ``effect`` after the session's next successful commit; drop it on rollback."""
+    session.info.setdefault(_EFFECTS_KEY, []).append(effect)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the registered after-commit effects (best effort, logged)."""
+    await session.commit()
+    effects: list[Effect] = session.info.pop(_EFFECTS_KEY, [])
+    for effect in effects:
+        try:
+            await effect()
+        except Exception:
+            # The change is durable; a lost effect is recovered by the outbox sweep or the
+            # client's resume, so it must not turn a committed request into an error.
+            log.exception("after-commit effect failed")
+
+
+async def rollback(session: AsyncSession) -> None:
+    session.info.pop(_EFFECTS_KEY, None)
+    await session.rollback()
+
+
+@asynccontextmanager
+async def transaction(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work outside a request (jobs, CLI): commit on success, roll back on error."""
+    async with maker() as session:
+        try:
+            yield session
+        except BaseException:
+            await rollback(session)
+            raise
+        await commit(session)

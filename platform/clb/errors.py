@@ -1,0 +1,77 @@
+"""Typed errors, shown to people as a clear message and never as a stack trace.
+
+Each error carries a Dutch source message (translated through the i18n layer for pages)
+and a stable machine ``code`` for the JSON API.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ClbError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    message: ClassVar[str] = "Er ging iets mis met je vraag."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.detail_message = message or self.message
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.detail_message)
+
+
+class NotFound(ClbError):
+    status = 404
+    code = "not_found"
+    message = "Deze pagina bestaat niet (meer)."
+
+
+class NotAuthenticated(ClbError):
+    status = 401
+    code = "not_authenticated"
+    message = "Meld je eerst aan."
+
+
+class Forbidden(ClbError):
+    status = 403
+    code = "forbidden"
+    message = "Je hebt geen toegang tot deze pagina."
+
+
+class CsrfFailed(ClbError):
+    status = 403
+    code = "csrf_failed"
+    message = "Dit formulier is verlopen. Laad de pagina opnieuw en probeer nog eens."
+
+
+class RateLimited(ClbError):
+    status = 429
+    code = "rate_limited"
+    message = "Te veel pogingen na elkaar. Wacht even en probeer dan opnieuw."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(
+            message,
+            details={"retry_after": self.retry_after},
+            headers={"Retry-After": str(self.retry_after)},
+        )
+
+
+class InvalidCredentials(ClbError):
+    status = 401
+    code = "invalid_credentials"
+    message = "Dit e-mailadres of wachtwoord klopt niet."
+
+
+class ServiceUnavailable(ClbError):
+    status = 503
+    code = "service_unavailable"
+    message = "Het platform is even niet bereikbaar. Probeer het binnen enkele minuten opnieuw."

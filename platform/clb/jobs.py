@@ -1,0 +1,214 @@
+"""Deferred work: the outbox in PostgreSQL is the record, ARQ on Redis is the delivery.
+
+A job is a row written in the same transaction as the change that caused it. After commit
+it is enqueued in ARQ with an id that includes its version (and ``_defer_until`` when it is
+timed). The worker claims the row with ``FOR UPDATE SKIP LOCKED`` where version matches and
+it is not done or cancelled, runs the handler inside that transaction and marks it done
+there too: ARQ may deliver a job twice, the database makes its effect happen once. A cron
+sweep re-enqueues rows that are overdue (a lost Redis, a failed enqueue).
+
+ARQ is in maintenance mode upstream, so it stays behind this module: domains only call
+:func:`schedule_job`, :func:`reschedule_job`, :func:`cancel_job` and :func:`job_handler`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from arq.connections import ArqRedis
+from arq.worker import Retry
+from sqlalchemy import Index, String, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clb.db import Base, after_commit, transaction, utcnow
+
+if TYPE_CHECKING:
+    from clb.services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+
+class OutboxJob(Base):
+    __tablename__ = "outbox_jobs"
+    __table_args__ = (
+        Index(
+            "ix_outbox_jobs_pending",
+            "run_at",
+            postgresql_where=text("done_at IS NULL AND cancelled_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The exception's type name only: messages could carry personal data.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    session: AsyncSession
+    services: Services
+    job: OutboxJob
+
+
+JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+_HANDLERS: dict[str, JobHandler] = {}
+
+# Domain modules whose import registers their handlers with @job_handler (each domain's
+# tasks.py is added here as it gains deferred work).
+TASK_MODULES: tuple[str, ...] = ()
+
+
+def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
+    """Register the coroutine that performs jobs of ``kind``. It runs inside the claim
+    transaction: its database writes commit together with "done". External effects
+    (mail) should be registered with ``after_commit`` to happen at most once."""
+
+    def register(handler: JobHandler) -> JobHandler:
+        if _HANDLERS.get(kind, handler) is not handler:
+            raise ValueError(f"two handlers for job kind {kind!r}")
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+class JobQueue:
+    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+        self._redis = redis
+        self.queue_name = queue_name
+
+    async def enqueue(
+        self, job_id: int, version: int, run_at: datetime, *, suffix: str = ""
+    ) -> None:
+        await self._redis.enqueue_job(
+            "run_outbox_job",
+            job_id,
+            version,
+            _job_id=f"outbox:{job_id}:v{version}{suffix}",
+            _defer_until=run_at,
+            _queue_name=self.queue_name,
+        )
+
+
+def _enqueue_after_commit(session: AsyncSession, queue: JobQueue, job: OutboxJob) -> None:
+    job_id, version, run_at = job.id, job.version, job.run_at
+    after_commit(session, lambda: queue.enqueue(job_id, version, run_at))
+
+
+async def schedule_job(
+    session: AsyncSession,
+    queue: JobQueue,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_at: datetime | None = None,
+) -> OutboxJob:
+    if kind not in _HANDLERS:
+        raise ValueError(f"no handler registered for job kind {kind!r}")
+    job = OutboxJob(kind=kind, payload=payload, run_at=run_at or utcnow())
+    session.add(job)
+    await session.flush()
+    _enqueue_after_commit(session, queue, job)
+    return job
+
+
+async def reschedule_job(
+    session: AsyncSession, queue: JobQueue, job: OutboxJob, run_at: datetime
+) -> None:
+    """Move a pending job; the copy already queued for the old version will do nothing."""
+    job.version += 1
+    job.run_at = run_at
+    await session.flush()
+    _enqueue_after_commit(session, queue, job)
+
+
+def cancel_job(job: OutboxJob) -> None:
+    job.version += 1
+    job.cancelled_at = utcnow()
+
+
+async def run_outbox_job(services: Services, job_id: int, version: int) -> str:
+    """Claim and run one outbox row; safe to call any number of times."""
+    try:
+        async with transaction(services.sessionmaker) as session:
+            job = await session.scalar(
+                select(OutboxJob)
+                .where(
+                    OutboxJob.id == job_id,
+                    OutboxJob.version == version,
+                    OutboxJob.done_at.is_(None),
+                    OutboxJob.cancelled_at.is_(None),
+                    OutboxJob.failed_at.is_(None),
+                )
+                .with_for_update(skip_locked=True)
+            )
+            if job is None:
+                return "skipped"
+            handler = _HANDLERS[job.kind]
+            await handler(JobContext(session, services, job), job.payload)
+            job.done_at = utcnow()
+            job.attempts += 1
+        return "done"
+    except Exception as exc:
+        attempts = await _record_failure(services, job_id, version, exc)
+        if attempts >= MAX_ATTEMPTS:
+            log.error("job %s gave up after %s attempts", job_id, attempts)
+            return "failed"
+        raise Retry(defer=timedelta(seconds=10 * 2**attempts)) from exc
+
+
+async def _record_failure(services: Services, job_id: int, version: int, exc: Exception) -> int:
+    log.warning("job %s failed: %s", job_id, type(exc).__name__)
+    async with transaction(services.sessionmaker) as session:
+        job = await session.get(OutboxJob, job_id, with_for_update=True)
+        if job is None or job.version != version:
+            return MAX_ATTEMPTS
+        job.attempts += 1
+        job.last_error = type(exc).__name__
+        if job.attempts >= MAX_ATTEMPTS:
+            job.failed_at = utcnow()
+        return job.attempts
+
+
+async def sweep_outbox(services: Services, *, now: datetime | None = None) -> int:
+    """Re-enqueue pending rows that should have run by now; returns how many."""
+    now = now or utcnow()
+    async with transaction(services.sessionmaker) as session:
+        rows = (
+            await session.execute(
+                select(OutboxJob.id, OutboxJob.version, OutboxJob.run_at)
+                .where(
+                    OutboxJob.done_at.is_(None),
+                    OutboxJob.cancelled_at.is_(None),
+                    OutboxJob.failed_at.is_(None),
+                    OutboxJob.run_at <= now - SWEEP_GRACE,
+                )
+                .order_by(OutboxJob.run_at)
+                .limit(SWEEP_BATCH)
+            )
+        ).all()
+    stamp = f":sweep{int(now.timestamp()) // 60}"
+    for job_id, version, run_at in rows:
+        await services.jobs.enqueue(job_id, version, run_at, suffix=stamp)
+    if rows:
+        log.info("outbox sweep re-enqueued %s overdue jobs", len(rows))
+    return len(rows)

@@ -1,0 +1,57 @@
+"""Operational endpoints: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from clb.deps import ServicesDep
+from clb.errors import NotFound
+
+router = APIRouter(tags=["ops"])
+
+READY_TIMEOUT = 2.0
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up (no dependencies checked)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    """PostgreSQL and Redis both answer: the instance can take traffic."""
+
+    async def database() -> None:
+        async with services.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def redis() -> None:
+        await services.redis.ping()
+
+    checks = {"database": database, "redis": redis}
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check(), READY_TIMEOUT)
+            results[name] = "ok"
+        except Exception as exc:  # any failure means "not ready", reported by type only
+            results[name] = f"unavailable ({type(exc).__name__})"
+    ready = all(value == "ok" for value in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": results},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request, services: ServicesDep) -> Response:
+    if not services.settings.metrics_enabled:
+        raise NotFound()
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""The organisation: CLB centres, their locations, and the schools they serve."""

@@ -1,0 +1,66 @@
+"""Centres (CLB), their locations, and the schools each centre serves."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clb.db import Base, Timestamped
+
+
+class SchoolLevel(enum.StrEnum):
+    basis = "basis"
+    secundair = "secundair"
+    buitengewoon_basis = "buitengewoon_basis"
+    buitengewoon_secundair = "buitengewoon_secundair"
+    volwassenen = "volwassenen"
+
+
+class Centre(Timestamped, Base):
+    """A CLB (pupil guidance centre)."""
+
+    __tablename__ = "centres"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    locations: Mapped[list[Location]] = relationship(back_populates="centre", lazy="raise")
+    schools: Mapped[list[School]] = relationship(back_populates="centre", lazy="raise")
+
+
+class Location(Timestamped, Base):
+    """An address where a centre receives people."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(4))
+    municipality: Mapped[str] = mapped_column(String(100))
+    opening_info: Mapped[str] = mapped_column(Text, default="")
+
+    centre: Mapped[Centre] = relationship(back_populates="locations", lazy="raise")
+
+
+class School(Timestamped, Base):
+    __tablename__ = "schools"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    municipality: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(4))
+    level: Mapped[SchoolLevel] = mapped_column(
+        Enum(SchoolLevel, name="school_level", native_enum=False, length=40)
+    )
+
+    centre: Mapped[Centre] = relationship(back_populates="schools", lazy="raise")

@@ -1,0 +1,83 @@
+"""A Redis-backed rate limiter (GCRA) for HTTP routes and WebSocket frames alike.
+
+GCRA keeps one timestamp per key, allows short bursts up to the limit and answers with the
+exact time to wait, so the person sees "try again in 40 seconds" rather than a vague no.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from clb.errors import RateLimited
+from clb.redis import Keys
+
+# KEYS[1]: the key. ARGV: period_ms per request, burst (limit), consume (1/0).
+# Uses the server's clock so several app instances agree.
+_GCRA = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local consume = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - (burst - 1) * interval
+if now < allow_at then
+  return {0, allow_at - now}
+end
+if consume == 1 then
+  local new_tat = tat + interval
+  redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+end
+return {1, 0}
+"""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``limit`` events per ``seconds``, allowing a burst of ``limit``."""
+
+    limit: int
+    seconds: float
+
+    @property
+    def interval_ms(self) -> int:
+        return max(1, int(self.seconds * 1000 / self.limit))
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    retry_after: float
+
+    def raise_if_denied(self, message: str | None = None) -> None:
+        if not self.allowed:
+            raise RateLimited(math.ceil(self.retry_after), message)
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, keys: Keys) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._script = redis.register_script(_GCRA)
+
+    async def hit(self, name: str, rate: Rate) -> Decision:
+        """Count one event under ``name`` and say whether it is allowed."""
+        return await self._run(name, rate, consume=True)
+
+    async def peek(self, name: str, rate: Rate) -> Decision:
+        """Say whether one more event would be allowed, without counting it."""
+        return await self._run(name, rate, consume=False)
+
+    async def reset(self, name: str) -> None:
+        await self._redis.delete(self._keys.key("rl", name))
+
+    async def _run(self, name: str, rate: Rate, *, consume: bool) -> Decision:
+        allowed, wait_ms = await self._script(
+            keys=[self._keys.key("rl", name)],
+            args=[rate.interval_ms, rate.limit, 1 if consume else 0],
+        )
+        return Decision(bool(allowed), int(wait_ms) / 1000)

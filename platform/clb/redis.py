@@ -1,0 +1,29 @@
+"""One asyncio Redis client per process, and the namespacing of keys and channels."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+
+def create_redis(url: str) -> Redis:
+    client: Redis = Redis.from_url(
+        url, decode_responses=False, health_check_interval=30, socket_connect_timeout=5
+    )
+    return client
+
+
+class Keys:
+    """Every Redis key and channel name is built here, under one namespace."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.namespace, *parts))
+
+    def channel(self, *parts: str) -> str:
+        return self.key("ch", *parts)
+
+    @property
+    def job_queue(self) -> str:
+        return self.key("arq", "queue")

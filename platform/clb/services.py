@@ -1,0 +1,63 @@
+"""The clients one process holds: database, Redis, the bus, the rate limiter, the job queue.
+
+Built in the app's lifespan (or the worker's start-up) and reached through dependencies,
+never through module globals, so two app instances in one process stay independent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from clb.bus import Bus
+from clb.config import Settings
+from clb.db import create_engine, create_sessionmaker
+from clb.jobs import JobQueue
+from clb.ratelimit import RateLimiter
+from clb.redis import Keys, create_redis
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: ArqRedis
+    keys: Keys
+    bus: Bus
+    limiter: RateLimiter
+    jobs: JobQueue
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Services:
+        database_url, redis_url = settings.service_urls()
+        engine = create_engine(database_url)
+        keys = Keys(settings.redis_namespace)
+        # One connection pool per process, shared by plain commands and the ARQ client.
+        plain = create_redis(redis_url)
+        redis = ArqRedis(
+            connection_pool=plain.connection_pool,
+            job_serializer=orjson.dumps,
+            job_deserializer=orjson.loads,
+            default_queue_name=keys.job_queue,
+        )
+        bus = Bus(redis)
+        await bus.start()
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+            keys=keys,
+            bus=bus,
+            limiter=RateLimiter(redis, keys),
+            jobs=JobQueue(redis, keys.job_queue),
+        )
+
+    async def stop(self) -> None:
+        await self.bus.stop()
+        await self.redis.aclose(close_connection_pool=True)
+        await self.engine.dispose()

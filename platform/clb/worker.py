@@ -1,0 +1,73 @@
+"""The ARQ worker: runs outbox jobs and the periodic housekeeping (``clb worker``)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+import orjson
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from clb import jobs
+from clb.auth import service as auth_service
+from clb.config import Settings
+from clb.db import transaction
+from clb.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def run_outbox_job(ctx: dict[str, Any], job_id: int, version: int) -> str:
+    return await jobs.run_outbox_job(ctx["services"], job_id, version)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    return await jobs.sweep_outbox(ctx["services"])
+
+
+async def purge_old_sessions(ctx: dict[str, Any]) -> int:
+    services: Services = ctx["services"]
+    async with transaction(services.sessionmaker) as session:
+        return await auth_service.purge_old_sessions(session)
+
+
+def load_task_modules() -> None:
+    for module in jobs.TASK_MODULES:
+        importlib.import_module(module)
+
+
+def create_worker(services: Services, *, burst: bool = False) -> Worker:
+    """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation."""
+    load_task_modules()
+    settings = services.settings
+    return Worker(
+        functions=[run_outbox_job],
+        cron_jobs=[
+            cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
+            cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
+        ],
+        redis_pool=services.redis,
+        redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
+        queue_name=services.jobs.queue_name,
+        job_serializer=orjson.dumps,
+        job_deserializer=orjson.loads,
+        ctx={"services": services},
+        burst=burst,
+        handle_signals=not burst,
+        keep_result=300,
+        max_tries=jobs.MAX_ATTEMPTS + 1,
+        poll_delay=0.2,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    services = await Services.start(settings)
+    try:
+        worker = create_worker(services)
+        log.info("worker started", extra={"queue": services.jobs.queue_name})
+        await worker.async_run()
+    finally:
+        await services.stop()

@@ -1,0 +1,1 @@
+"""Appointments with CLB workers and requests for a face-to-face meeting."""

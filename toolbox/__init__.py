@@ -1,0 +1,1 @@
+"""The toolbox library: tools and help sources by theme and audience."""
