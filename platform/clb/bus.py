@@ -143,17 +143,18 @@ class Bus:
     async def _read_forever(self) -> None:
         backoff = 0.1
         while True:
-            if not self._channels and not self._pubsub.subscribed:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                continue
             try:
                 if self._resubscribe:
                     async with self._lock:
                         if self._channels:
                             await self._pubsub.subscribe(*self._channels)
                         self._resubscribe = False
+                if not self._pubsub.subscribed:
+                    # Nothing to read until subscribe() has sent a SUBSCRIBE.
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), 1.0)
+                    continue
                 raw = await self._pubsub.get_message(timeout=1.0)
                 backoff = 0.1
             except (RedisError, OSError) as exc:

@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import getpass
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
 from clb.observability import configure_logging
@@ -237,8 +239,15 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
 }
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it unwinds
+    # through our cleanup (worker, embedded servers) instead of killing the process.
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         settings = with_secret_key(load_settings())
         configure_logging(settings.log_level)

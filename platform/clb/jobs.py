@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clb.db import Base, after_commit, transaction, utcnow
+from clb.redis import Keys
 
 if TYPE_CHECKING:
     from clb.services import Services
@@ -92,9 +93,15 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
 
 
 class JobQueue:
-    def __init__(self, redis: ArqRedis, queue_name: str) -> None:
+    def __init__(self, redis: ArqRedis, keys: Keys) -> None:
         self._redis = redis
-        self.queue_name = queue_name
+        self._keys = keys
+        self.queue_name = keys.job_queue
+
+    def job_id(self, job_id: int, version: int) -> str:
+        # ARQ keeps job and result keys outside our namespace ("arq:job:<id>"), so the id
+        # itself carries the namespace: deployments sharing one Redis never collide.
+        return self._keys.key("outbox", str(job_id), f"v{version}")
 
     async def enqueue(
         self, job_id: int, version: int, run_at: datetime, *, suffix: str = ""
@@ -103,7 +110,7 @@ class JobQueue:
             "run_outbox_job",
             job_id,
             version,
-            _job_id=f"outbox:{job_id}:v{version}{suffix}",
+            _job_id=self.job_id(job_id, version) + suffix,
             _defer_until=run_at,
             _queue_name=self.queue_name,
         )

@@ -8,7 +8,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, WebSocket
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -73,6 +73,21 @@ def allowed_origins(settings: Settings) -> set[str]:
 def origin_allowed(origin: str | None, settings: Settings) -> bool:
     """True when a browser's Origin header names one of our own origins (CWE-1385)."""
     return origin is not None and origin.rstrip("/") in allowed_origins(settings)
+
+
+WS_POLICY_VIOLATION = 1008
+
+
+async def accept_websocket_from_allowed_origin(websocket: WebSocket) -> bool:
+    """Browsers always send Origin on a WebSocket handshake and cookies ride along, so a
+    foreign page could otherwise open a socket as the logged-in user (CWE-1385). Closes
+    the handshake with 1008 and returns False when the origin is not ours."""
+    settings: Settings = websocket.app.state.settings
+    if not origin_allowed(websocket.headers.get("origin"), settings):
+        await websocket.close(code=WS_POLICY_VIOLATION, reason="origin not allowed")
+        return False
+    await websocket.accept()
+    return True
 
 
 def csrf_cookie_name(settings: Settings) -> str:

@@ -54,7 +54,7 @@ class Services:
             keys=keys,
             bus=bus,
             limiter=RateLimiter(redis, keys),
-            jobs=JobQueue(redis, keys.job_queue),
+            jobs=JobQueue(redis, keys),
         )
 
     async def stop(self) -> None:

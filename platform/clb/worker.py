@@ -39,16 +39,19 @@ def load_task_modules() -> None:
         importlib.import_module(module)
 
 
-def create_worker(services: Services, *, burst: bool = False) -> Worker:
+CRON_JOBS = [
+    cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
+    cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
+]
+
+
+def create_worker(services: Services, *, burst: bool = False, with_cron: bool = True) -> Worker:
     """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation."""
     load_task_modules()
     settings = services.settings
     return Worker(
         functions=[run_outbox_job],
-        cron_jobs=[
-            cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
-            cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
-        ],
+        cron_jobs=CRON_JOBS if with_cron else [],
         redis_pool=services.redis,
         redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
         queue_name=services.jobs.queue_name,

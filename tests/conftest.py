@@ -1,0 +1,261 @@
+"""Test fixtures on real PostgreSQL and Redis.
+
+Servers: ``CLB_TEST_DATABASE_URL`` / ``CLB_TEST_REDIS_URL`` when set (CI uses the machine's
+own), otherwise embedded ones under ``var/test-services``. Each run gets a fresh database,
+migrated with the real migrations, and its own Redis namespace; every test starts from
+empty tables and keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.app import create_app
+from clb.auth.models import StaffAccount
+from clb.auth.passwords import hash_password
+from clb.config import Settings
+from clb.db import Base, create_engine
+from clb.migrate import migrate
+from clb.org.models import Centre, School, SchoolLevel
+from clb.services import Services
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC_URL = "http://127.0.0.1:8000"
+TEST_PASSWORD = "een-lang-testwachtwoord"
+# One argon2id hash for all test accounts: hashing costs ~100 ms each.
+TEST_PASSWORD_HASH = hash_password(TEST_PASSWORD)
+
+
+@dataclass(frozen=True)
+class ServerUrls:
+    admin_database_url: str  # asyncpg DSN for creating/dropping the per-run database
+    redis_url: str
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def server_urls() -> Iterator[ServerUrls]:
+    database_url = os.environ.get("CLB_TEST_DATABASE_URL")
+    redis_url = os.environ.get("CLB_TEST_REDIS_URL")
+    if database_url and redis_url:
+        yield ServerUrls(_asyncpg_dsn(database_url), redis_url)
+        return
+    from clb.embedded import start_embedded
+
+    embedded = start_embedded(ROOT / "var" / "test-services")
+    try:
+        yield ServerUrls(
+            _asyncpg_dsn(database_url or embedded.database_url), redis_url or embedded.redis_url
+        )
+    finally:
+        embedded.stop()
+
+
+def _with_database(dsn: str, name: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+async def database_url(server_urls: ServerUrls) -> AsyncIterator[str]:
+    """A fresh database for this test run, brought up to date by the real migrations."""
+    name = f"clb_test_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(server_urls.admin_database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = (
+            "postgresql+asyncpg://"
+            + _with_database(server_urls.admin_database_url, name).split("://", 1)[1]
+        )
+        await migrate(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def redis_namespace() -> str:
+    return f"t{secrets.token_hex(4)}"
+
+
+@pytest.fixture
+def settings(
+    database_url: str, server_urls: ServerUrls, redis_namespace: str, tmp_path: Path
+) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database_url,
+        redis_url=server_urls.redis_url,
+        redis_namespace=redis_namespace,
+        data_dir=tmp_path,
+        public_url=PUBLIC_URL,
+        secret_key="test-secret-" + "x" * 40,
+        migrate_on_start=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table and this run's Redis keys after each test that touched them."""
+    yield
+    if "database_url" in request.fixturenames:
+        url = request.getfixturevalue("database_url")
+        engine = create_engine(url)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+    if "redis_namespace" in request.fixturenames:
+        urls: ServerUrls = request.getfixturevalue("server_urls")
+        namespace = request.getfixturevalue("redis_namespace")
+        client = Redis.from_url(urls.redis_url)
+        keys = [
+            key
+            for pattern in (f"{namespace}:*", f"arq:*:{namespace}:*")
+            async for key in client.scan_iter(match=pattern, count=1000)
+        ]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+def services(app: FastAPI) -> Services:
+    result: Services = app.state.services
+    return result
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
+        yield http
+
+
+@pytest.fixture
+async def db(services: Services) -> AsyncIterator[AsyncSession]:
+    """A session for arranging data and checking results; commit explicitly."""
+    async with services.sessionmaker() as session:
+        yield session
+
+
+async def make_centre(session: AsyncSession, slug: str = "clb-test") -> Centre:
+    centre = Centre(slug=slug, name=f"CLB {slug}", phone=None, email=None, website=None)
+    session.add(centre)
+    await session.flush()
+    session.add(
+        School(
+            centre_id=centre.id,
+            name="Testschool",
+            municipality="Gent",
+            postcode="9000",
+            level=SchoolLevel.secundair,
+        )
+    )
+    await session.flush()
+    return centre
+
+
+async def make_staff(
+    session: AsyncSession,
+    *,
+    email: str = "an@clb.example",
+    roles: tuple[str, ...] = ("counsellor",),
+    centre: Centre | None = None,
+    active: bool = True,
+) -> StaffAccount:
+    centre = centre or await make_centre(session, slug=f"clb-{secrets.token_hex(3)}")
+    account = StaffAccount(
+        email=email,
+        full_name="An Peeters",
+        display_name="An",
+        centre_id=centre.id,
+        roles=list(roles),
+        password_hash=TEST_PASSWORD_HASH,
+        is_active=active,
+    )
+    session.add(account)
+    await session.commit()
+    return account
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {base_url} not ready within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    database_url: str,
+    server_urls: ServerUrls,
+    redis_namespace: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A real ``clb serve`` process on the test database; yields its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "CLB_ENV": "test",
+        "CLB_DATABASE_URL": database_url,
+        "CLB_REDIS_URL": server_urls.redis_url,
+        "CLB_REDIS_NAMESPACE": redis_namespace,
+        "CLB_PUBLIC_URL": base_url,
+        "CLB_SECRET_KEY": "test-secret-" + "x" * 40,
+        "CLB_MIGRATE_ON_START": "false",
+        "CLB_DATA_DIR": str(tmp_path_factory.mktemp("live-server")),
+        "CLB_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "clb", "serve", "--port", str(port)], env=env, cwd=ROOT
+    )
+    try:
+        wait_until_ready(base_url, process, timeout=30)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
