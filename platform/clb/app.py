@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from clb import i18n
 from clb.config import Settings, with_secret_key
@@ -58,7 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         summary="Chat, afspraken, aanvragen en toolbox van de CLB",
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by clb.api_docs from local files: no CDN, no inline script (CSP).
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -69,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
+    app.mount("/api-docs-assets", StaticFiles(directory=swagger_ui_path), name="api-docs-assets")
 
     # Added last = outermost: ids and language first, headers on every response.
     app.add_middleware(
@@ -81,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from chat.router import router as chat_router
+    from clb.api_docs import router as api_docs_router
     from clb.auth.router import router as auth_router
     from clb.ops import router as ops_router
     from clb.pages import router as pages_router
@@ -89,6 +93,7 @@ def _include_routers(app: FastAPI) -> None:
 
     for router in (
         ops_router,
+        api_docs_router,
         pages_router,
         auth_router,
         chat_router,

@@ -119,6 +119,7 @@ class RequestContextMiddleware:
             access_log.info(
                 "request",
                 extra={
+                    "request_id": request_id,
                     "method": method,
                     "route": route,
                     "status": status,

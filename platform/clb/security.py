@@ -32,8 +32,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    # No referrer: a help platform must not tell the next site where someone came from.
-    "Referrer-Policy": "no-referrer",
+    # A help platform must not tell other sites where someone came from. Not "no-referrer":
+    # with it browsers send "Origin: null" on our own form posts, which the CSRF check needs.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",

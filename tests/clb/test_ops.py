@@ -33,10 +33,19 @@ async def test_every_response_has_a_request_id_and_security_headers(
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
-async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/docs")).status_code == 200
+async def test_openapi_docs_are_served_from_local_files(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text and "<script>" not in page.text
+    for asset in (
+        "/api-docs-assets/swagger-ui-bundle.js",
+        "/api-docs-assets/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ):
+        assert asset in page.text
+        assert (await client.get(asset)).status_code == 200
     schema = (await client.get("/openapi.json")).json()
     assert "/api/visitors" in schema["paths"]

@@ -16,6 +16,14 @@ function quickExit(event) {
   window.location.replace(exitUrl);
 }
 
+function samePageTarget(url) {
+  // A link to a spot on this page (the skip link): no navigation, so no history entry.
+  if (!url.hash || url.pathname !== window.location.pathname || url.search !== window.location.search) {
+    return null;
+  }
+  return document.getElementById(decodeURIComponent(url.hash.slice(1)));
+}
+
 function isInternalLink(anchor) {
   if (!anchor || anchor.target || anchor.hasAttribute("download")) return false;
   if (anchor.hasAttribute("data-quick-exit")) return false;
@@ -24,6 +32,7 @@ function isInternalLink(anchor) {
 }
 
 document.addEventListener("click", (event) => {
+  if (!(event.target instanceof Element)) return;
   const anchor = event.target.closest("a");
   if (!anchor) return;
   if (anchor.hasAttribute("data-quick-exit")) {
@@ -33,10 +42,16 @@ document.addEventListener("click", (event) => {
   const modified = event.metaKey || event.ctrlKey || event.shiftKey || event.altKey;
   if (!modified && event.button === 0 && isInternalLink(anchor)) {
     event.preventDefault();
+    const target = samePageTarget(new URL(anchor.href, window.location.href));
+    if (target) {
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus();
+      return;
+    }
     window.location.replace(anchor.href);
   }
 });
 
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !event.defaultPrevented) quickExit(event);
+  if (event.key === "Escape" && !event.defaultPrevented && !event.isComposing) quickExit(event);
 });

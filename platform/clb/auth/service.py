@@ -19,13 +19,14 @@ from clb.bus import Bus
 from clb.config import Settings
 from clb.db import after_commit, utcnow
 from clb.errors import InvalidCredentials
+from clb.i18n import gettext
 from clb.ratelimit import Rate, RateLimiter
 from clb.redis import Keys
 
 log = logging.getLogger(__name__)
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
-THROTTLED_LOGIN = "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."
+THROTTLED_LOGIN = "Te veel mislukte pogingen. Probeer het over {minutes} min. opnieuw."
 
 
 def normalise_email(email: str) -> str:
@@ -56,7 +57,8 @@ class LoginThrottle:
         for name, rate in zip(self._names(email, ip_hash), self._rates(), strict=True):
             decision = await self.limiter.peek(name, rate)
             minutes = max(1, round(decision.retry_after / 60))
-            decision.raise_if_denied(THROTTLED_LOGIN.format(minutes=minutes))
+            # Translate the pattern, then fill in the number: the sentence stays translatable.
+            decision.raise_if_denied(gettext(THROTTLED_LOGIN).format(minutes=minutes))
 
     async def failed(self, email: str, ip_hash: str) -> None:
         for name, rate in zip(self._names(email, ip_hash), self._rates(), strict=True):

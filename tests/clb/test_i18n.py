@@ -1,0 +1,213 @@
+"""The English catalogue covers every Dutch string people can see, placeholders intact.
+
+Dutch is the source language: templates wrap strings in ``_()``, Python code keeps Dutch
+messages in constants. Both are collected here and looked up in ``frontend/locales/en.po``.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextvars
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from clb import i18n
+from clb.auth.router import ROLE_LABELS
+from clb.auth.service import THROTTLED_LOGIN
+from clb.error_pages import HTTP_MESSAGES
+from clb.errors import ClbError
+from clb.pages import ENTRY_POINTS
+from clb.templating import FRONTEND_DIR, create_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = FRONTEND_DIR / "templates"
+CATALOGUE = FRONTEND_DIR / "locales" / "en.po"
+PROJECT_PACKAGES = ("clb", "chat", "scheduling", "toolbox")
+PYTHON_SOURCES = ("platform/clb", "chat", "scheduling", "toolbox")
+
+# %(name)s-style (Jinja's newstyle gettext always %-formats, so a lone % would break too)
+# and {name}-style (str.format) placeholders.
+PLACEHOLDER = re.compile(r"%(?:\(\w+\))?.?|\{\w*\}")
+
+
+@cache
+def catalogue() -> dict[str, str]:
+    with CATALOGUE.open("rb") as handle:
+        catalog = read_po(handle, locale="en")
+    return {
+        str(message.id): str(message.string or "")
+        for message in catalog
+        if message.id and not message.fuzzy
+    }
+
+
+@cache
+def template_messages() -> frozenset[str]:
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+    found = extract_from_dir(
+        str(TEMPLATES),
+        method_map=[("**.html", "jinja2.ext:babel_extract")],
+        options_map={"**.html": options},
+    )
+    messages: set[str] = set()
+    for _filename, _lineno, message, _comments, _context in found:
+        # ngettext yields (singular, plural); both need a translation.
+        messages.update([message] if isinstance(message, str) else message)
+    return frozenset(messages)
+
+
+def _error_classes(cls: type[ClbError] = ClbError) -> Iterator[type[ClbError]]:
+    """The project's own errors (tests define throw-away subclasses of their own)."""
+    if cls.__module__.partition(".")[0] in PROJECT_PACKAGES:
+        yield cls
+    for subclass in cls.__subclasses__():
+        yield from _error_classes(subclass)
+
+
+def _python_trees() -> Iterator[ast.Module]:
+    for folder in PYTHON_SOURCES:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            yield ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _messages_in_code() -> Iterator[str]:
+    """Dutch literals in the source that the imports above do not reach: a ``message``
+    on any error class (also in modules not imported here) and literals passed straight to
+    an error, e.g. ``raise NotAuthenticated("...")``."""
+    trees = list(_python_trees())
+    error_names = {cls.__name__ for cls in _error_classes()}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for statement in node.body:
+                if isinstance(statement, ast.Assign):
+                    targets = statement.targets
+                elif isinstance(statement, ast.AnnAssign):
+                    targets = [statement.target]
+                else:
+                    continue
+                names = {t.id for t in targets if isinstance(t, ast.Name)}
+                message = _literal(statement.value)
+                if "message" in names and message is not None:
+                    error_names.add(node.name)
+                    yield message
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and node.args:
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                message = _literal(node.args[0])
+                if name in error_names and message is not None:
+                    yield message
+
+
+@cache
+def python_messages() -> frozenset[str]:
+    messages: set[str] = set()
+    for entry in ENTRY_POINTS:
+        messages.update({entry.title, entry.lead})
+    messages.update(cls.message for cls in _error_classes())
+    messages.update(HTTP_MESSAGES.values())
+    messages.update(ROLE_LABELS.values())
+    messages.add(THROTTLED_LOGIN)
+    messages.update(_messages_in_code())
+    return frozenset(messages)
+
+
+def test_templates_have_messages_to_translate() -> None:
+    # Guards against a broken extractor silently finding nothing.
+    assert {"Snel weg", "Welkom, %(name)s", "Dringend hulp nodig?"} <= template_messages()
+
+
+def test_raised_literals_are_found() -> None:
+    assert "Je gesprek is niet meer gevonden. Begin gerust opnieuw." in python_messages()
+
+
+def test_every_template_string_has_an_english_translation() -> None:
+    missing = sorted(m for m in template_messages() if not catalogue().get(m, "").strip())
+    assert missing == [], f"add these to {CATALOGUE.name}: {missing}"
+
+
+def test_every_python_side_message_has_an_english_translation() -> None:
+    missing = sorted(m for m in python_messages() if not catalogue().get(m, "").strip())
+    assert missing == [], f"add these to {CATALOGUE.name}: {missing}"
+
+
+def test_catalogue_has_no_stale_entries() -> None:
+    stale = sorted(set(catalogue()) - template_messages() - python_messages())
+    assert stale == [], f"no longer used, remove from {CATALOGUE.name}: {stale}"
+
+
+@pytest.mark.parametrize("msgid", sorted(template_messages() | python_messages()))
+def test_translation_keeps_placeholders(msgid: str) -> None:
+    translation = catalogue().get(msgid, "")
+    if not translation:
+        pytest.skip("untranslated (reported by the coverage tests)")
+    assert sorted(PLACEHOLDER.findall(translation)) == sorted(PLACEHOLDER.findall(msgid))
+
+
+def test_placeholder_pattern_sees_both_styles() -> None:
+    assert PLACEHOLDER.findall("Welkom, %(name)s, nog {minutes} min, 100%") == [
+        "%(name)s",
+        "{minutes}",
+        "%",
+    ]
+
+
+def _render_all(language: str) -> dict[str, str]:
+    translators = i18n.load_translators()
+    i18n.use_translator(translators[language])
+    env = create_environment()
+    staff = SimpleNamespace(display_name="An", email="an@clb.example", roles=list(ROLE_LABELS))
+    context = {
+        "request": SimpleNamespace(query_params={"afgemeld": "1"}),
+        "lang": language,
+        "languages": i18n.LANGUAGE_NAMES,
+        "csrf_token": "token",
+        "quick_exit_url": "https://www.google.be/search?q=weerbericht",
+        "current_path": "/",
+        "request_id": "abc123",
+        "staff": staff,
+        "entries": ENTRY_POINTS,
+        "entry": ENTRY_POINTS[0],
+        "others": ENTRY_POINTS[1:],
+        "role_labels": ROLE_LABELS,
+        "status": 404,
+        "message": "Deze pagina bestaat niet (meer).",
+        "error": "Dit e-mailadres of wachtwoord klopt niet.",
+        "email": "an@clb.example",
+        "next": "/console",
+    }
+    return {
+        path.name: env.get_template(path.name).render(context)
+        for path in sorted(TEMPLATES.glob("*.html"))
+    }
+
+
+@pytest.mark.parametrize("language", sorted(i18n.LANGUAGE_NAMES))
+def test_every_template_renders_in_every_language(language: str) -> None:
+    # A copied context keeps the chosen language from leaking into other tests.
+    pages = contextvars.copy_context().run(_render_all, language)
+    assert set(pages) >= {"base.html", "landing.html", "login.html", "console_home.html"}
+    if language == "en":
+        assert "Quick exit" in pages["landing.html"]
+        assert "Welcome, An" in pages["console_home.html"]
+        assert "Chat with the CLB" in pages["landing.html"]
+        assert "Snel weg" not in pages["landing.html"]
+    else:
+        assert "Snel weg" in pages["landing.html"]
+        assert "Welkom, An" in pages["console_home.html"]

@@ -1,0 +1,94 @@
+"""Every public page passes axe-core with zero violations, in Dutch and in English."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import TEST_PASSWORD, make_staff
+from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ENTRY_TITLES = ["Chat met het CLB", "Afspraak maken", "Liever iemand zien", "Toolbox"]
+PUBLIC_PAGES = ["/", "/chat", "/afspraak", "/liever-iemand-zien", "/toolbox", "/console/login"]
+
+
+async def test_landing_shows_the_four_ways_in_and_the_help_lines(
+    page: Page, live_server: str
+) -> None:
+    await page.goto(live_server + "/")
+    cards = page.locator("main .entry-card")
+    assert await cards.count() == 4
+    for title in ENTRY_TITLES:
+        await page.get_by_role("link", name=title).wait_for()
+    help_lines = page.get_by_role("region", name="Hulplijnen en snel weg")
+    for number in ("102", "1813", "112"):
+        link = help_lines.locator(f'a[href="tel:{number}"]')
+        assert await link.is_visible()
+        assert number in await link.inner_text()
+    await assert_accessible(page)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+@pytest.mark.parametrize("locale", ["nl-BE", "en-GB"])
+async def test_public_page_has_no_axe_violations(
+    new_page: NewPage, live_server: str, path: str, locale: str
+) -> None:
+    page = await new_page(locale=locale)
+    # A Content-Security-Policy violation or a script error shows up as a console error.
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = await page.goto(live_server + path)
+    assert response is not None and response.status == 200
+    await assert_accessible(page)
+    assert errors == []
+
+
+async def test_public_pages_have_no_axe_violations_on_a_phone(
+    new_page: NewPage, live_server: str
+) -> None:
+    page = await new_page(viewport=MOBILE)
+    for path in PUBLIC_PAGES:
+        await page.goto(live_server + path)
+        await assert_accessible(page)
+
+
+async def test_not_found_page_has_no_axe_violations(page: Page, live_server: str) -> None:
+    # A browser navigation sends Accept: text/html, so this is the friendly page, not JSON.
+    response = await page.goto(live_server + "/bestaat-niet")
+    assert response is not None and response.status == 404
+    assert "text/html" in (await response.request.all_headers())["accept"]
+    assert await page.get_by_role("heading", level=1).inner_text() == (
+        "Deze pagina bestaat niet (meer)."
+    )
+    await assert_accessible(page)
+
+
+async def test_skip_link_is_first_and_moves_focus_to_the_content(
+    page: Page, live_server: str
+) -> None:
+    await page.goto(live_server + "/")
+    history_length = await page.evaluate("history.length")
+    await page.keyboard.press("Tab")
+    skip_link = page.get_by_role("link", name="Naar de inhoud")
+    assert await skip_link.evaluate("link => link === document.activeElement")
+    box = await skip_link.bounding_box()
+    assert box is not None and box["y"] >= 0  # shown when focused
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    assert page.url == live_server + "/"
+    assert await page.evaluate("history.length") == history_length
+
+
+async def test_console_home_has_no_axe_violations(
+    page: Page, live_server: str, db: AsyncSession
+) -> None:
+    await make_staff(db)
+    await log_in(page, live_server, "an@clb.example", TEST_PASSWORD)
+    assert page.url == live_server + "/console"
+    await assert_accessible(page)
