@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -88,10 +88,51 @@ async def database_url(server_urls: ServerUrls) -> AsyncIterator[str]:
             + _with_database(server_urls.admin_database_url, name).split("://", 1)[1]
         )
         await migrate(url)
+        await _keep_seed_rows(url)
         yield url
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+SEED_SCHEMA = "test_seed"
+
+
+async def _keep_seed_rows(url: str) -> None:
+    """Copy the rows migrations put in (e.g. default opening hours) aside, so the per-test
+    cleanup can put them back after emptying every table."""
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"CREATE SCHEMA {SEED_SCHEMA}"))
+        for table in Base.metadata.sorted_tables:
+            exists = f'SELECT EXISTS (SELECT 1 FROM "{table.name}")'  # noqa: S608 - our tables
+            if await connection.scalar(text(exists)):
+                await connection.execute(
+                    text(f'CREATE TABLE {SEED_SCHEMA}."{table.name}" AS TABLE "{table.name}"')
+                )
+    await engine.dispose()
+
+
+async def _reset_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        seeded = await connection.scalars(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+            {"s": SEED_SCHEMA},
+        )
+        for name in seeded.all():
+            restore = f'INSERT INTO "{name}" SELECT * FROM {SEED_SCHEMA}."{name}"'  # noqa: S608
+            await connection.execute(text(restore))
+            # Restored rows keep their ids: move the id sequence past them.
+            sequence = await connection.scalar(
+                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": f'"{name}"'}
+            )
+            if sequence:
+                highest = f'SELECT max(id) FROM "{name}"'  # noqa: S608 - our table
+                await connection.execute(text(f"SELECT setval(:s, ({highest}))"), {"s": sequence})
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -120,12 +161,7 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """Empty every table and this run's Redis keys after each test that touched them."""
     yield
     if "database_url" in request.fixturenames:
-        url = request.getfixturevalue("database_url")
-        engine = create_engine(url)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        await engine.dispose()
+        await _reset_tables(request.getfixturevalue("database_url"))
     if "redis_namespace" in request.fixturenames:
         urls: ServerUrls = request.getfixturevalue("server_urls")
         namespace = request.getfixturevalue("redis_namespace")
@@ -228,34 +264,80 @@ def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: f
     raise RuntimeError(f"server at {base_url} not ready within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """A real ``clb serve`` process on the test database; yields its base URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
+def server_env(
+    database_url: str, urls: ServerUrls, namespace: str, data_dir: Path, port: int
+) -> dict[str, str]:
+    return {
         **os.environ,
         "CLB_ENV": "test",
         "CLB_DATABASE_URL": database_url,
-        "CLB_REDIS_URL": server_urls.redis_url,
-        "CLB_REDIS_NAMESPACE": redis_namespace,
-        "CLB_PUBLIC_URL": base_url,
+        "CLB_REDIS_URL": urls.redis_url,
+        "CLB_REDIS_NAMESPACE": namespace,
+        "CLB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "CLB_ALLOWED_ORIGINS": "[]",
         "CLB_SECRET_KEY": "test-secret-" + "x" * 40,
         "CLB_MIGRATE_ON_START": "false",
-        "CLB_DATA_DIR": str(tmp_path_factory.mktemp("live-server")),
+        "CLB_DATA_DIR": str(data_dir),
         "CLB_LOG_LEVEL": "WARNING",
+        # Browser and protocol tests run at any hour; opening hours have their own tests.
+        "CLB_CHAT_ALWAYS_OPEN": "true",
     }
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    """A real ``clb serve`` process; the caller stops it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "clb", "serve", "--port", str(port)], env=env, cwd=ROOT
     )
     try:
-        wait_until_ready(base_url, process, timeout=30)
-        yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+        wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=30)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+@pytest.fixture(scope="session")
+def live_server_factory(
+    database_url: str,
+    server_urls: ServerUrls,
+    redis_namespace: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., tuple[str, subprocess.Popen[bytes]]]]:
+    """Starts ``clb serve`` processes on the test database and Redis namespace; all of them
+    accept WebSockets from the first server's origin, so one page can use either."""
+    processes: list[subprocess.Popen[bytes]] = []
+    first_origin: list[str] = []
+
+    def start() -> tuple[str, subprocess.Popen[bytes]]:
+        port = free_port()
+        env = server_env(
+            database_url, server_urls, redis_namespace, tmp_path_factory.mktemp("server"), port
+        )
+        if first_origin:
+            env["CLB_ALLOWED_ORIGINS"] = f'["{first_origin[0]}"]'
+        else:
+            first_origin.append(f"http://127.0.0.1:{port}")
+        process = start_server(env, port)
+        processes.append(process)
+        return f"http://127.0.0.1:{port}", process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server_factory: Callable[..., tuple[str, subprocess.Popen[bytes]]]) -> str:
+    """A real ``clb serve`` process on the test database; its base URL."""
+    return live_server_factory()[0]
+
+
+@pytest.fixture(scope="session")
+def live_server_b(
+    live_server: str, live_server_factory: Callable[..., tuple[str, subprocess.Popen[bytes]]]
+) -> str:
+    """A second instance sharing PostgreSQL and Redis with ``live_server``."""
+    return live_server_factory()[0]

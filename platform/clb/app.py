@@ -13,6 +13,7 @@ from swagger_ui_bundle import swagger_ui_path
 from clb import i18n
 from clb.config import Settings, with_secret_key
 from clb.error_pages import install_error_handlers
+from clb.jobs import load_task_modules
 from clb.observability import Metrics, RequestContextMiddleware
 from clb.security import SecurityHeadersMiddleware
 from clb.services import Services
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     install_error_handlers(app)
     _include_routers(app)
+    load_task_modules()
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     app.mount("/api-docs-assets", StaticFiles(directory=swagger_ui_path), name="api-docs-assets")
 
@@ -83,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from chat.opening_hours_admin import router as opening_hours_router
     from chat.router import router as chat_router
     from clb.api_docs import router as api_docs_router
     from clb.auth.router import router as auth_router
@@ -97,6 +100,7 @@ def _include_routers(app: FastAPI) -> None:
         pages_router,
         auth_router,
         chat_router,
+        opening_hours_router,
         scheduling_router,
         toolbox_router,
     ):

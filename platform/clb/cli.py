@@ -39,6 +39,9 @@ def running_services(settings: Settings) -> Iterator[Settings]:
         embedded.stop()
 
 
+MAX_FRAME_BYTES = 64 * 1024
+
+
 async def _migrate(settings: Settings) -> None:
     from clb.migrate import migrate
 
@@ -57,6 +60,8 @@ async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[]
         ws="websockets-sansio",
         # Per-message deflate costs ~300 KiB per socket in uvicorn; chat frames are small.
         ws_per_message_deflate=False,
+        # Protocol limit: a larger frame closes the socket with 1009 (docs/chat-protocol.md).
+        ws_max_size=MAX_FRAME_BYTES,
         log_config=None,
         proxy_headers=True,
         server_header=False,
@@ -169,6 +174,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Everything a newcomer needs in one go: servers, schema, demo data, worker, app."""
     if settings.env == "production":
         raise SettingsError("`clb run` is for development; use `clb serve` and `clb worker`.")
+    # A newcomer should be able to try the chat at any hour; the schedule is one setting away.
+    always_open = "CLB_CHAT_ALWAYS_OPEN" not in os.environ or settings.chat_always_open
+    settings = settings.model_copy(update={"chat_always_open": always_open})
     with running_services(settings) as settings:
         asyncio.run(_migrate(settings))
         load_demo_once(settings)
@@ -186,6 +194,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
             logins = demo_logins_file(settings)
             print(f"\nCLB-platform is running: open {url}", flush=True)
             print(f"Staff console: {url}console   API docs: {url}docs", flush=True)
+            if always_open:
+                print(
+                    "The chat is open at all hours in this run "
+                    "(CLB_CHAT_ALWAYS_OPEN=false follows the opening hours).",
+                    flush=True,
+                )
             if logins.exists():
                 print("Demo staff logins (demo only):\n" + logins.read_text(), flush=True)
             print("Stop with Ctrl+C.", flush=True)

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     login_failures_per_ip: int = Field(default=50, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    # The chat (see docs/chat-protocol.md).
+    chat_time_limit_minutes: int = Field(default=45, ge=5, le=240)
+    chat_notice_before_minutes: int = Field(default=5, ge=1, le=30)
+    chat_max_queue: int = Field(default=25, ge=1)
+    chat_counsellor_capacity: int = Field(default=2, ge=1, le=10)
+    chat_retention_days: int = Field(default=30, ge=1, le=365)
+    # Flood control: messages per minute per visitor, and per (hashed) address, which a
+    # whole school network may share.
+    chat_visitor_rate_per_minute: int = Field(default=30, ge=1)
+    chat_address_rate_per_minute: int = Field(default=120, ge=1)
+    chat_intake_stop_minutes: int = Field(default=15, ge=0, le=120)
+    # Development and tests only: ignore the opening hours.
+    chat_always_open: bool = False
+
     quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
     default_language: Literal["nl", "en"] = "nl"
     metrics_enabled: bool = True

@@ -13,6 +13,7 @@ ARQ is in maintenance mode upstream, so it stays behind this module: domains onl
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -75,7 +76,13 @@ _HANDLERS: dict[str, JobHandler] = {}
 
 # Domain modules whose import registers their handlers with @job_handler (each domain's
 # tasks.py is added here as it gains deferred work).
-TASK_MODULES: tuple[str, ...] = ()
+TASK_MODULES: tuple[str, ...] = ("chat.tasks",)
+
+
+def load_task_modules() -> None:
+    """Register every domain's handlers (the app schedules jobs, the worker runs them)."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
 
 
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
@@ -106,12 +113,14 @@ class JobQueue:
     async def enqueue(
         self, job_id: int, version: int, run_at: datetime, *, suffix: str = ""
     ) -> None:
+        # Only defer to the future: ARQ derives the job's expiry from the defer time, and a
+        # time long past (an overdue job found by the sweep) would give a negative expiry.
         await self._redis.enqueue_job(
             "run_outbox_job",
             job_id,
             version,
             _job_id=self.job_id(job_id, version) + suffix,
-            _defer_until=run_at,
+            _defer_until=run_at if run_at > utcnow() else None,
             _queue_name=self.queue_name,
         )
 
@@ -146,6 +155,19 @@ async def reschedule_job(
     job.run_at = run_at
     await session.flush()
     _enqueue_after_commit(session, queue, job)
+
+
+async def pending_jobs(session: AsyncSession, kind: str, **payload: str) -> list[OutboxJob]:
+    """Jobs of ``kind`` not yet run whose payload has these values, locked for changing."""
+    query = select(OutboxJob).where(
+        OutboxJob.kind == kind,
+        OutboxJob.done_at.is_(None),
+        OutboxJob.cancelled_at.is_(None),
+        OutboxJob.failed_at.is_(None),
+    )
+    for key, value in payload.items():
+        query = query.where(OutboxJob.payload[key].astext == value)
+    return list((await session.scalars(query.with_for_update())).all())
 
 
 def cancel_job(job: OutboxJob) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from chat import models as chat_models
+from chat import opening_hours
 from clb import audit, jobs
 from clb.auth import models as auth_models
 from clb.db import Base
 from clb.org import models as org_models
 
-__all__ = ["Base", "audit", "auth_models", "jobs", "org_models"]
+__all__ = ["Base", "audit", "auth_models", "chat_models", "jobs", "opening_hours", "org_models"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
@@ -34,11 +33,6 @@ async def purge_old_sessions(ctx: dict[str, Any]) -> int:
         return await auth_service.purge_old_sessions(session)
 
 
-def load_task_modules() -> None:
-    for module in jobs.TASK_MODULES:
-        importlib.import_module(module)
-
-
 CRON_JOBS = [
     cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
     cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
@@ -47,7 +41,7 @@ CRON_JOBS = [
 
 def create_worker(services: Services, *, burst: bool = False, with_cron: bool = True) -> Worker:
     """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation."""
-    load_task_modules()
+    jobs.load_task_modules()
     settings = services.settings
     return Worker(
         functions=[run_outbox_job],

@@ -18,6 +18,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from chat.labels import AGE_BAND_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
+from chat.ws import RATE_LIMITED
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = FRONTEND_DIR / "templates"
 CATALOGUE = FRONTEND_DIR / "locales" / "en.po"
 PROJECT_PACKAGES = ("clb", "chat", "scheduling", "toolbox")
+# Calls whose first argument is a Dutch literal shown to people.
+TRANSLATING_CALLS = {"gettext", "_", "raise_if_denied"}
 PYTHON_SOURCES = ("platform/clb", "chat", "scheduling", "toolbox")
 
 # %(name)s-style (Jinja's newstyle gettext always %-formats, so a lone % would break too)
@@ -111,19 +115,23 @@ def _messages_in_code() -> Iterator[str]:
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 message = _literal(node.args[0])
-                if name in error_names and message is not None:
+                translated = name in error_names or name in TRANSLATING_CALLS
+                if translated and message is not None:
                     yield message
 
 
 @cache
 def python_messages() -> frozenset[str]:
     messages: set[str] = set()
+    for labels in (WHO_LABELS, AGE_BAND_LABELS, TOPIC_LABELS, SYSTEM_NOTICES):
+        messages.update(labels.values())
     for entry in ENTRY_POINTS:
         messages.update({entry.title, entry.lead})
     messages.update(cls.message for cls in _error_classes())
     messages.update(HTTP_MESSAGES.values())
     messages.update(ROLE_LABELS.values())
     messages.add(THROTTLED_LOGIN)
+    messages.add(RATE_LIMITED)
     messages.update(_messages_in_code())
     return frozenset(messages)
 

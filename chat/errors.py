@@ -1,0 +1,47 @@
+"""The chat's typed errors: JSON over HTTP, ``error`` frames on the sockets."""
+
+from __future__ import annotations
+
+from clb.errors import ClbError
+
+
+class ChatClosed(ClbError):
+    status = 409
+    code = "chat_closed"
+    message = "De chat is nu gesloten."
+
+
+class QueueFull(ClbError):
+    status = 503
+    code = "queue_full"
+    message = "Het is nu heel druk. Probeer het later opnieuw of kies een andere manier."
+
+
+class NotAllowed(ClbError):
+    status = 403
+    code = "not_allowed"
+    message = "Dit gesprek is niet van jou."
+
+
+class AlreadyTaken(ClbError):
+    status = 409
+    code = "already_taken"
+    message = "Een collega heeft dit gesprek al aangenomen."
+
+
+class OverCapacity(ClbError):
+    status = 409
+    code = "over_capacity"
+    message = "Je hebt al het maximum aantal gesprekken open."
+
+
+class ConversationClosed(ClbError):
+    status = 409
+    code = "conversation_closed"
+    message = "Dit gesprek is afgelopen."
+
+
+class InvalidFrame(ClbError):
+    status = 400
+    code = "invalid_frame"
+    message = "Dit bericht kon niet verwerkt worden."

@@ -1,0 +1,75 @@
+"""What travels over Redis pub/sub and the sockets: one shape per event, built here."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from chat.labels import SYSTEM_NOTICES
+from chat.models import Conversation, Message, Sender
+from clb.i18n import gettext
+from clb.redis import Keys
+
+
+def conversation_channel(keys: Keys, conversation_id: uuid.UUID) -> str:
+    return keys.channel("conv", str(conversation_id))
+
+
+def queue_channel(keys: Keys) -> str:
+    return keys.channel("queue")
+
+
+def system_body(notice: str, **params: object) -> str:
+    return orjson.dumps({"notice": notice, "params": params}).decode()
+
+
+def render_body(message: Message | dict[str, Any]) -> str:
+    """The text a person sees; system notices in the reader's language."""
+    sender = message.sender if isinstance(message, Message) else message["sender"]
+    body = message.body if isinstance(message, Message) else message["raw_body"]
+    if sender != Sender.system.value:
+        return str(body)
+    notice = orjson.loads(body)
+    template = SYSTEM_NOTICES.get(notice.get("notice"), "")
+    return gettext(template).format(**notice.get("params", {}))
+
+
+def message_event(message: Message, author: str) -> dict[str, Any]:
+    """Published after commit. ``raw_body`` is rendered per socket (system notices)."""
+    return {
+        "type": "message",
+        "conversation_id": str(message.conversation_id),
+        "seq": message.seq,
+        "sender": message.sender,
+        "author": author,
+        "raw_body": message.body,
+        "ts": message.created_at.isoformat(),
+        "client_msg_id": str(message.client_msg_id) if message.client_msg_id else None,
+    }
+
+
+def message_frame(event: dict[str, Any]) -> dict[str, Any]:
+    frame = {key: value for key, value in event.items() if key != "raw_body"}
+    frame["body"] = render_body(event)
+    return frame
+
+
+def status_event(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
+    return {
+        "type": "status",
+        "conversation_id": str(conversation.id),
+        "status": conversation.status,
+        "counsellor": counsellor,
+    }
+
+
+def ack_frame(message: Message) -> dict[str, Any]:
+    return {
+        "type": "ack",
+        "conversation_id": str(message.conversation_id),
+        "client_msg_id": str(message.client_msg_id),
+        "seq": message.seq,
+        "ts": message.created_at.isoformat(),
+    }

@@ -1,0 +1,44 @@
+"""Dutch labels the chat shows people (translated through clb.i18n at render time).
+
+System messages are stored as a notice code with parameters, not as text, so each side
+reads them in its own language and the transcript can be rendered again later.
+"""
+
+from __future__ import annotations
+
+from chat.models import AgeBand, Topic, Who
+
+WHO_LABELS = {
+    Who.leerling: "Leerling",
+    Who.ouder: "Ouder",
+    Who.andere: "Iemand anders",
+}
+
+AGE_BAND_LABELS = {
+    AgeBand.basis: "Lagere school",
+    AgeBand.secundair_1: "Secundair, 1e graad (12–14 jaar)",
+    AgeBand.secundair_2: "Secundair, 2e graad (14–16 jaar)",
+    AgeBand.secundair_3: "Secundair, 3e graad (16–18 jaar)",
+    AgeBand.hoger: "Hoger onderwijs",
+    AgeBand.volwassene: "Volwassene",
+}
+
+TOPIC_LABELS = {
+    Topic.school: "School en leren",
+    Topic.studiekeuze: "Studiekeuze",
+    Topic.thuis: "Thuis",
+    Topic.vrienden: "Vrienden en relaties",
+    Topic.gevoelens: "Hoe ik me voel",
+    Topic.pesten: "Pesten",
+    Topic.gezondheid: "Gezondheid",
+    Topic.iets_anders: "Iets anders",
+}
+
+SYSTEM_NOTICES = {
+    "joined": "{name} neemt deel aan het gesprek.",
+    "ended_by_counsellor": "{name} heeft het gesprek beëindigd.",
+    "ended_by_visitor": "Het gesprek is beëindigd door {name}.",
+    "time_soon": "Nog {minutes} minuten. Zo krijgen ook andere jongeren een kans.",
+    "time_up": "De tijd is om. Jullie ronden het gesprek rustig af.",
+    "extended": "Het gesprek is met {minutes} minuten verlengd.",
+}

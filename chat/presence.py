@@ -1,0 +1,51 @@
+"""Who is there, in Redis only (never stored): counsellors with an open console, and
+visitors with an open chat page. Absence is decided by a threshold on "last heard"."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+from clb.redis import Keys
+
+FRESH_SECONDS = 30
+
+
+def _counsellors(keys: Keys) -> str:
+    return keys.key("presence", "counsellors")
+
+
+def _visitors(keys: Keys) -> str:
+    return keys.key("presence", "visitors")
+
+
+async def heard_from_counsellor(redis: Redis, keys: Keys, staff_id: uuid.UUID) -> None:
+    await redis.zadd(_counsellors(keys), {str(staff_id): time.time()})
+
+
+async def counsellor_left(redis: Redis, keys: Keys, staff_id: uuid.UUID) -> None:
+    await redis.zrem(_counsellors(keys), str(staff_id))
+
+
+async def present_counsellors(redis: Redis, keys: Keys) -> int:
+    now = time.time()
+    await redis.zremrangebyscore(_counsellors(keys), "-inf", now - 24 * 3600)
+    return int(await redis.zcount(_counsellors(keys), now - FRESH_SECONDS, "+inf"))
+
+
+async def heard_from_visitor(redis: Redis, keys: Keys, conversation_id: uuid.UUID) -> None:
+    await redis.zadd(_visitors(keys), {str(conversation_id): time.time()})
+
+
+async def visitor_left(redis: Redis, keys: Keys, conversation_id: uuid.UUID) -> None:
+    await redis.zrem(_visitors(keys), str(conversation_id))
+
+
+async def connected_visitors(redis: Redis, keys: Keys, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    scores = await redis.zmscore(_visitors(keys), [str(i) for i in ids])
+    cutoff = time.time() - FRESH_SECONDS
+    return {i for i, score in zip(ids, scores, strict=True) if score and score > cutoff}

@@ -1,0 +1,425 @@
+"""The chat's use cases: start, send, claim, end, receipts, the queue estimate.
+
+Services never commit (the HTTP request or socket frame boundary does). Every event is
+published after commit, so nobody ever sees a message that is not stored.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import presence, repository
+from chat.errors import (
+    AlreadyTaken,
+    ChatClosed,
+    ConversationClosed,
+    NotAllowed,
+    OverCapacity,
+    QueueFull,
+)
+from chat.events import (
+    conversation_channel,
+    message_event,
+    queue_channel,
+    status_event,
+    system_body,
+)
+from chat.models import OPEN_STATUSES, AgeBand, Conversation, Message, Sender, Status, Topic, Who
+from chat.opening_hours import opening_status
+from clb import jobs
+from clb.auth.models import StaffAccount
+from clb.db import after_commit
+from clb.services import Services
+
+# CLBCh@t's published average chat length, used until there are enough recent chats.
+DEFAULT_HANDLING_MINUTES = 19.0
+MIN_SAMPLE = 5
+ESTIMATE_STEP_MINUTES = 5
+ESTIMATE_CAP_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    nickname: str
+    who: Who
+    topic: Topic
+    age_band: AgeBand | None = None
+    subject: str | None = None
+
+
+def _publish(
+    session: AsyncSession, services: Services, channel: str, event: dict[str, Any]
+) -> None:
+    after_commit(session, lambda: services.bus.publish(channel, event))
+
+
+def _queue_moved(session: AsyncSession, services: Services) -> None:
+    _publish(session, services, queue_channel(services.keys), {"type": "queue_changed"})
+
+
+async def start_conversation(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    form: NewConversation,
+    now: datetime,
+) -> tuple[Conversation, bool]:
+    """A new waiting conversation, or the visitor's open one (then ``False``)."""
+    existing = await repository.open_conversation_of(session, visitor_id)
+    if existing is not None:
+        return existing, False
+    settings = services.settings
+    if not settings.chat_always_open:
+        hours = await opening_status(session, now, settings.chat_intake_stop_minutes)
+        if not hours.intake_open:
+            opening = hours.next_opening.isoformat() if hours.next_opening else None
+            raise ChatClosed(details={"next_opening": opening})
+    if await repository.waiting_count(session) >= settings.chat_max_queue:
+        raise QueueFull()
+    conversation = Conversation(
+        visitor_id=visitor_id,
+        nickname=form.nickname,
+        who=form.who.value,
+        topic=form.topic.value,
+        age_band=form.age_band.value if form.age_band else None,
+        subject=form.subject or None,
+        time_limit_minutes=settings.chat_time_limit_minutes,
+        created_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    _queue_moved(session, services)
+    return conversation, True
+
+
+async def post_message(
+    session: AsyncSession,
+    services: Services,
+    conversation: Conversation,
+    sender: Sender,
+    body: str,
+    *,
+    client_msg_id: uuid.UUID | None = None,
+    author: StaffAccount | None = None,
+) -> tuple[Message, bool]:
+    """Store a message under the conversation's lock (caller holds it). A known
+    ``client_msg_id`` returns the original message instead of a second one."""
+    if client_msg_id is not None:
+        existing = await repository.find_message(
+            session, conversation.id, sender.value, client_msg_id
+        )
+        if existing is not None:
+            return existing, False
+    conversation.last_seq += 1
+    message = Message(
+        conversation_id=conversation.id,
+        seq=conversation.last_seq,
+        sender=sender.value,
+        author_id=author.id if author else None,
+        client_msg_id=client_msg_id,
+        body=body,
+    )
+    session.add(message)
+    await session.flush()
+    name = author.display_name if author else (conversation.nickname if sender == "visitor" else "")
+    _publish(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        message_event(message, name),
+    )
+    return message, True
+
+
+async def _locked_open(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
+    conversation = await repository.lock_conversation(session, conversation_id)
+    if conversation is None:
+        raise NotAllowed()
+    return conversation
+
+
+async def visitor_send(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    client_msg_id: uuid.UUID,
+    body: str,
+) -> Message:
+    conversation = await _locked_open(session, conversation_id)
+    if conversation.visitor_id != visitor_id:
+        raise NotAllowed()
+    if conversation.status not in OPEN_STATUSES:
+        existing = await repository.find_message(session, conversation.id, "visitor", client_msg_id)
+        if existing is None:
+            raise ConversationClosed()
+        return existing
+    message, _ = await post_message(
+        session, services, conversation, Sender.visitor, body, client_msg_id=client_msg_id
+    )
+    return message
+
+
+async def locked_for_counsellor(
+    session: AsyncSession, staff: StaffAccount, conversation_id: uuid.UUID
+) -> Conversation:
+    """The conversation, locked, if this counsellor holds it — checked on every frame."""
+    conversation = await _locked_open(session, conversation_id)
+    if conversation.counsellor_id != staff.id:
+        raise NotAllowed()
+    return conversation
+
+
+async def counsellor_send(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    client_msg_id: uuid.UUID,
+    body: str,
+) -> Message:
+    conversation = await locked_for_counsellor(session, staff, conversation_id)
+    if conversation.status != Status.active.value:
+        existing = await repository.find_message(
+            session, conversation.id, "counsellor", client_msg_id
+        )
+        if existing is None:
+            raise ConversationClosed()
+        return existing
+    message, _ = await post_message(
+        session,
+        services,
+        conversation,
+        Sender.counsellor,
+        body,
+        client_msg_id=client_msg_id,
+        author=staff,
+    )
+    return message
+
+
+async def claim_conversation(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    now: datetime,
+) -> Conversation:
+    capacity = services.settings.chat_counsellor_capacity
+    conversation = await repository.claim(session, conversation_id, staff.id, capacity, now)
+    if conversation is None:
+        if await repository.active_count_of(session, staff.id) >= capacity:
+            raise OverCapacity()
+        raise AlreadyTaken()
+    await post_message(
+        session,
+        services,
+        conversation,
+        Sender.system,
+        system_body("joined", name=staff.display_name),
+        author=staff,
+    )
+    await _schedule_time_notices(session, services, conversation, now)
+    _publish(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        status_event(conversation, staff.display_name),
+    )
+    _queue_moved(session, services)
+    return conversation
+
+
+async def _schedule_time_notices(
+    session: AsyncSession, services: Services, conversation: Conversation, now: datetime
+) -> None:
+    limit = timedelta(minutes=conversation.time_limit_minutes)
+    before = timedelta(minutes=services.settings.chat_notice_before_minutes)
+    for notice, run_at in (("time_soon", now + limit - before), ("time_up", now + limit)):
+        payload = {"conversation_id": str(conversation.id), "notice": notice}
+        await jobs.schedule_job(session, services.jobs, "chat.time_notice", payload, run_at=run_at)
+
+
+async def extend_conversation(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    minutes: int,
+) -> None:
+    conversation = await locked_for_counsellor(session, staff, conversation_id)
+    if conversation.status != Status.active.value:
+        raise ConversationClosed()
+    conversation.time_limit_minutes += minutes
+    notices = await jobs.pending_jobs(
+        session, "chat.time_notice", conversation_id=str(conversation.id)
+    )
+    for job in notices:
+        await jobs.reschedule_job(
+            session, services.jobs, job, job.run_at + timedelta(minutes=minutes)
+        )
+    await post_message(
+        session,
+        services,
+        conversation,
+        Sender.system,
+        system_body("extended", minutes=minutes),
+        author=staff,
+    )
+
+
+async def end_conversation(
+    session: AsyncSession,
+    services: Services,
+    conversation: Conversation,
+    by: Sender,
+    now: datetime,
+    *,
+    by_name: str,
+) -> None:
+    """End a waiting or running conversation (caller holds its lock)."""
+    if conversation.status not in OPEN_STATUSES:
+        return
+    was_waiting = conversation.status == Status.waiting.value
+    conversation.status = Status.abandoned.value if was_waiting else Status.ended.value
+    conversation.ended_at = now
+    conversation.ended_by = by.value
+    if not was_waiting:
+        notice = "ended_by_counsellor" if by == Sender.counsellor else "ended_by_visitor"
+        await post_message(
+            session, services, conversation, Sender.system, system_body(notice, name=by_name)
+        )
+    notices = await jobs.pending_jobs(
+        session, "chat.time_notice", conversation_id=str(conversation.id)
+    )
+    for job in notices:
+        jobs.cancel_job(job)
+    retention = timedelta(days=services.settings.chat_retention_days)
+    await jobs.schedule_job(
+        session,
+        services.jobs,
+        "chat.purge_transcript",
+        {"conversation_id": str(conversation.id)},
+        run_at=now + retention,
+    )
+    _publish(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        status_event(conversation, None),
+    )
+    if was_waiting:
+        _queue_moved(session, services)
+
+
+async def visitor_leave(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    conversation = await _locked_open(session, conversation_id)
+    if conversation.visitor_id != visitor_id:
+        raise NotAllowed()
+    await end_conversation(
+        session, services, conversation, Sender.visitor, now, by_name=conversation.nickname
+    )
+
+
+async def record_receipt(
+    session: AsyncSession,
+    services: Services,
+    conversation: Conversation,
+    by: Sender,
+    kind: str,
+    seq: int,
+) -> None:
+    """Remember how far one side received/read (only ever forward) and tell the other."""
+    seq = min(seq, conversation.last_seq)
+    field = f"{by.value}_{kind}_seq"
+    if seq <= getattr(conversation, field):
+        return
+    setattr(conversation, field, seq)
+    event = {
+        "type": "receipt",
+        "conversation_id": str(conversation.id),
+        "by": by.value,
+        "kind": kind,
+        "seq": seq,
+    }
+    _publish(session, services, conversation_channel(services.keys, conversation.id), event)
+
+
+async def rate_conversation(
+    session: AsyncSession,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    stars: int,
+    comment: str | None,
+) -> None:
+    conversation = await _locked_open(session, conversation_id)
+    if conversation.visitor_id != visitor_id:
+        raise NotAllowed()
+    if conversation.status != Status.ended.value:
+        raise ConversationClosed("Je kan een gesprek pas beoordelen als het afgelopen is.")
+    if conversation.rating is None:
+        conversation.rating = stars
+        conversation.rating_comment = comment or None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    minutes: int
+    more_than: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"minutes": self.minutes, "more_than": self.more_than}
+
+
+def estimate_wait(
+    position: int, counsellors: int, capacity: int, busy: int, handling_minutes: float
+) -> Estimate | None:
+    """EWT = (⌊(n−1)/X⌋+1) × handling time, where n is the place among those not served by
+    a free slot right away and X the total slots. Rounded up, and beyond the cap only
+    "more than": a wrong exact figure is worse than an honest range. None: nobody is on."""
+    slots = counsellors * capacity
+    if slots <= 0:
+        return None
+    free = max(0, slots - busy)
+    if position <= free:
+        return Estimate(ESTIMATE_STEP_MINUTES, more_than=False)
+    n = position - free
+    minutes = (math.floor((n - 1) / slots) + 1) * handling_minutes
+    rounded = max(
+        ESTIMATE_STEP_MINUTES, math.ceil(minutes / ESTIMATE_STEP_MINUTES) * ESTIMATE_STEP_MINUTES
+    )
+    if rounded > ESTIMATE_CAP_MINUTES:
+        return Estimate(ESTIMATE_CAP_MINUTES, more_than=True)
+    return Estimate(rounded, more_than=False)
+
+
+async def queue_frame(
+    session: AsyncSession, services: Services, conversation: Conversation
+) -> dict[str, Any]:
+    position = await repository.queue_position(session, conversation)
+    median, sample = await repository.median_handling_minutes(session)
+    estimate = estimate_wait(
+        position,
+        counsellors=await presence.present_counsellors(services.redis, services.keys),
+        capacity=services.settings.chat_counsellor_capacity,
+        busy=await repository.active_count(session),
+        handling_minutes=median if sample >= MIN_SAMPLE else DEFAULT_HANDLING_MINUTES,
+    )
+    return {
+        "type": "queue",
+        "conversation_id": str(conversation.id),
+        "position": position,
+        "estimate": estimate.as_dict() if estimate else None,
+    }
