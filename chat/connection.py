@@ -88,7 +88,12 @@ class Connection:
 
     async def receive(self, adapter: TypeAdapter[Any] | type[BaseModel]) -> Any:
         """The next frame, validated. Bad frames raise InvalidFrame (answered, not fatal)."""
-        text = await self.websocket.receive_text()
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:  # a binary frame: the protocol is JSON text only
+            raise InvalidFrame()
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError:

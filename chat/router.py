@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from chat import repository, service
+from chat.console_socket import console_socket
 from chat.errors import NotAllowed
 from chat.events import render_body
 from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
 from chat.models import Sender
 from chat.opening_hours import chat_clock
 from chat.schemas import MAX_BODY, Rating, StartConversation
-from chat.ws import console_socket, visitor_socket
+from chat.visitor_socket import visitor_socket
 from clb.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
 from clb.i18n import gettext
 from clb.templating import render

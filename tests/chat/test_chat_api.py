@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat import service
 from chat.models import Conversation, Message, Sender, Status
 from chat.opening_hours import chat_clock
-from chat.service import estimate_wait
+from chat.queue import estimate_wait
 from clb import jobs
 from clb.auth.models import StaffAccount
 from clb.db import commit, utcnow

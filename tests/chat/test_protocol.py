@@ -178,7 +178,14 @@ async def test_oversized_frame_closes_with_1009_and_long_body_is_explained(
 async def test_invalid_frames_get_an_answer_not_silence(live_server: str) -> None:
     visitor = await Visitor.join(live_server)
     socket = await visitor.connect()
-    for bad in ("not json", "[1, 2]", '{"type": "send", "body": 5}', '{"type": "dance"}'):
+    bad_frames: list[str | bytes] = [
+        "not json",
+        "[1, 2]",
+        '{"type": "send", "body": 5}',
+        '{"type": "dance"}',
+        b"\x00\x01",
+    ]
+    for bad in bad_frames:
         await socket.connection.send(bad)
         assert (await socket.expect("error"))["code"] == "invalid_frame"
     await socket.send({"type": "ping"})

@@ -19,7 +19,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from chat.labels import AGE_BAND_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
-from chat.ws import RATE_LIMITED
+from chat.socket_common import RATE_LIMITED
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN

@@ -1,0 +1,246 @@
+"""The counsellor socket ``/ws/console``: the waiting list, claims, and several chats at once.
+
+Every conversation-scoped frame is authorised against the database (does this counsellor
+hold it?) before anything happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from fastapi import WebSocket
+
+from chat import presence, repository, service
+from chat.connection import Connection, ConversationFeed, run_until_first_done, serve_socket
+from chat.errors import NotAllowed
+from chat.events import ack_frame, queue_channel
+from chat.models import Sender
+from chat.schemas import (
+    PROTOCOL_VERSION,
+    Claim,
+    ConsoleHello,
+    ConsoleReceipt,
+    ConsoleSend,
+    ConsoleTyping,
+    End,
+    Extend,
+    Heartbeat,
+    Open,
+    Ping,
+    console_frames,
+)
+from chat.socket_common import (
+    CLOSE_UNAUTHENTICATED,
+    PRESENCE_EVERY,
+    STAFF_MESSAGES,
+    TYPING,
+    check_rate,
+    conversation_summary,
+    publish_typing,
+    receive_hello,
+)
+from clb.auth import service as auth_service
+from clb.auth.models import Role, StaffAccount
+from clb.db import commit, utcnow
+from clb.deps import session_cookie_name
+from clb.errors import ClbError
+from clb.security import accept_websocket_from_allowed_origin
+from clb.services import Services
+
+
+async def console_socket(websocket: WebSocket, services: Services) -> None:
+    if not await accept_websocket_from_allowed_origin(websocket):
+        return
+    connection = Connection(websocket)
+    await serve_socket(connection, _console(connection, services))
+
+
+async def _console(connection: Connection, services: Services) -> None:
+    token = connection.websocket.cookies.get(session_cookie_name(services.settings))
+    async with services.sessionmaker() as session:
+        staff_session = (
+            await auth_service.resolve_session(session, token, services.settings) if token else None
+        )
+        await commit(session)
+    if staff_session is None or not staff_session.account.has_role(Role.counsellor):
+        connection.close(CLOSE_UNAUTHENTICATED, "not logged in")
+        return
+    staff = staff_session.account
+    if await receive_hello(connection, ConsoleHello) is None:
+        return
+    console = Console(connection, services, staff, staff_session.id)
+    await presence.heard_from_counsellor(services.redis, services.keys, staff.id)
+    try:
+        await run_until_first_done(
+            console.welcome_and_watch_queue(), console.watch_logout(), console.read_frames()
+        )
+    finally:
+        await console.stop_feeds()
+        with contextlib.suppress(Exception):
+            await presence.counsellor_left(services.redis, services.keys, staff.id)
+
+
+class Console:
+    def __init__(
+        self,
+        connection: Connection,
+        services: Services,
+        staff: StaffAccount,
+        session_id: uuid.UUID,
+    ) -> None:
+        self.connection = connection
+        self.services = services
+        self.staff = staff
+        self.session_id = session_id
+        self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    async def welcome_and_watch_queue(self) -> None:
+        async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
+            async with self.services.sessionmaker() as session:
+                held = await repository.held_conversations(session, self.staff.id)
+                self.connection.send(
+                    {
+                        "type": "welcome",
+                        "v": PROTOCOL_VERSION,
+                        "conversations": [
+                            conversation_summary(c, self.staff.display_name) for c in held
+                        ],
+                    }
+                )
+            while True:
+                await self.send_queue()
+                await moves.get()
+                await asyncio.sleep(0.05)  # coalesce a burst of moves
+
+    async def send_queue(self) -> None:
+        async with self.services.sessionmaker() as session:
+            waiting = await repository.waiting_conversations(session)
+        connected = await presence.connected_visitors(
+            self.services.redis, self.services.keys, [c.id for c in waiting]
+        )
+        items = [
+            {
+                **conversation_summary(c, None),
+                "priority": c.priority,
+                "connected": c.id in connected,
+            }
+            for c in waiting
+        ]
+        self.connection.send({"type": "queue", "waiting": items})
+
+    async def watch_logout(self) -> None:
+        """Logging out elsewhere closes this console at once (R14)."""
+        channel = auth_service.staff_channel(self.services.keys, self.staff.id)
+        async with self.services.bus.subscribe(channel) as events:
+            async for event in events:
+                data = event.data or {}
+                if data.get("type") == "session_ended" and data.get("session_id") == str(
+                    self.session_id
+                ):
+                    self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
+                    return
+
+    def follow(self, conversation_id: uuid.UUID, last_seq: int) -> None:
+        old = self.feeds.pop(conversation_id, None)
+        if old is not None:
+            old.cancel()
+        feed = ConversationFeed(
+            self.connection, self.services, conversation_id, last_seq, Sender.counsellor
+        )
+        self.feeds[conversation_id] = asyncio.create_task(feed.run())
+
+    async def stop_feeds(self) -> None:
+        for task in self.feeds.values():
+            task.cancel()
+        await asyncio.gather(*self.feeds.values(), return_exceptions=True)
+
+    async def read_frames(self) -> None:
+        last_presence = time.monotonic()
+        while True:
+            try:
+                frame = await self.connection.receive(console_frames)
+            except ClbError as error:
+                self.connection.send_error(error)
+                continue
+            if isinstance(frame, Heartbeat) or time.monotonic() - last_presence > PRESENCE_EVERY:
+                last_presence = time.monotonic()
+                await presence.heard_from_counsellor(
+                    self.services.redis, self.services.keys, self.staff.id
+                )
+            conversation_id = getattr(frame, "conversation_id", None)
+            try:
+                await self.handle(frame)
+            except ClbError as error:
+                self.connection.send_error(error, conversation_id)
+
+    async def handle(self, frame: Any) -> None:
+        services, staff = self.services, self.staff
+        if isinstance(frame, Ping):
+            self.connection.send({"type": "pong"})
+        elif isinstance(frame, Claim):
+            async with services.sessionmaker() as session:
+                conversation = await service.claim_conversation(
+                    session, services, staff, frame.conversation_id, utcnow()
+                )
+                claimed = conversation_summary(conversation, staff.display_name)
+                await commit(session)
+            self.connection.send({"type": "claimed", "conversation": claimed})
+            self.follow(frame.conversation_id, 0)
+        elif isinstance(frame, Open):
+            async with services.sessionmaker() as session:
+                held = await repository.get_conversation(session, frame.conversation_id)
+            if held is None or held.counsellor_id != staff.id:
+                raise NotAllowed()
+            self.follow(frame.conversation_id, frame.last_seq)
+        elif isinstance(frame, ConsoleSend):
+            await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
+            async with services.sessionmaker() as session:
+                message = await service.counsellor_send(
+                    session,
+                    services,
+                    staff,
+                    frame.conversation_id,
+                    frame.client_msg_id,
+                    frame.body,
+                )
+                await commit(session)
+            self.connection.send(ack_frame(message))
+        elif isinstance(frame, ConsoleTyping):
+            if frame.conversation_id not in self.feeds:
+                raise NotAllowed()
+            if (await services.limiter.hit(f"chat:typing:{staff.id}", TYPING)).allowed:
+                await publish_typing(
+                    services, frame.conversation_id, Sender.counsellor, frame.active
+                )
+        elif isinstance(frame, ConsoleReceipt):
+            async with services.sessionmaker() as session:
+                conversation = await service.locked_for_counsellor(
+                    session, staff, frame.conversation_id
+                )
+                await service.record_receipt(
+                    session, services, conversation, Sender.counsellor, frame.kind, frame.seq
+                )
+                await commit(session)
+        elif isinstance(frame, End):
+            async with services.sessionmaker() as session:
+                conversation = await service.locked_for_counsellor(
+                    session, staff, frame.conversation_id
+                )
+                await service.end_conversation(
+                    session,
+                    services,
+                    conversation,
+                    Sender.counsellor,
+                    utcnow(),
+                    by_name=staff.display_name,
+                )
+                await commit(session)
+        elif isinstance(frame, Extend):
+            async with services.sessionmaker() as session:
+                await service.extend_conversation(
+                    session, services, staff, frame.conversation_id, frame.minutes
+                )
+                await commit(session)

@@ -1,0 +1,93 @@
+"""What both chat sockets share: the hello handshake, conversation summaries, typing,
+flood control. See docs/chat-protocol.md."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.connection import Connection
+from chat.errors import InvalidFrame
+from chat.events import conversation_channel
+from chat.models import Conversation, Sender
+from chat.schemas import PROTOCOL_VERSION
+from clb.auth.models import StaffAccount
+from clb.ratelimit import Rate
+from clb.services import Services
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 10.0
+QUEUE_REFRESH_SECONDS = 30.0
+PRESENCE_EVERY = 10.0
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_NO_HELLO = 4008
+STAFF_MESSAGES = Rate(120, 60)
+TYPING = Rate(4, 2)
+RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
+
+
+async def receive_hello(connection: Connection, adapter: Any) -> Any:
+    try:
+        hello = await asyncio.wait_for(connection.receive(adapter), HELLO_TIMEOUT)
+    except TimeoutError:
+        connection.close(CLOSE_NO_HELLO, "no hello")
+        return None
+    except InvalidFrame as error:
+        connection.send_error(error)
+        connection.close(CLOSE_NO_HELLO, "bad hello")
+        return None
+    if hello.v != PROTOCOL_VERSION:
+        connection.send({"type": "error", "code": "unsupported_version", "message": ""})
+        connection.close(1008, "unsupported version")
+        return None
+    return hello
+
+
+def conversation_summary(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
+    return {
+        "id": str(conversation.id),
+        "status": conversation.status,
+        "nickname": conversation.nickname,
+        "who": conversation.who,
+        "topic": conversation.topic,
+        "subject": conversation.subject,
+        "counsellor": counsellor,
+        "last_seq": conversation.last_seq,
+        "created_at": conversation.created_at.isoformat(),
+        "claimed_at": conversation.claimed_at.isoformat() if conversation.claimed_at else None,
+        "time_limit_minutes": conversation.time_limit_minutes,
+        "read_seq": {
+            "visitor": conversation.visitor_read_seq,
+            "counsellor": conversation.counsellor_read_seq,
+        },
+    }
+
+
+async def counsellor_name(session: AsyncSession, conversation: Conversation) -> str | None:
+    if conversation.counsellor_id is None:
+        return None
+    staff = await session.get(StaffAccount, conversation.counsellor_id)
+    return staff.display_name if staff else None
+
+
+async def publish_typing(
+    services: Services, conversation_id: uuid.UUID, sender: Sender, active: bool
+) -> None:
+    event = {
+        "type": "typing",
+        "conversation_id": str(conversation_id),
+        "sender": sender.value,
+        "active": active,
+    }
+    await services.bus.publish(conversation_channel(services.keys, conversation_id), event)
+
+
+async def check_rate(services: Services, name: str, rate: Rate) -> None:
+    decision = await services.limiter.hit(name, rate)
+    decision.raise_if_denied(RATE_LIMITED)
