@@ -48,8 +48,11 @@ async def console_page(request: Request, staff: CurrentCounsellor) -> HTMLRespon
         request,
         "console_chat.html",
         {
-            "topic_labels": {t.value: label for t, label in TOPIC_LABELS.items()},
-            "who_labels": {w.value: label for w, label in WHO_LABELS.items()},
+            "labels": {
+                "topics": {t.value: gettext(label) for t, label in TOPIC_LABELS.items()},
+                "who": {w.value: gettext(label) for w, label in WHO_LABELS.items()},
+                "age_bands": {a.value: gettext(label) for a, label in AGE_BAND_LABELS.items()},
+            }
         },
     )
 

@@ -55,6 +55,7 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
         "status": conversation.status,
         "nickname": conversation.nickname,
         "who": conversation.who,
+        "age_band": conversation.age_band,
         "topic": conversation.topic,
         "subject": conversation.subject,
         "counsellor": counsellor,

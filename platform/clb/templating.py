@@ -51,6 +51,8 @@ def render(
         "current_path": quote(path),
         "request_id": getattr(request.state, "request_id", ""),
         "staff": getattr(request.state, "staff", None),
+        # Quick exit protects visitors; in the staff console Escape must not drop a chat.
+        "staff_page": path.startswith("/console"),
         **(context or {}),
     }
     html = env.get_template(template).render(page)

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Page, Route
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import TEST_PASSWORD, make_staff
+from tests.e2e.support import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -64,3 +68,15 @@ async def test_quick_exit_button_stays_on_screen_while_scrolling(
     box = await page.get_by_role("link", name="Snel weg").bounding_box()
     assert box is not None
     assert 0 <= box["y"] and box["y"] + box["height"] <= 640
+
+
+@pytest.mark.browser
+async def test_escape_does_not_throw_a_counsellor_out_of_the_console(
+    page: Page, live_server: str, db: AsyncSession
+) -> None:
+    await make_staff(db)
+    await log_in(page, live_server, "an@clb.example", TEST_PASSWORD)
+    await page.goto(f"{live_server}/console/chat")
+    await page.keyboard.press("Escape")
+    await page.wait_for_timeout(300)
+    assert page.url == f"{live_server}/console/chat"

@@ -52,6 +52,9 @@ document.addEventListener("click", (event) => {
   }
 });
 
+const escapeExits = document.body.dataset.escapeExit !== "off";
+
 document.addEventListener("keydown", (event) => {
+  if (!escapeExits) return;
   if (event.key === "Escape" && !event.defaultPrevented && !event.isComposing) quickExit(event);
 });
