@@ -123,14 +123,32 @@ async def _reset_tables(url: str) -> None:
             {"s": SEED_SCHEMA},
         )
         for name in seeded.all():
-            restore = f'INSERT INTO "{name}" SELECT * FROM {SEED_SCHEMA}."{name}"'  # noqa: S608
-            await connection.execute(text(restore))
-            # Restored rows keep their ids: move the id sequence past them.
-            sequence = await connection.scalar(
-                text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": f'"{name}"'}
+            columns = ", ".join(
+                f'"{column}"'
+                for column in await connection.scalars(
+                    text(
+                        "SELECT column_name FROM information_schema.columns WHERE "
+                        "table_schema = 'public' AND table_name = :t AND is_generated = 'NEVER'"
+                    ),
+                    {"t": name},
+                )
             )
-            if sequence:
-                highest = f'SELECT max(id) FROM "{name}"'  # noqa: S608 - our table
+            restore = (
+                f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM {SEED_SCHEMA}."{name}"'  # noqa: S608, E501
+            )
+            await connection.execute(text(restore))
+            # Restored rows keep their ids: move each id sequence past them.
+            sequences = await connection.execute(
+                text(
+                    "SELECT column_name, pg_get_serial_sequence(:q, column_name) "
+                    "FROM information_schema.columns WHERE table_schema = 'public' "
+                    "AND table_name = :t "
+                    "AND (is_identity = 'YES' OR column_default LIKE 'nextval%')"
+                ),
+                {"q": f'"{name}"', "t": name},
+            )
+            for column, sequence in sequences.all():
+                highest = f'SELECT max("{column}") FROM "{name}"'  # noqa: S608 - our table
                 await connection.execute(text(f"SELECT setval(:s, ({highest}))"), {"s": sequence})
     await engine.dispose()
 

@@ -92,6 +92,7 @@ def _include_routers(app: FastAPI) -> None:
     from clb.ops import router as ops_router
     from clb.pages import router as pages_router
     from scheduling.router import router as scheduling_router
+    from toolbox.editorial_router import router as toolbox_editorial_router
     from toolbox.router import router as toolbox_router
 
     for router in (
@@ -103,5 +104,6 @@ def _include_routers(app: FastAPI) -> None:
         opening_hours_router,
         scheduling_router,
         toolbox_router,
+        toolbox_editorial_router,
     ):
         app.include_router(router)

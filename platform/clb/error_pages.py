@@ -123,6 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # This handler runs outside the middleware stack, so add what it would have added.
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers.update(SECURITY_HEADERS)
+        response.headers["X-Frame-Options"] = "DENY"
         return response
 
     app.add_exception_handler(ClbError, clb_error)

@@ -8,5 +8,15 @@ from clb import audit, jobs
 from clb.auth import models as auth_models
 from clb.db import Base
 from clb.org import models as org_models
+from toolbox import models as toolbox_models
 
-__all__ = ["Base", "audit", "auth_models", "chat_models", "jobs", "opening_hours", "org_models"]
+__all__ = [
+    "Base",
+    "audit",
+    "auth_models",
+    "chat_models",
+    "jobs",
+    "opening_hours",
+    "org_models",
+    "toolbox_models",
+]

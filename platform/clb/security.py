@@ -35,7 +35,6 @@ SECURITY_HEADERS = {
     # A help platform must not tell other sites where someone came from. Not "no-referrer":
     # with it browsers send "Origin: null" on our own form posts, which the CSRF check needs.
     "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
@@ -57,9 +56,13 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                csp = headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if "frame-ancestors 'none'" in csp:
+                    # For old browsers without CSP frame-ancestors; an embeddable page whose
+                    # own policy allows framing must not get it.
+                    headers.setdefault("X-Frame-Options", "DENY")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
             await send(message)

@@ -15,6 +15,7 @@ from clb.auth import service as auth_service
 from clb.config import Settings
 from clb.db import transaction
 from clb.services import Services
+from toolbox import link_checker
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,14 @@ async def purge_old_sessions(ctx: dict[str, Any]) -> int:
         return await auth_service.purge_old_sessions(session)
 
 
+async def check_toolbox_links(ctx: dict[str, Any]) -> dict[str, int]:
+    return await link_checker.check_links(ctx["services"])
+
+
 CRON_JOBS = [
     cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
     cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
+    cron(check_toolbox_links, hour={2}, minute=30, second=0, unique=True, timeout=3600),
 ]
 
 

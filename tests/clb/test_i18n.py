@@ -27,6 +27,14 @@ from clb.error_pages import HTTP_MESSAGES
 from clb.errors import ClbError
 from clb.pages import ENTRY_POINTS
 from clb.templating import FRONTEND_DIR, create_environment
+from toolbox.labels import (
+    AUDIENCE_LABELS,
+    KIND_LABELS,
+    LEVEL_LABELS,
+    SORT_LABELS,
+    THEME_LABELS,
+)
+from toolbox.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = FRONTEND_DIR / "templates"
@@ -123,8 +131,20 @@ def _messages_in_code() -> Iterator[str]:
 @cache
 def python_messages() -> frozenset[str]:
     messages: set[str] = set()
-    for labels in (WHO_LABELS, AGE_BAND_LABELS, TOPIC_LABELS, SYSTEM_NOTICES):
+    for labels in (
+        WHO_LABELS,
+        AGE_BAND_LABELS,
+        TOPIC_LABELS,
+        SYSTEM_NOTICES,
+        THEME_LABELS,
+        AUDIENCE_LABELS,
+        LEVEL_LABELS,
+        KIND_LABELS,
+        SORT_LABELS,
+    ):
         messages.update(labels.values())
+    messages.update(lead for _audience, lead in AUDIENCE_PAGES.values())
+    messages.add(CATALOGUE_LEAD)
     for entry in ENTRY_POINTS:
         messages.update({entry.title, entry.lead})
     messages.update(cls.message for cls in _error_classes())

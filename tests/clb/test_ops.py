@@ -34,6 +34,7 @@ async def test_every_response_has_a_request_id_and_security_headers(
     assert "frame-ancestors 'none'" in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+    assert response.headers["x-frame-options"] == "DENY"
 
 
 async def test_openapi_docs_are_served_from_local_files(client: httpx.AsyncClient) -> None:
