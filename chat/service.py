@@ -137,6 +137,16 @@ async def _locked_open(session: AsyncSession, conversation_id: uuid.UUID) -> Con
     return conversation
 
 
+async def locked_for_visitor(
+    session: AsyncSession, visitor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> Conversation:
+    """The conversation, locked, if it is this visitor's — checked on every frame."""
+    conversation = await _locked_open(session, conversation_id)
+    if conversation.visitor_id != visitor_id:
+        raise NotAllowed()
+    return conversation
+
+
 async def visitor_send(
     session: AsyncSession,
     services: Services,
@@ -145,9 +155,7 @@ async def visitor_send(
     client_msg_id: uuid.UUID,
     body: str,
 ) -> Message:
-    conversation = await _locked_open(session, conversation_id)
-    if conversation.visitor_id != visitor_id:
-        raise NotAllowed()
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
     if conversation.status not in OPEN_STATUSES:
         existing = await repository.find_message(session, conversation.id, "visitor", client_msg_id)
         if existing is None:
@@ -318,9 +326,7 @@ async def visitor_leave(
     conversation_id: uuid.UUID,
     now: datetime,
 ) -> None:
-    conversation = await _locked_open(session, conversation_id)
-    if conversation.visitor_id != visitor_id:
-        raise NotAllowed()
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
     await end_conversation(
         session, services, conversation, Sender.visitor, now, by_name=conversation.nickname
     )
@@ -357,9 +363,7 @@ async def rate_conversation(
     stars: int,
     comment: str | None,
 ) -> None:
-    conversation = await _locked_open(session, conversation_id)
-    if conversation.visitor_id != visitor_id:
-        raise NotAllowed()
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
     if conversation.status != Status.ended.value:
         raise ConversationClosed("Je kan een gesprek pas beoordelen als het afgelopen is.")
     if conversation.rating is None:

@@ -15,7 +15,6 @@ from fastapi import WebSocket
 
 from chat import presence, queue, repository, service
 from chat.connection import Connection, ConversationFeed, run_until_first_done, serve_socket
-from chat.errors import NotAllowed
 from chat.events import ack_frame, queue_channel
 from chat.models import Sender, Status
 from chat.schemas import (
@@ -176,9 +175,7 @@ async def _visitor_frame(
             await publish_typing(services, conversation_id, Sender.visitor, frame.active)
     elif isinstance(frame, VisitorReceipt):
         async with services.sessionmaker() as session:
-            conversation = await repository.lock_conversation(session, conversation_id)
-            if conversation is None or conversation.visitor_id != visitor_id:
-                raise NotAllowed()
+            conversation = await service.locked_for_visitor(session, visitor_id, conversation_id)
             await service.record_receipt(
                 session, services, conversation, Sender.visitor, frame.kind, frame.seq
             )
