@@ -94,6 +94,8 @@ def _include_routers(app: FastAPI) -> None:
     from scheduling.router import router as scheduling_router
     from toolbox.editorial_router import router as toolbox_editorial_router
     from toolbox.router import router as toolbox_router
+    from toolbox.schools_router import api_router as toolbox_api_router
+    from toolbox.schools_router import router as toolbox_schools_router
 
     for router in (
         ops_router,
@@ -103,6 +105,9 @@ def _include_routers(app: FastAPI) -> None:
         chat_router,
         opening_hours_router,
         scheduling_router,
+        # Before toolbox_router, whose /toolbox/{page} would catch /toolbox/embed etc.
+        toolbox_schools_router,
+        toolbox_api_router,
         toolbox_router,
         toolbox_editorial_router,
     ):

@@ -10,6 +10,7 @@ import ast
 import contextvars
 import re
 from collections.abc import Iterator
+from datetime import date
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +35,7 @@ from toolbox.labels import (
     SORT_LABELS,
     THEME_LABELS,
 )
+from toolbox.repository import ToolFilter
 from toolbox.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,6 +203,21 @@ def _render_all(language: str) -> dict[str, str]:
     i18n.use_translator(translators[language])
     env = create_environment()
     staff = SimpleNamespace(display_name="An", email="an@clb.example", roles=list(ROLE_LABELS))
+    tool = SimpleNamespace(
+        slug="awel",
+        title="Awel",
+        summary="Praat erover.",
+        description="Een.\n\nTwee.",
+        kind="hulplijn",
+        themes=["welbevinden"],
+        audiences=["leerling"],
+        levels=["basis"],
+        url="https://awel.be",
+        phone="102",
+        hours=None,
+        provider="Awel vzw",
+        reviewed_on=date(2026, 11, 24),
+    )
     context = {
         "request": SimpleNamespace(query_params={"afgemeld": "1"}),
         "lang": language,
@@ -219,6 +236,24 @@ def _render_all(language: str) -> dict[str, str]:
         "error": "Dit e-mailadres of wachtwoord klopt niet.",
         "email": "an@clb.example",
         "next": "/console",
+        # The public toolbox (catalogue and tool page).
+        "heading": "Toolbox",
+        "lead": CATALOGUE_LEAD,
+        "audience_pages": AUDIENCE_PAGES,
+        "spec": ToolFilter(query="faalangst", themes=("faalangst",)),
+        "tools": [tool],
+        "tool": tool,
+        "total": 1,
+        "page": 1,
+        "pages": 2,
+        "query_string": "q=faalangst",
+        "share_url": "http://127.0.0.1:8000/toolbox?q=faalangst",
+        "themes": THEME_LABELS,
+        "audiences": AUDIENCE_LABELS,
+        "levels": LEVEL_LABELS,
+        "kinds": KIND_LABELS,
+        "sorts": SORT_LABELS,
+        "theme_counts": {"faalangst": 3},
     }
     return {
         path.name: env.get_template(path.name).render(context)
