@@ -4,7 +4,8 @@ Local subscribers are reference-counted per channel: the first one SUBSCRIBEs, t
 UNSUBSCRIBEs. Each subscriber has a bounded queue; one that cannot keep up is cut off
 (:class:`SlowSubscriber`) instead of slowing the others, and resumes from the database.
 Pub/sub is at-most-once, so it is a fast path, never the record: when the connection to
-Redis drops, every subscriber receives a ``gap`` message so it can replay what it missed.
+Redis drops, every subscriber receives a ``gap`` message as soon as its channel is subscribed
+again, and replays what it missed (subscribe first, then replay: nothing falls in between).
 No PSUBSCRIBE: patterns make every PUBLISH cost O(patterns) on the server.
 """
 
@@ -78,6 +79,9 @@ class Subscription:
 class _Channel:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     subscribers: set[Subscription] = field(default_factory=set)
+    # Set when the connection was lost: the gap is announced once the new subscription is
+    # confirmed, so a replay then covers everything up to the moment live delivery resumes.
+    owes_gap: bool = False
 
 
 class Bus:
@@ -173,6 +177,10 @@ class Bus:
             return
         if raw["type"] == "subscribe":
             entry.ready.set()
+            if entry.owes_gap:
+                entry.owes_gap = False
+                for subscription in list(entry.subscribers):
+                    subscription._offer(BusMessage(channel, gap=True))
             return
         if raw["type"] != "message":
             return
@@ -186,13 +194,12 @@ class Bus:
             subscription._offer(message)
 
     async def _start_over(self) -> None:
-        """Drop the broken connection and tell every subscriber it may have missed events."""
+        """Drop the broken connection; subscribers hear of the gap once resubscribed."""
         with contextlib.suppress(RedisError, OSError):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         async with self._lock:
             self._pubsub = self._redis.pubsub()
             self._resubscribe = True
-            for channel, entry in self._channels.items():
+            for entry in self._channels.values():
                 entry.ready = asyncio.Event()
-                for subscription in entry.subscribers:
-                    subscription._offer(BusMessage(channel, gap=True))
+                entry.owes_gap = True

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 import websockets
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from chat.models import Message
 from tests.chat.support import Socket, Visitor, console, staff_cookie, ws_url
-from tests.conftest import make_centre, make_staff
+from tests.conftest import (
+    ServerUrls,
+    free_port,
+    make_centre,
+    make_staff,
+    server_env,
+    start_server,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -282,3 +293,86 @@ async def test_visitor_resumes_on_another_instance_after_kill_9(
     assert stored == 1  # acked before the crash, so it was committed
     for socket in (resumed, staff):
         await socket.close()
+
+
+async def test_redis_restart_loses_no_acked_message(
+    database_url: str, redis_namespace: str, db: AsyncSession, tmp_path: Path
+) -> None:
+    """R4: pub/sub is lost while Redis is down; the bus signals a gap and the sockets replay
+    from PostgreSQL, so every acked message still arrives exactly once."""
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    port = free_port()
+    redis_cmd = [
+        _redis_binary(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(redis_dir),
+    ]
+    redis = _popen(redis_cmd)
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        await _wait_for_redis(port)
+        urls = ServerUrls("", f"redis://127.0.0.1:{port}/0")
+        bases = []
+        for _ in range(2):
+            server_port = free_port()
+            env = server_env(database_url, urls, redis_namespace, tmp_path, server_port)
+            servers.append(start_server(env, server_port))
+            bases.append(f"http://127.0.0.1:{server_port}")
+        visitor = await Visitor.join(bases[0])
+        pupil = await visitor.connect()
+        staff = await counsellor(db, bases[1])
+        await staff.send({"type": "claim", "conversation_id": visitor.conversation_id})
+        await staff.expect("claimed")
+        await pupil.expect("message", sender="system")
+
+        redis.terminate()
+        redis.wait(timeout=10)
+        redis = _popen(redis_cmd)
+        await _wait_for_redis(port)
+        # Redis lost its state (no persistence): rate limits and presence start over.
+        for n in range(3):
+            await staff.say(f"na de herstart {n}", visitor.conversation_id)
+            await staff.expect("ack", timeout=15)
+        received = await pupil.messages(3, timeout=20)
+        assert [m["body"] for m in received] == [f"na de herstart {n}" for n in range(3)]
+        assert len({m["seq"] for m in received}) == 3
+        for socket in (pupil, staff):
+            await socket.close()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=15)
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+def _popen(command: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def _redis_binary() -> str:
+    from clb.embedded import _redis_binary as binary
+
+    return binary()
+
+
+async def _wait_for_redis(port: int) -> None:
+    client = Redis(host="127.0.0.1", port=port)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(RedisError, OSError):  # still starting
+                if await client.ping():
+                    return
+            await asyncio.sleep(0.05)
+        raise RuntimeError("test Redis did not start")
+    finally:
+        await client.aclose()
