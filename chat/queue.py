@@ -6,21 +6,28 @@ up, and beyond half an hour only "more than 30 minutes". No counsellor on: no nu
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from chat import presence, repository
-from chat.models import Conversation
+from chat.connection import Connection
+from chat.events import queue_channel
 from clb.services import Services
+
+log = logging.getLogger(__name__)
 
 # CLBCh@t's published average chat length, used until there are enough recent chats.
 DEFAULT_HANDLING_MINUTES = 19.0
 MIN_SAMPLE = 5
 ESTIMATE_STEP_MINUTES = 5
 ESTIMATE_CAP_MINUTES = 30
+# Presence changes the estimate too, so waiting visitors hear again at least this often.
+REFRESH_SECONDS = 30.0
+SETTLE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -54,21 +61,76 @@ def estimate_wait(
     return Estimate(rounded, more_than=False)
 
 
-async def queue_frame(
-    session: AsyncSession, services: Services, conversation: Conversation
-) -> dict[str, Any]:
-    position = await repository.queue_position(session, conversation)
-    median, sample = await repository.median_handling_minutes(session)
-    estimate = estimate_wait(
-        position,
-        counsellors=await presence.present_counsellors(services.redis, services.keys),
-        capacity=services.settings.chat_counsellor_capacity,
-        busy=await repository.active_count(session),
-        handling_minutes=median if sample >= MIN_SAMPLE else DEFAULT_HANDLING_MINUTES,
-    )
-    return {
-        "type": "queue",
-        "conversation_id": str(conversation.id),
-        "position": position,
-        "estimate": estimate.as_dict() if estimate else None,
-    }
+class QueueWatcher:
+    """One per process: when the queue moves, one query recomputes the place of every
+    waiting visitor connected to this process, instead of a query per visitor."""
+
+    KEY = "chat.queue_watcher"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.watchers: dict[uuid.UUID, Connection] = {}
+        self._poke = asyncio.Event()
+
+    @classmethod
+    def of(cls, services: Services) -> QueueWatcher:
+        watcher = services.local.get(cls.KEY)
+        if watcher is None:
+            watcher = services.local[cls.KEY] = cls(services)
+            _ = services.run_in_background(watcher.run())
+        assert isinstance(watcher, QueueWatcher)  # noqa: S101 - one type under this key
+        return watcher
+
+    def watch(self, conversation_id: uuid.UUID, connection: Connection) -> None:
+        self.watchers[conversation_id] = connection
+        self._poke.set()
+
+    def unwatch(self, conversation_id: uuid.UUID, connection: Connection) -> None:
+        if self.watchers.get(conversation_id) is connection:
+            del self.watchers[conversation_id]
+
+    async def run(self) -> None:
+        async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
+            while True:
+                moves.drain()
+                self._poke.clear()
+                try:
+                    await self.push()
+                except Exception:
+                    log.exception("queue update failed")
+                move = asyncio.ensure_future(moves.get())
+                poke = asyncio.ensure_future(self._poke.wait())
+                _, pending = await asyncio.wait(
+                    {move, poke}, timeout=REFRESH_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in pending:
+                    waiter.cancel()
+                await asyncio.sleep(SETTLE_SECONDS)  # a burst of moves becomes one update
+
+    async def push(self) -> None:
+        if not self.watchers:
+            return
+        services = self.services
+        async with services.sessionmaker() as session:
+            waiting = await repository.waiting_ids(session)
+            median, sample = await repository.median_handling_minutes(session)
+            busy = await repository.active_count(session)
+        counsellors = await presence.present_counsellors(services.redis, services.keys)
+        handling = median if sample >= MIN_SAMPLE else DEFAULT_HANDLING_MINUTES
+        places = {conversation_id: place for place, conversation_id in enumerate(waiting, 1)}
+        for conversation_id, connection in list(self.watchers.items()):
+            position = places.get(conversation_id)
+            if position is None:  # claimed or left: its own feed tells the visitor
+                del self.watchers[conversation_id]
+                continue
+            estimate = estimate_wait(
+                position, counsellors, services.settings.chat_counsellor_capacity, busy, handling
+            )
+            connection.send(
+                {
+                    "type": "queue",
+                    "conversation_id": str(conversation_id),
+                    "position": position,
+                    "estimate": estimate.as_dict() if estimate else None,
+                }
+            )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.models import OPEN_STATUSES, Conversation, Message, Status
@@ -63,23 +63,6 @@ async def waiting_count(session: AsyncSession) -> int:
         select(func.count()).where(Conversation.status == Status.waiting.value)
     )
     return int(count or 0)
-
-
-async def queue_position(session: AsyncSession, conversation: Conversation) -> int:
-    """1 for the next in line: higher priority first, then first come, first served."""
-    ahead = await session.scalar(
-        select(func.count()).where(
-            Conversation.status == Status.waiting.value,
-            or_(
-                Conversation.priority > conversation.priority,
-                and_(
-                    Conversation.priority == conversation.priority,
-                    Conversation.created_at < conversation.created_at,
-                ),
-            ),
-        )
-    )
-    return int(ahead or 0) + 1
 
 
 async def claim(
@@ -196,3 +179,13 @@ async def messages_with_authors(
         .limit(limit)
     )
     return [(row[0], row[1]) for row in result.all()]
+
+
+async def waiting_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every waiting conversation in queue order (priority first, then first come)."""
+    result = await session.scalars(
+        select(Conversation.id)
+        .where(Conversation.status == Status.waiting.value)
+        .order_by(Conversation.priority.desc(), Conversation.created_at)
+    )
+    return list(result.all())

@@ -5,7 +5,6 @@ frame gets an ``error`` frame and the socket stays open."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 import uuid
@@ -13,10 +12,11 @@ from typing import Any
 
 from fastapi import WebSocket
 
-from chat import presence, queue, repository, service
+from chat import presence, repository, service
 from chat.connection import Connection, ConversationFeed, run_until_first_done, serve_socket
-from chat.events import ack_frame, queue_channel
+from chat.events import ack_frame
 from chat.models import Sender, Status
+from chat.queue import QueueWatcher
 from chat.schemas import (
     PROTOCOL_VERSION,
     Leave,
@@ -31,7 +31,6 @@ from chat.socket_common import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     PRESENCE_EVERY,
-    QUEUE_REFRESH_SECONDS,
     TYPING,
     check_rate,
     conversation_summary,
@@ -71,6 +70,8 @@ async def _visitor(connection: Connection, services: Services) -> None:
     conversation_id, visitor_id = conversation.id, visitor.id
     address = hash_ip_of(connection, services)
 
+    watcher = QueueWatcher.of(services)
+
     async def welcome() -> None:
         async with services.sessionmaker() as session:
             current = await repository.get_conversation(session, conversation_id)
@@ -84,6 +85,8 @@ async def _visitor(connection: Connection, services: Services) -> None:
                     "conversation": conversation_summary(current, name),
                 }
             )
+        if current.status == Status.waiting:
+            watcher.watch(conversation_id, connection)  # position and estimate follow
 
     feed = ConversationFeed(
         connection, services, conversation_id, hello.last_seq, Sender.visitor, on_ready=welcome
@@ -92,10 +95,10 @@ async def _visitor(connection: Connection, services: Services) -> None:
     try:
         await run_until_first_done(
             feed.run(),
-            _queue_updates(connection, services, conversation_id),
             _visitor_frames(connection, services, visitor_id, conversation_id, address),
         )
     finally:
+        watcher.unwatch(conversation_id, connection)
         with contextlib.suppress(Exception):
             await presence.visitor_left(services.redis, services.keys, conversation_id)
 
@@ -103,24 +106,6 @@ async def _visitor(connection: Connection, services: Services) -> None:
 def hash_ip_of(connection: Connection, services: Services) -> str:
     client = connection.websocket.client
     return hash_ip(client.host if client else "unknown", services.settings.secret_key or "")
-
-
-async def _queue_updates(
-    connection: Connection, services: Services, conversation_id: uuid.UUID
-) -> None:
-    """While waiting: position and estimate, again whenever the queue moves (and every 30 s,
-    as counsellors come and go)."""
-    async with services.bus.subscribe(queue_channel(services.keys)) as moves:
-        while True:
-            async with services.sessionmaker() as session:
-                conversation = await repository.get_conversation(session, conversation_id)
-                if conversation is None or conversation.status != Status.waiting.value:
-                    break
-                connection.send(await queue.queue_frame(session, services, conversation))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(moves.get(), QUEUE_REFRESH_SECONDS)
-                await asyncio.sleep(0.1)  # let a burst of moves settle into one update
-    await asyncio.Event().wait()  # served: nothing more to say, the socket goes on
 
 
 async def _visitor_frames(

@@ -65,6 +65,15 @@ class Subscription:
             raise BusClosed(self.channel)
         return message
 
+    def drain(self) -> None:
+        """Forget what is queued (and any overflow): for subscribers that only need to know
+        *that* something happened, not each event."""
+        while not self._queue.empty():
+            if self._queue.get_nowait() is None:
+                self._queue.put_nowait(None)  # keep the close signal
+                break
+        self._overflowed = False
+
     def __aiter__(self) -> Subscription:
         return self
 

@@ -6,7 +6,11 @@ never through module globals, so two app instances in one process stay independe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from arq.connections import ArqRedis
@@ -30,6 +34,16 @@ class Services:
     bus: Bus
     limiter: RateLimiter
     jobs: JobQueue
+    # Per-process helpers a domain keeps for the life of the process (e.g. the chat's queue
+    # watcher), and the background tasks that serve them; stopped with the services.
+    local: dict[str, Any] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def run_in_background(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -58,6 +72,10 @@ class Services:
         )
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.stop()
         await self.redis.aclose(close_connection_pool=True)
         await self.engine.dispose()
