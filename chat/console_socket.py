@@ -44,6 +44,7 @@ from chat.socket_common import (
 )
 from clb.auth import service as auth_service
 from clb.auth.models import Role, StaffAccount
+from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.deps import session_cookie_name
 from clb.errors import ClbError
@@ -112,8 +113,12 @@ class Console:
                 )
             while True:
                 await self.send_queue()
-                await moves.get()
-                await asyncio.sleep(0.05)  # coalesce a burst of moves
+                # Only *that* the queue moved matters: a backlog (even an overflow) of moves
+                # becomes one refresh, never a closed console.
+                with contextlib.suppress(SlowSubscriber):
+                    await moves.get()
+                await asyncio.sleep(0.05)
+                moves.drain()
 
     async def send_queue(self) -> None:
         async with self.services.sessionmaker() as session:

@@ -10,9 +10,10 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
 from clb.observability import configure_logging
@@ -40,6 +41,18 @@ def running_services(settings: Settings) -> Iterator[Settings]:
 
 
 MAX_FRAME_BYTES = 64 * 1024
+
+
+def run_async(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server on uvloop when installed (uvicorn[standard] brings it): asyncio.run
+    alone would bypass uvicorn's own loop choice."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -90,7 +103,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         if settings.migrate_on_start:
             asyncio.run(_migrate(settings))
         url = f"http://{args.host}:{args.port}/"
-        asyncio.run(
+        run_async(
             _serve(settings, args.host, args.port, lambda: print(f"Serving on {url}", flush=True))
         )
 
@@ -205,7 +218,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
             print("Stop with Ctrl+C.", flush=True)
 
         try:
-            asyncio.run(_serve(settings, args.host, args.port, ready))
+            run_async(_serve(settings, args.host, args.port, ready))
         finally:
             worker.terminate()
             worker.wait(timeout=15)
