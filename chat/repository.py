@@ -6,7 +6,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    Uuid,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.models import OPEN_STATUSES, Conversation, Message, Status
@@ -189,3 +200,67 @@ async def waiting_ids(session: AsyncSession) -> list[uuid.UUID]:
         .order_by(Conversation.priority.desc(), Conversation.created_at)
     )
     return list(result.all())
+
+
+async def append_message(
+    session: AsyncSession,
+    *,
+    conversation_id: uuid.UUID,
+    owner: ColumnElement[bool],
+    statuses: tuple[str, ...],
+    sender: str,
+    body: str,
+    client_msg_id: uuid.UUID,
+    author_id: uuid.UUID | None,
+) -> tuple[int, int, datetime] | None:
+    """Take the next seq and store the message in one statement: the UPDATE locks the
+    conversation row (one writer at a time) and the INSERT reuses its new ``last_seq``.
+
+    Returns (id, seq, created_at), or None when the conversation is not the sender's or not
+    open. A known ``client_msg_id`` raises IntegrityError and, being one statement, burns
+    no seq: the caller rolls back and fetches the original.
+    """
+    bumped = (
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.status.in_(statuses), owner)
+        .values(last_seq=Conversation.last_seq + 1)
+        .returning(Conversation.id, Conversation.last_seq)
+        .cte("bumped")
+    )
+    row = (
+        await session.execute(
+            insert(Message)
+            .from_select(
+                [
+                    "conversation_id",
+                    "seq",
+                    "sender",
+                    "author_id",
+                    "client_msg_id",
+                    "body",
+                    "created_at",
+                ],
+                select(
+                    bumped.c.id,
+                    bumped.c.last_seq,
+                    literal(sender),
+                    literal(author_id, Uuid()),
+                    literal(client_msg_id, Uuid()),
+                    literal(body, Text()),
+                    func.now(),
+                ),
+            )
+            .add_cte(bumped)
+            .returning(Message.id, Message.seq, Message.created_at)
+        )
+    ).first()
+    return (int(row[0]), int(row[1]), row[2]) if row else None
+
+
+async def conversation_matches(
+    session: AsyncSession, conversation_id: uuid.UUID, condition: ColumnElement[bool]
+) -> bool:
+    found = await session.scalar(
+        select(Conversation.id).where(Conversation.id == conversation_id, condition)
+    )
+    return found is not None

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat import repository
@@ -33,7 +35,7 @@ from chat.models import OPEN_STATUSES, AgeBand, Conversation, Message, Sender, S
 from chat.opening_hours import opening_status
 from clb import jobs
 from clb.auth.models import StaffAccount
-from clb.db import after_commit
+from clb.db import after_commit, rollback
 from clb.services import Services
 
 
@@ -147,6 +149,67 @@ async def locked_for_visitor(
     return conversation
 
 
+async def _send(
+    session: AsyncSession,
+    services: Services,
+    conversation_id: uuid.UUID,
+    sender: Sender,
+    body: str,
+    client_msg_id: uuid.UUID,
+    *,
+    owner: ColumnElement[bool],
+    statuses: tuple[str, ...],
+    author: StaffAccount | None,
+) -> Message:
+    """The hot path: one statement stores the message with its seq. A resend of a known
+    ``client_msg_id`` returns the original (the same ack); a refused send says why."""
+    try:
+        stored = await repository.append_message(
+            session,
+            conversation_id=conversation_id,
+            owner=owner,
+            statuses=statuses,
+            sender=sender.value,
+            body=body,
+            client_msg_id=client_msg_id,
+            author_id=author.id if author else None,
+        )
+    except IntegrityError:
+        await rollback(session)
+        stored = None
+    else:
+        if stored is not None:
+            message = Message(
+                id=stored[0],
+                conversation_id=conversation_id,
+                seq=stored[1],
+                sender=sender.value,
+                author_id=author.id if author else None,
+                client_msg_id=client_msg_id,
+                body=body,
+                created_at=stored[2],
+            )
+            name = author.display_name if author else await _nickname(session, conversation_id)
+            _publish(
+                session,
+                services,
+                conversation_channel(services.keys, conversation_id),
+                message_event(message, name),
+            )
+            return message
+    existing = await repository.find_message(session, conversation_id, sender.value, client_msg_id)
+    if existing is not None:
+        return existing
+    if not await repository.conversation_matches(session, conversation_id, owner):
+        raise NotAllowed()
+    raise ConversationClosed()
+
+
+async def _nickname(session: AsyncSession, conversation_id: uuid.UUID) -> str:
+    conversation = await repository.get_conversation(session, conversation_id)
+    return conversation.nickname if conversation else ""
+
+
 async def visitor_send(
     session: AsyncSession,
     services: Services,
@@ -155,16 +218,17 @@ async def visitor_send(
     client_msg_id: uuid.UUID,
     body: str,
 ) -> Message:
-    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
-    if conversation.status not in OPEN_STATUSES:
-        existing = await repository.find_message(session, conversation.id, "visitor", client_msg_id)
-        if existing is None:
-            raise ConversationClosed()
-        return existing
-    message, _ = await post_message(
-        session, services, conversation, Sender.visitor, body, client_msg_id=client_msg_id
+    return await _send(
+        session,
+        services,
+        conversation_id,
+        Sender.visitor,
+        body,
+        client_msg_id,
+        owner=Conversation.visitor_id == visitor_id,
+        statuses=OPEN_STATUSES,
+        author=None,
     )
-    return message
 
 
 async def locked_for_counsellor(
@@ -185,24 +249,17 @@ async def counsellor_send(
     client_msg_id: uuid.UUID,
     body: str,
 ) -> Message:
-    conversation = await locked_for_counsellor(session, staff, conversation_id)
-    if conversation.status != Status.active.value:
-        existing = await repository.find_message(
-            session, conversation.id, "counsellor", client_msg_id
-        )
-        if existing is None:
-            raise ConversationClosed()
-        return existing
-    message, _ = await post_message(
+    return await _send(
         session,
         services,
-        conversation,
+        conversation_id,
         Sender.counsellor,
         body,
-        client_msg_id=client_msg_id,
+        client_msg_id,
+        owner=Conversation.counsellor_id == staff.id,
+        statuses=(Status.active.value,),
         author=staff,
     )
-    return message
 
 
 async def claim_conversation(
