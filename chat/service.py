@@ -93,43 +93,31 @@ async def start_conversation(
     return conversation, True
 
 
-async def post_message(
+async def post_notice(
     session: AsyncSession,
     services: Services,
     conversation: Conversation,
-    sender: Sender,
     body: str,
     *,
-    client_msg_id: uuid.UUID | None = None,
     author: StaffAccount | None = None,
-) -> tuple[Message, bool]:
-    """Store a message under the conversation's lock (caller holds it). A known
-    ``client_msg_id`` returns the original message instead of a second one."""
-    if client_msg_id is not None:
-        existing = await repository.find_message(
-            session, conversation.id, sender.value, client_msg_id
-        )
-        if existing is not None:
-            return existing, False
+) -> None:
+    """Store a system notice under the conversation's lock (the caller holds it)."""
     conversation.last_seq += 1
     message = Message(
         conversation_id=conversation.id,
         seq=conversation.last_seq,
-        sender=sender.value,
+        sender=Sender.system.value,
         author_id=author.id if author else None,
-        client_msg_id=client_msg_id,
         body=body,
     )
     session.add(message)
     await session.flush()
-    name = author.display_name if author else (conversation.nickname if sender == "visitor" else "")
     _publish(
         session,
         services,
         conversation_channel(services.keys, conversation.id),
-        message_event(message, name),
+        message_event(message, author.display_name if author else ""),
     )
-    return message, True
 
 
 async def _locked_open(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
@@ -275,11 +263,10 @@ async def claim_conversation(
         if await repository.active_count_of(session, staff.id) >= capacity:
             raise OverCapacity()
         raise AlreadyTaken()
-    await post_message(
+    await post_notice(
         session,
         services,
         conversation,
-        Sender.system,
         system_body("joined", name=staff.display_name),
         author=staff,
     )
@@ -322,11 +309,10 @@ async def extend_conversation(
         await jobs.reschedule_job(
             session, services.jobs, job, job.run_at + timedelta(minutes=minutes)
         )
-    await post_message(
+    await post_notice(
         session,
         services,
         conversation,
-        Sender.system,
         system_body("extended", minutes=minutes),
         author=staff,
     )
@@ -350,9 +336,7 @@ async def end_conversation(
     conversation.ended_by = by.value
     if not was_waiting:
         notice = "ended_by_counsellor" if by == Sender.counsellor else "ended_by_visitor"
-        await post_message(
-            session, services, conversation, Sender.system, system_body(notice, name=by_name)
-        )
+        await post_notice(session, services, conversation, system_body(notice, name=by_name))
     notices = await jobs.pending_jobs(
         session, "chat.time_notice", conversation_id=str(conversation.id)
     )

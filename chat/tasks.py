@@ -7,8 +7,8 @@ from typing import Any
 
 from chat import repository
 from chat.events import system_body
-from chat.models import Sender, Status
-from chat.service import post_message
+from chat.models import Status
+from chat.service import post_notice
 from clb.db import utcnow
 from clb.jobs import JobContext, job_handler
 
@@ -24,7 +24,7 @@ async def time_notice(ctx: JobContext, payload: dict[str, Any]) -> None:
         return
     params = {"minutes": ctx.services.settings.chat_notice_before_minutes}
     body = system_body(payload["notice"], **(params if payload["notice"] == "time_soon" else {}))
-    await post_message(ctx.session, ctx.services, conversation, Sender.system, body)
+    await post_notice(ctx.session, ctx.services, conversation, body)
 
 
 @job_handler("chat.purge_transcript")
