@@ -8,6 +8,7 @@ from clb import audit, jobs
 from clb.auth import models as auth_models
 from clb.db import Base
 from clb.org import models as org_models
+from scheduling import models as scheduling_models
 from toolbox import models as toolbox_models
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "jobs",
     "opening_hours",
     "org_models",
+    "scheduling_models",
     "toolbox_models",
 ]

@@ -1,0 +1,541 @@
+"""Booking, rescheduling and cancelling appointments.
+
+The order of a booking: validate → lock (counsellor, local day) → ask the slot function
+whether exactly this slot is free → insert → outbox jobs (confirmation, reminders). The
+lock keeps "maximum per day" exact and makes conflicts cheap; the exclusion constraint
+``no_overlap`` is what guarantees no double booking even if all of that were wrong: its
+SQLSTATE 23P01 becomes the same 409 as a slot found taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.auth.models import StaffAccount
+from clb.db import utcnow
+from clb.jobs import cancel_job, pending_jobs, schedule_job
+from clb.org.models import School
+from clb.services import Services
+from scheduling import repository
+from scheduling.errors import (
+    AppointmentGone,
+    ChangeClosed,
+    IdempotencyKeyReused,
+    InvalidBooking,
+    SlotTaken,
+)
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    CancelledBy,
+    Mode,
+    NotificationKind,
+    Status,
+)
+from scheduling.slots import Duration, Slot, free_slots, local_day, merge_by_time
+from scheduling.tokens import derive_token, hash_token
+
+NOTIFY_JOB = "scheduling.notify"
+MANAGE_PURPOSE = "appointment-manage"
+FRESH_SLOTS = 6  # alternatives offered with a conflict
+EXCLUSION_VIOLATION = "23P01"
+_PHONE_CHARS = re.compile(r"[\s./()-]")
+_PHONE = re.compile(r"^(\+|00)?[0-9]{8,15}$")
+LANGUAGES = ("nl", "en", "fr", "de", "tr", "ar", "uk", "pl")
+
+
+@dataclass(frozen=True)
+class Contact:
+    first_name: str
+    email: str | None
+    phone: str | None
+    language: str = "nl"
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    school_id: uuid.UUID
+    type_slug: str
+    mode: str
+    counsellor_id: uuid.UUID
+    starts_at: datetime
+    contact: Contact
+    location_id: uuid.UUID | None = None
+
+    def fingerprint(self) -> str:
+        data = {
+            "school": str(self.school_id),
+            "type": self.type_slug,
+            "mode": self.mode,
+            "counsellor": str(self.counsellor_id),
+            "start": self.starts_at.isoformat(),
+            "location": str(self.location_id),
+            "contact": [
+                self.contact.first_name,
+                self.contact.email,
+                self.contact.phone,
+                self.contact.language,
+                self.contact.topic,
+            ],
+        }
+        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(frozen=True)
+class Booked:
+    appointment: Appointment
+    manage_token: str
+    replayed: bool = False
+
+
+# --- Input -------------------------------------------------------------------------------
+
+
+def clean_contact(contact: Contact) -> Contact:
+    """Trimmed and normalised, or InvalidBooking naming the field."""
+    first_name = " ".join(contact.first_name.split())
+    if not first_name:
+        raise InvalidBooking("Vul je voornaam in.", field="first_name")
+    if len(first_name) > 60:
+        raise InvalidBooking("Je voornaam mag hoogstens 60 tekens lang zijn.", field="first_name")
+    email = (contact.email or "").strip() or None
+    phone = (contact.phone or "").strip() or None
+    if email is None and phone is None:
+        raise InvalidBooking(
+            "Geef een e-mailadres of een telefoonnummer, zodat we je kunnen bereiken.",
+            field="email",
+        )
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise InvalidBooking(
+                "Dit e-mailadres klopt niet. Bijvoorbeeld: naam@voorbeeld.be", field="email"
+            ) from None
+    if phone is not None:
+        compact = _PHONE_CHARS.sub("", phone)
+        if not _PHONE.match(compact):
+            raise InvalidBooking(
+                "Dit telefoonnummer klopt niet. Bijvoorbeeld: 0470 12 34 56", field="phone"
+            )
+        phone = compact
+    language = contact.language if contact.language in LANGUAGES else "nl"
+    topic = " ".join(contact.topic.split())
+    if len(topic) > 500:
+        raise InvalidBooking("Schrijf hoogstens 500 tekens.", field="topic")
+    return Contact(first_name, email, phone, language, topic)
+
+
+def duration_of(kind: AppointmentType) -> Duration:
+    return Duration(kind.duration_minutes, kind.buffer_before_minutes, kind.buffer_after_minutes)
+
+
+async def school_or_error(session: AsyncSession, school_id: uuid.UUID | None) -> School:
+    school = await session.get(School, school_id) if school_id else None
+    if school is None:
+        raise InvalidBooking("Kies je school uit de lijst.", field="school")
+    return school
+
+
+async def type_or_error(session: AsyncSession, slug: str) -> AppointmentType:
+    kind = await repository.type_by_slug(session, slug)
+    if kind is None:
+        raise InvalidBooking("Kies waarover de afspraak gaat.", field="type")
+    return kind
+
+
+def mode_or_error(mode: str) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise InvalidBooking("Kies hoe je wil afspreken.", field="mode") from None
+
+
+# --- Offer -------------------------------------------------------------------------------
+
+
+async def offer(
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    kind: AppointmentType,
+    mode: str,
+    *,
+    now: datetime,
+    first: date,
+    last: date,
+    counsellor_ids: list[uuid.UUID] | None = None,
+    ignore_appointment: uuid.UUID | None = None,
+) -> list[Slot]:
+    """Free slots of the centre, one per start time and place."""
+    ids = (
+        counsellor_ids
+        if counsellor_ids is not None
+        else await repository.bookable_counsellors(session, centre_id)
+    )
+    calendars = await repository.load_calendars(
+        session, ids, first, last, ignore_appointment=ignore_appointment
+    )
+    closed = await repository.closed_days(session, centre_id, first, last)
+    slots = [
+        slot
+        for calendar in calendars
+        for slot in free_slots(
+            calendar, duration_of(kind), mode, now=now, first=first, last=last, closed_days=closed
+        )
+    ]
+    load = {
+        (calendar.counsellor_id, day): count
+        for calendar in calendars
+        for day, count in calendar.booked_per_day.items()
+    }
+    return merge_by_time(slots, load)
+
+
+def slot_json(slot: Slot) -> dict[str, Any]:
+    return {
+        "starts_at": slot.starts_at.isoformat(),
+        "ends_at": slot.ends_at.isoformat(),
+        "counsellor_id": str(slot.counsellor_id),
+        "mode": slot.mode,
+        "location_id": str(slot.location_id) if slot.location_id else None,
+    }
+
+
+async def _fresh_alternatives(
+    session: AsyncSession, centre_id: uuid.UUID, kind: AppointmentType, mode: str, around: date
+) -> list[dict[str, Any]]:
+    now = utcnow()
+    first = max(around, local_day(now))
+    slots = await offer(
+        session, centre_id, kind, mode, now=now, first=first, last=first + timedelta(days=14)
+    )
+    return [slot_json(slot) for slot in slots[:FRESH_SLOTS]]
+
+
+# --- Book --------------------------------------------------------------------------------
+
+
+def manage_token(services: Services, appointment: Appointment) -> str:
+    return derive_token(
+        services.settings.secret_key or "",
+        MANAGE_PURPOSE,
+        appointment.id,
+        appointment.manage_token_generation,
+    )
+
+
+async def _lock(session: AsyncSession, *parts: object) -> None:
+    key = ":".join(str(part) for part in parts)
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+    )
+
+
+async def _replay(
+    session: AsyncSession, services: Services, key_hash: str, fingerprint: str
+) -> Booked | None:
+    existing = await session.scalar(
+        select(Appointment).where(Appointment.idempotency_key_hash == key_hash)
+    )
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return Booked(existing, manage_token(services, existing), replayed=True)
+
+
+async def _free_slot(
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    kind: AppointmentType,
+    mode: str,
+    counsellor_id: uuid.UUID,
+    starts_at: datetime,
+    location_id: uuid.UUID | None,
+    *,
+    now: datetime,
+    ignore_appointment: uuid.UUID | None = None,
+) -> Slot | None:
+    day = local_day(starts_at)
+    calendars = await repository.load_calendars(
+        session, [counsellor_id], day, day, ignore_appointment=ignore_appointment
+    )
+    closed = await repository.closed_days(session, centre_id, day, day)
+    for slot in free_slots(
+        calendars[0], duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
+    ):
+        if slot.starts_at == starts_at and (location_id is None or slot.location_id == location_id):
+            return slot
+    return None
+
+
+async def _counsellor_of_centre(
+    session: AsyncSession, counsellor_id: uuid.UUID, centre_id: uuid.UUID
+) -> bool:
+    found = await session.scalar(
+        select(StaffAccount.id).where(
+            StaffAccount.id == counsellor_id,
+            StaffAccount.centre_id == centre_id,
+            StaffAccount.is_active.is_(True),
+        )
+    )
+    return found is not None
+
+
+async def book(
+    session: AsyncSession,
+    services: Services,
+    request: BookingRequest,
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Booked:
+    now = now or utcnow()
+    contact = clean_contact(request.contact)
+    request = BookingRequest(
+        request.school_id,
+        request.type_slug,
+        request.mode,
+        request.counsellor_id,
+        request.starts_at,
+        contact,
+        request.location_id,
+    )
+    if request.starts_at.tzinfo is None:
+        raise InvalidBooking("Kies een moment uit de lijst.", field="slot")
+    mode = mode_or_error(request.mode)
+    school = await school_or_error(session, request.school_id)
+    kind = await type_or_error(session, request.type_slug)
+    key_hash = fingerprint = None
+    if idempotency_key is not None:
+        key_hash = hash_token(f"booking:{idempotency_key}")
+        fingerprint = request.fingerprint()
+        await _lock(session, "idempotency", key_hash)
+        replay = await _replay(session, services, key_hash, fingerprint)
+        if replay is not None:
+            return replay
+    if request.starts_at <= now:
+        raise InvalidBooking(
+            "Dit moment is al voorbij. Kies een moment in de toekomst.", field="slot"
+        )
+    day = local_day(request.starts_at)
+    if not await _counsellor_of_centre(session, request.counsellor_id, school.centre_id):
+        raise SlotTaken(await _fresh_alternatives(session, school.centre_id, kind, mode, day))
+    await _lock(session, "booking", request.counsellor_id, day)
+    slot = await _free_slot(
+        session,
+        school.centre_id,
+        kind,
+        mode,
+        request.counsellor_id,
+        request.starts_at,
+        request.location_id,
+        now=now,
+    )
+    if slot is None:
+        raise SlotTaken(await _fresh_alternatives(session, school.centre_id, kind, mode, day))
+    appointment_id = uuid.uuid4()
+    appointment = Appointment(
+        id=appointment_id,
+        counsellor_id=request.counsellor_id,
+        centre_id=school.centre_id,
+        school_id=school.id,
+        type_id=kind.id,
+        mode=mode.value,
+        location_id=slot.location_id if mode is Mode.office else None,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        blocked_from=slot.starts_at - timedelta(minutes=kind.buffer_before_minutes),
+        blocked_until=slot.ends_at + timedelta(minutes=kind.buffer_after_minutes),
+        status=Status.confirmed.value,
+        first_name=contact.first_name,
+        email=contact.email,
+        phone=contact.phone,
+        language=contact.language,
+        topic=contact.topic,
+        manage_token_generation=0,
+        manage_token_hash="",
+        idempotency_key_hash=key_hash,
+        request_fingerprint=fingerprint,
+        created_at=now,
+        updated_at=now,
+    )
+    token = manage_token(services, appointment)
+    appointment.manage_token_hash = hash_token(token)
+    session.add(appointment)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise SlotTaken(
+                await _fresh_alternatives(session, school.centre_id, kind, mode, day)
+            ) from None
+        raise
+    await _plan_messages(session, services, appointment, NotificationKind.confirmation, now)
+    return Booked(appointment, token)
+
+
+# --- Messages ----------------------------------------------------------------------------
+
+
+async def _plan_messages(
+    session: AsyncSession,
+    services: Services,
+    appointment: Appointment,
+    notice: NotificationKind,
+    now: datetime,
+) -> None:
+    """The notice now and, unless cancelled, fresh reminders for the current start. Any
+    reminder still pending for an earlier start is cancelled first: its outbox version
+    changes, so a copy already queued in ARQ does nothing when it runs."""
+    for job in await pending_jobs(session, NOTIFY_JOB, appointment_id=str(appointment.id)):
+        if job.payload.get("kind") == NotificationKind.reminder.value:
+            cancel_job(job)
+    payload = {"appointment_id": str(appointment.id), "about": appointment.starts_at.isoformat()}
+    await schedule_job(session, services.jobs, NOTIFY_JOB, {**payload, "kind": notice.value})
+    if not appointment.is_active:
+        return
+    for hours in services.settings.booking_reminder_hours:
+        run_at = appointment.starts_at - timedelta(hours=hours)
+        if run_at > now:
+            reminder = {**payload, "kind": NotificationKind.reminder.value, "hours": hours}
+            await schedule_job(session, services.jobs, NOTIFY_JOB, reminder, run_at=run_at)
+
+
+# --- Manage ------------------------------------------------------------------------------
+
+
+async def by_manage_token(session: AsyncSession, token: str) -> Appointment | None:
+    """The appointment of a manage link, while the link is valid (until the end of the
+    appointment). Anything else is None: the caller answers with a neutral 404."""
+    if not token or len(token) > 100:
+        return None
+    appointment = await repository.by_manage_hash(session, hash_token(token))
+    if appointment is None or appointment.ends_at <= utcnow():
+        return None
+    return appointment
+
+
+def can_change_online(services: Services, appointment: Appointment, now: datetime) -> bool:
+    cutoff = timedelta(hours=services.settings.booking_change_cutoff_hours)
+    return appointment.is_active and appointment.starts_at - cutoff > now
+
+
+async def _locked_active(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment:
+    appointment = await repository.lock_appointment(session, appointment_id)
+    if appointment is None or not appointment.is_active:
+        raise AppointmentGone()
+    return appointment
+
+
+async def reschedule(
+    session: AsyncSession,
+    services: Services,
+    appointment_id: uuid.UUID,
+    counsellor_id: uuid.UUID,
+    starts_at: datetime,
+    *,
+    by_staff: bool,
+    location_id: uuid.UUID | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    """Move to another free slot of the same kind and mode (the person may also land with
+    another counsellor of the centre). SEQUENCE goes up; reminders are re-planned."""
+    now = now or utcnow()
+    appointment = await _locked_active(session, appointment_id)
+    if not by_staff and not can_change_online(services, appointment, now):
+        raise ChangeClosed()
+    if starts_at.tzinfo is None or starts_at <= now:
+        raise InvalidBooking("Kies een moment in de toekomst.", field="slot")
+    kind = await session.get_one(AppointmentType, appointment.type_id)
+    day = local_day(starts_at)
+    if not await _counsellor_of_centre(session, counsellor_id, appointment.centre_id):
+        raise SlotTaken()
+    await _lock(session, "booking", counsellor_id, day)
+    slot = await _free_slot(
+        session,
+        appointment.centre_id,
+        kind,
+        appointment.mode,
+        counsellor_id,
+        starts_at,
+        location_id,
+        now=now,
+        ignore_appointment=appointment.id,
+    )
+    if slot is None:
+        raise SlotTaken(
+            await _fresh_alternatives(session, appointment.centre_id, kind, appointment.mode, day)
+        )
+    appointment.counsellor_id = counsellor_id
+    appointment.starts_at = slot.starts_at
+    appointment.ends_at = slot.ends_at
+    appointment.blocked_from = slot.starts_at - timedelta(minutes=kind.buffer_before_minutes)
+    appointment.blocked_until = slot.ends_at + timedelta(minutes=kind.buffer_after_minutes)
+    if appointment.mode == Mode.office.value:
+        appointment.location_id = slot.location_id
+    appointment.sequence += 1
+    appointment.cancel_reason = reason.strip()[:500] if by_staff else ""
+    appointment.updated_at = now
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise SlotTaken() from None
+        raise
+    await _plan_messages(session, services, appointment, NotificationKind.rescheduled, now)
+    return appointment
+
+
+async def cancel(
+    session: AsyncSession,
+    services: Services,
+    appointment_id: uuid.UUID,
+    *,
+    by_staff: bool,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Appointment:
+    now = now or utcnow()
+    appointment = await _locked_active(session, appointment_id)
+    if not by_staff and not can_change_online(services, appointment, now):
+        raise ChangeClosed()
+    reason = " ".join(reason.split())
+    if by_staff and not reason:
+        raise InvalidBooking("Geef een reden: de persoon krijgt die te lezen.", field="reason")
+    appointment.status = Status.cancelled.value
+    appointment.cancelled_by = (CancelledBy.staff if by_staff else CancelledBy.person).value
+    appointment.cancelled_at = now
+    appointment.cancel_reason = reason[:500]
+    appointment.sequence += 1
+    appointment.updated_at = now
+    await session.flush()
+    await _plan_messages(session, services, appointment, NotificationKind.cancelled, now)
+    return appointment
+
+
+async def mark_no_show(
+    session: AsyncSession, appointment_id: uuid.UUID, *, now: datetime | None = None
+) -> Appointment:
+    now = now or utcnow()
+    appointment = await _locked_active(session, appointment_id)
+    if appointment.starts_at > now:
+        raise InvalidBooking("Je kan pas na het begin van de afspraak 'niet gekomen' aanduiden.")
+    appointment.status = Status.no_show.value
+    appointment.updated_at = now
+    return appointment

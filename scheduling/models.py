@@ -1,0 +1,255 @@
+"""Appointments with CLB workers: what can be booked, when, and what was booked.
+
+Times are ``timestamptz`` (UTC instants); schedules are local clock times in
+Europe/Brussels, expanded per date (scheduling.availability), so both DST change days are
+right. Double bookings are impossible in the database itself: an exclusion constraint over
+(counsellor, blocked time range incl. buffers) for every booking that is not cancelled.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clb.db import Base, Timestamped, utcnow
+
+
+class Mode(enum.StrEnum):
+    """How the person meets the CLB worker."""
+
+    office = "office"  # at a CLB location
+    school = "school"
+    phone = "phone"
+    video = "video"
+    chat = "chat"  # a chat room that opens at the appointment's time
+
+
+class Status(enum.StrEnum):
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+    no_show = "no_show"
+
+
+class CancelledBy(enum.StrEnum):
+    person = "person"
+    staff = "staff"
+
+
+class Channel(enum.StrEnum):
+    email = "email"
+    sms = "sms"
+
+
+class NotificationKind(enum.StrEnum):
+    confirmation = "confirmation"
+    reminder = "reminder"
+    rescheduled = "rescheduled"
+    cancelled = "cancelled"
+
+
+MODES_SQL = "ARRAY['office','school','phone','video','chat']::varchar[]"
+
+
+class AppointmentType(Base):
+    """What an appointment is for, and how long it takes (kennismaking, gesprek …)."""
+
+    __tablename__ = "appointment_types"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
+        CheckConstraint(
+            "buffer_before_minutes BETWEEN 0 AND 120 AND buffer_after_minutes BETWEEN 0 AND 120",
+            name="buffer_range",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    # Dutch source text, translated through the i18n layer when shown.
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    duration_minutes: Mapped[int] = mapped_column(SmallInteger)
+    buffer_before_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class BookingPolicy(Base):
+    """A counsellor's booking rules; counsellors without a row use the defaults."""
+
+    __tablename__ = "booking_policies"
+    __table_args__ = (
+        CheckConstraint("min_notice_working_days BETWEEN 0 AND 20", name="notice_range"),
+        CheckConstraint("horizon_days BETWEEN 1 AND 365", name="horizon_range"),
+        CheckConstraint("max_per_day BETWEEN 1 AND 40", name="max_per_day_range"),
+    )
+
+    counsellor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    min_notice_working_days: Mapped[int] = mapped_column(SmallInteger, default=1)
+    horizon_days: Mapped[int] = mapped_column(SmallInteger, default=42)
+    max_per_day: Mapped[int] = mapped_column(SmallInteger, default=6)
+    video_url: Mapped[str | None] = mapped_column(String(300))
+    # The personal agenda feed: its token is derived from the secret key and this
+    # generation (see scheduling.tokens); only the hash is stored, for the lookup.
+    feed_token_generation: Mapped[int] = mapped_column(default=0)
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class AvailabilityRule(Base):
+    """Weekly hours: on this weekday, from–to (local time), these modes, at this location."""
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts_at < ends_at", name="period_order"),
+        CheckConstraint(f"modes <@ {MODES_SQL} AND cardinality(modes) > 0", name="known_modes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # Monday = 0
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+    modes: Mapped[list[str]] = mapped_column(ARRAY(String(10)))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id"))
+
+
+class AvailabilityOverride(Base):
+    """One date handled differently: the rows of a date replace its weekly hours; a row
+    without times means the counsellor is not available that day at all."""
+
+    __tablename__ = "availability_overrides"
+    __table_args__ = (
+        CheckConstraint(
+            "(starts_at IS NULL AND ends_at IS NULL) OR starts_at < ends_at", name="period_order"
+        ),
+        CheckConstraint(f"modes <@ {MODES_SQL}", name="known_modes"),
+        Index("ix_availability_overrides_counsellor_day", "counsellor_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="CASCADE")
+    )
+    day: Mapped[date]
+    starts_at: Mapped[time | None]
+    ends_at: Mapped[time | None]
+    modes: Mapped[list[str]] = mapped_column(ARRAY(String(10)), default=list)
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ClosedPeriod(Timestamped, Base):
+    """Days a centre takes no appointments (school holidays of a school year, a closure).
+    Belgian public holidays need no row: they come from the ``holidays`` package."""
+
+    __tablename__ = "closed_periods"
+    __table_args__ = (CheckConstraint("first_day <= last_day", name="day_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL: every centre (e.g. the Flemish school holidays).
+    centre_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("centres.id"), index=True)
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="period_order"),
+        CheckConstraint(
+            "blocked_from <= starts_at AND blocked_until >= ends_at", name="blocked_covers"
+        ),
+        CheckConstraint("mode IN ('office','school','phone','video','chat')", name="known_mode"),
+        CheckConstraint("status IN ('confirmed','cancelled','no_show')", name="known_status"),
+        CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="reachable"),
+        # The guarantee against double booking, whatever the application does.
+        ExcludeConstraint(
+            (text("counsellor_id"), "="),
+            (text("tstzrange(blocked_from, blocked_until, '[)')"), "&&"),
+            name="ex_appointments_no_overlap",
+            using="gist",
+            where=text("status <> 'cancelled'"),
+        ),
+        Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    counsellor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff_accounts.id"))
+    centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("schools.id"))
+    type_id: Mapped[int] = mapped_column(ForeignKey("appointment_types.id"))
+    mode: Mapped[str] = mapped_column(String(10))
+    location_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("locations.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    blocked_from: Mapped[datetime]
+    blocked_until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default=Status.confirmed.value)
+
+    # The person: as little as possible.
+    first_name: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5), default="nl")
+    topic: Mapped[str] = mapped_column(String(500), default="")
+
+    # Manage link: token derived from the secret key and this generation; hash stored.
+    manage_token_generation: Mapped[int] = mapped_column(default=0)
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # ICS SEQUENCE: bumped on every reschedule and on cancellation.
+    sequence: Mapped[int] = mapped_column(default=0)
+    idempotency_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+    counsellor_note: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(String(500), default="")
+    cancelled_by: Mapped[str | None] = mapped_column(String(10))
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=func.now())
+
+    @property
+    def uid(self) -> str:
+        """Stable across reschedules: calendar apps update the same event."""
+        return f"{self.id}@clb-platform"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == Status.confirmed.value
+
+
+class AppointmentNotification(Base):
+    """A message that went out about an appointment (never its content)."""
+
+    __tablename__ = "appointment_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    # The appointment's start the message was about (a reminder for an old time is a bug).
+    about_starts_at: Mapped[datetime]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

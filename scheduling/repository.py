@@ -1,0 +1,174 @@
+"""Loading what the slot function needs, in a few set-based queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.auth.models import Role, StaffAccount
+from scheduling.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityOverride,
+    AvailabilityRule,
+    BookingPolicy,
+    ClosedPeriod,
+    Status,
+)
+from scheduling.slots import (
+    BRUSSELS,
+    Busy,
+    CounsellorCalendar,
+    DayHours,
+    WeeklyHours,
+    local_instant,
+)
+
+ACTIVE = (Status.confirmed.value, Status.no_show.value)
+
+
+async def bookable_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> list[uuid.UUID]:
+    """Active counsellors of the centre who have weekly hours."""
+    rows = await session.scalars(
+        select(StaffAccount.id)
+        .where(
+            StaffAccount.centre_id == centre_id,
+            StaffAccount.is_active.is_(True),
+            StaffAccount.roles.contains([Role.counsellor.value]),
+            select(AvailabilityRule.id)
+            .where(AvailabilityRule.counsellor_id == StaffAccount.id)
+            .exists(),
+        )
+        .order_by(StaffAccount.id)
+    )
+    return list(rows)
+
+
+async def closed_days(
+    session: AsyncSession, centre_id: uuid.UUID, first: date, last: date
+) -> frozenset[date]:
+    rows = await session.execute(
+        select(ClosedPeriod.first_day, ClosedPeriod.last_day).where(
+            or_(ClosedPeriod.centre_id == centre_id, ClosedPeriod.centre_id.is_(None)),
+            ClosedPeriod.first_day <= last,
+            ClosedPeriod.last_day >= first,
+        )
+    )
+    days: set[date] = set()
+    for start, end in rows:
+        day = max(start, first)
+        while day <= min(end, last):
+            days.add(day)
+            day += timedelta(days=1)
+    return frozenset(days)
+
+
+async def load_calendars(
+    session: AsyncSession,
+    counsellor_ids: list[uuid.UUID],
+    first: date,
+    last: date,
+    *,
+    ignore_appointment: uuid.UUID | None = None,
+) -> list[CounsellorCalendar]:
+    """Weekly hours, overrides, busy times and per-day counts for these counsellors over
+    local dates ``first``..``last`` (busy times one day wider, for buffers at midnight)."""
+    if not counsellor_ids:
+        return []
+    calendars = {cid: CounsellorCalendar(cid, weekly=[]) for cid in counsellor_ids}
+    weekly: dict[uuid.UUID, list[WeeklyHours]] = defaultdict(list)
+    for rule in await session.scalars(
+        select(AvailabilityRule).where(AvailabilityRule.counsellor_id.in_(counsellor_ids))
+    ):
+        weekly[rule.counsellor_id].append(
+            WeeklyHours(
+                rule.weekday, rule.starts_at, rule.ends_at, frozenset(rule.modes), rule.location_id
+            )
+        )
+    overrides: dict[uuid.UUID, list[DayHours]] = defaultdict(list)
+    for row in await session.scalars(
+        select(AvailabilityOverride).where(
+            AvailabilityOverride.counsellor_id.in_(counsellor_ids),
+            AvailabilityOverride.day.between(first, last),
+        )
+    ):
+        overrides[row.counsellor_id].append(
+            DayHours(row.day, row.starts_at, row.ends_at, frozenset(row.modes), row.location_id)
+        )
+    for policy in await session.scalars(
+        select(BookingPolicy).where(BookingPolicy.counsellor_id.in_(counsellor_ids))
+    ):
+        calendar = calendars[policy.counsellor_id]
+        calendar.min_notice_working_days = policy.min_notice_working_days
+        calendar.horizon_days = policy.horizon_days
+        calendar.max_per_day = policy.max_per_day
+    range_start = local_instant(first - timedelta(days=1), datetime.min.time())
+    range_end = local_instant(last + timedelta(days=2), datetime.min.time())
+    busy_query = select(
+        Appointment.counsellor_id,
+        Appointment.blocked_from,
+        Appointment.blocked_until,
+        Appointment.starts_at,
+    ).where(
+        Appointment.counsellor_id.in_(counsellor_ids),
+        Appointment.status.in_(ACTIVE),
+        Appointment.blocked_until > range_start,
+        Appointment.blocked_from < range_end,
+    )
+    if ignore_appointment is not None:
+        busy_query = busy_query.where(Appointment.id != ignore_appointment)
+    busy: dict[uuid.UUID, list[Busy]] = defaultdict(list)
+    for counsellor_id, blocked_from, blocked_until, starts_at in await session.execute(busy_query):
+        busy[counsellor_id].append(Busy(blocked_from, blocked_until))
+        per_day = calendars[counsellor_id].booked_per_day
+        day = starts_at.astimezone(BRUSSELS).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    for cid, calendar in calendars.items():
+        calendar.weekly = weekly[cid]
+        calendar.overrides = overrides[cid]
+        calendar.busy = busy[cid]
+    return [calendars[cid] for cid in counsellor_ids]
+
+
+async def active_types(session: AsyncSession) -> list[AppointmentType]:
+    rows = await session.scalars(
+        select(AppointmentType)
+        .where(AppointmentType.is_active.is_(True))
+        .order_by(AppointmentType.sort_order, AppointmentType.id)
+    )
+    return list(rows)
+
+
+async def type_by_slug(session: AsyncSession, slug: str) -> AppointmentType | None:
+    return await session.scalar(
+        select(AppointmentType).where(
+            AppointmentType.slug == slug, AppointmentType.is_active.is_(True)
+        )
+    )
+
+
+async def offered_modes(session: AsyncSession, centre_id: uuid.UUID) -> set[str]:
+    """The modes some counsellor of the centre offers in their weekly hours."""
+    rows = await session.scalars(
+        select(func.unnest(AvailabilityRule.modes))
+        .join(StaffAccount, StaffAccount.id == AvailabilityRule.counsellor_id)
+        .where(StaffAccount.centre_id == centre_id, StaffAccount.is_active.is_(True))
+        .distinct()
+    )
+    return set(rows)
+
+
+async def by_manage_hash(session: AsyncSession, token_hash: str) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(Appointment.manage_token_hash == token_hash)
+    )
+
+
+async def lock_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+    )
