@@ -236,6 +236,10 @@ def manage_token(services: Services, appointment: Appointment) -> str:
     )
 
 
+def manage_url(services: Services, appointment: Appointment) -> str:
+    return f"{services.settings.public_url}/afspraak/beheer/{manage_token(services, appointment)}"
+
+
 async def _lock(session: AsyncSession, *parts: object) -> None:
     key = ":".join(str(part) for part in parts)
     await session.execute(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ARRAY, String, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
+from clb.org.models import Centre, Location, School
 from scheduling.models import (
     Appointment,
     AppointmentType,
@@ -38,7 +40,7 @@ async def bookable_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> l
         .where(
             StaffAccount.centre_id == centre_id,
             StaffAccount.is_active.is_(True),
-            StaffAccount.roles.contains([Role.counsellor.value]),
+            StaffAccount.roles.op("@>")(literal([Role.counsellor.value], ARRAY(String))),
             select(AvailabilityRule.id)
             .where(AvailabilityRule.counsellor_id == StaffAccount.id)
             .exists(),
@@ -172,3 +174,48 @@ async def lock_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> 
     return await session.scalar(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     )
+
+
+@dataclass(frozen=True)
+class Details:
+    """What people are told about an appointment besides its own columns."""
+
+    centre_name: str
+    centre_phone: str | None
+    centre_email: str | None
+    school_name: str
+    type_name: str
+    counsellor_name: str  # the display name (first name or alias)
+    location_name: str | None
+    location_address: str | None
+    video_url: str | None
+
+
+async def details(session: AsyncSession, appointment: Appointment) -> Details:
+    row = (
+        await session.execute(
+            select(
+                Centre.name,
+                Centre.phone,
+                Centre.email,
+                School.name,
+                AppointmentType.name,
+                StaffAccount.display_name,
+                Location.name,
+                Location.street,
+                Location.postcode,
+                Location.municipality,
+                BookingPolicy.video_url,
+            )
+            .select_from(Appointment)
+            .join(Centre, Centre.id == Appointment.centre_id)
+            .join(School, School.id == Appointment.school_id)
+            .join(AppointmentType, AppointmentType.id == Appointment.type_id)
+            .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
+            .outerjoin(Location, Location.id == Appointment.location_id)
+            .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
+            .where(Appointment.id == appointment.id)
+        )
+    ).one()
+    address = f"{row[7]}, {row[8]} {row[9]}" if row[7] else None
+    return Details(row[0], row[1], row[2], row[3], row[4], row[5], row[6], address, row[10])

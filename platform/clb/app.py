@@ -89,8 +89,10 @@ def _include_routers(app: FastAPI) -> None:
     from chat.router import router as chat_router
     from clb.api_docs import router as api_docs_router
     from clb.auth.router import router as auth_router
+    from clb.dev_mailbox import router as dev_mailbox_router
     from clb.ops import router as ops_router
     from clb.pages import router as pages_router
+    from scheduling.api import router as scheduling_api_router
     from scheduling.router import router as scheduling_router
     from toolbox.editorial_router import router as toolbox_editorial_router
     from toolbox.router import router as toolbox_router
@@ -105,10 +107,12 @@ def _include_routers(app: FastAPI) -> None:
         chat_router,
         opening_hours_router,
         scheduling_router,
+        scheduling_api_router,
         # Before toolbox_router, whose /toolbox/{page} would catch /toolbox/embed etc.
         toolbox_schools_router,
         toolbox_api_router,
         toolbox_router,
         toolbox_editorial_router,
+        dev_mailbox_router,
     ):
         app.include_router(router)

@@ -1,0 +1,69 @@
+"""Deferred appointment work, run by the worker through the outbox (clb.jobs).
+
+Mails are sent inside the job's claim transaction, before it commits "done": a mail is
+never lost, and it goes out twice only if the worker dies in the window between the mail
+server accepting it and that commit (milliseconds). A second delivery of the same job
+meanwhile waits on the row lock and then finds it done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from clb.jobs import JobContext, job_handler
+from scheduling import messages, repository
+from scheduling.booking import NOTIFY_JOB, manage_url
+from scheduling.models import Appointment, AppointmentNotification, Channel, NotificationKind
+
+
+@job_handler(NOTIFY_JOB)
+async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
+    # A plain read, no row lock: a reschedule locks the appointment and then these outbox
+    # rows, so locking in the other order here could deadlock.
+    appointment = await ctx.session.scalar(
+        select(Appointment).where(Appointment.id == uuid.UUID(payload["appointment_id"]))
+    )
+    if appointment is None:
+        return
+    kind = NotificationKind(payload["kind"])
+    about = datetime.fromisoformat(payload["about"])
+    current = appointment.is_active and appointment.starts_at == about
+    if kind is not NotificationKind.cancelled and not current:
+        # Superseded: never a reminder or confirmation for a time that no longer holds
+        # (the outbox version normally stops these already; this is the second guard).
+        return
+    services = ctx.services
+    settings = services.settings
+    details = await repository.details(ctx.session, appointment)
+    link = manage_url(services, appointment)
+    messages.use_language(appointment.language)
+    sent: list[Channel] = []
+    if appointment.email:
+        await services.mailer.send(
+            messages.mail(
+                kind,
+                appointment,
+                details,
+                manage_url=link,
+                book_url=f"{settings.public_url}/afspraak",
+                cutoff_hours=settings.booking_change_cutoff_hours,
+            )
+        )
+        sent.append(Channel.email)
+    # Text messages: reminders, and every notice for someone who gave no e-mail address.
+    if appointment.phone and (kind is NotificationKind.reminder or not appointment.email):
+        await services.sms.send(messages.sms(kind, appointment, details, manage_url=link))
+        sent.append(Channel.sms)
+    for channel in sent:
+        ctx.session.add(
+            AppointmentNotification(
+                appointment_id=appointment.id,
+                kind=kind.value,
+                channel=channel.value,
+                about_starts_at=about,
+            )
+        )

@@ -1,0 +1,91 @@
+"""Arranging bookable counsellors and reading what the appointments module did."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.auth.models import StaffAccount
+from clb.org.models import Centre, Location, School
+from scheduling.models import AvailabilityRule, BookingPolicy
+from scheduling.slots import BRUSSELS
+from tests.conftest import make_centre, make_staff
+
+ALL_MODES = ["office", "school", "phone", "video", "chat"]
+
+
+async def bookable_counsellor(
+    session: AsyncSession,
+    *,
+    centre: Centre | None = None,
+    email: str | None = None,
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4),
+    hours: tuple[time, time] = (time(9), time(17)),
+    modes: list[str] | None = None,
+    min_notice_working_days: int = 0,
+    max_per_day: int = 20,
+    horizon_days: int = 60,
+) -> tuple[StaffAccount, School]:
+    """A counsellor with weekly hours at a location of ``centre``, and a school of it."""
+    centre = centre or await make_centre(session, slug=f"clb-{uuid.uuid4().hex[:6]}")
+    location = Location(
+        centre_id=centre.id,
+        name="Vestiging Gent",
+        street="Kortrijksesteenweg 1",
+        postcode="9000",
+        municipality="Gent",
+    )
+    session.add(location)
+    await session.flush()
+    staff = await make_staff(
+        session, email=email or f"{uuid.uuid4().hex[:8]}@clb.example", centre=centre
+    )
+    for weekday in weekdays:
+        session.add(
+            AvailabilityRule(
+                counsellor_id=staff.id,
+                weekday=weekday,
+                starts_at=hours[0],
+                ends_at=hours[1],
+                modes=modes or ALL_MODES,
+                location_id=location.id,
+            )
+        )
+    session.add(
+        BookingPolicy(
+            counsellor_id=staff.id,
+            min_notice_working_days=min_notice_working_days,
+            max_per_day=max_per_day,
+            horizon_days=horizon_days,
+        )
+    )
+    await session.commit()
+    school = await session.scalar(select(School).where(School.centre_id == centre.id))
+    assert school is not None
+    return staff, school
+
+
+def next_weekday_at(weekday: int, clock: time, *, after: datetime | None = None) -> datetime:
+    """The next date with this weekday (at least two days ahead) at a Brussels clock time."""
+    start = (after or datetime.now(UTC)).astimezone(BRUSSELS).date() + timedelta(days=2)
+    while start.weekday() != weekday:
+        start += timedelta(days=1)
+    return datetime.combine(start, clock, tzinfo=BRUSSELS).astimezone(UTC)
+
+
+def booking_body(
+    school: School, staff: StaffAccount, starts_at: datetime, **changes: object
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "school_id": str(school.id),
+        "type": "gesprek",
+        "mode": "office",
+        "counsellor_id": str(staff.id),
+        "starts_at": starts_at.isoformat(),
+        "contact": {"first_name": "Sara", "email": "sara.ouder@example.be", "language": "nl"},
+    }
+    body.update(changes)
+    return body

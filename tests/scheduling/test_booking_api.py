@@ -1,0 +1,49 @@
+"""Booking through the JSON API: offered slots can be booked once, and only once."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.models import Appointment
+from tests.scheduling.support import bookable_counsellor, booking_body, next_weekday_at
+
+
+async def test_offered_slot_books_once(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    staff, school = await bookable_counsellor(db)
+    starts = next_weekday_at(1, time(10))
+    slots = await client.get(
+        "/api/appointments/slots",
+        params={
+            "school": str(school.id),
+            "type": "gesprek",
+            "mode": "office",
+            "start": starts.date().isoformat(),
+            "days": 1,
+        },
+    )
+    assert slots.status_code == 200, slots.text
+    offered = {datetime.fromisoformat(s["starts_at"]) for s in slots.json()["slots"]}
+    assert starts in offered
+    first = await client.post("/api/appointments", json=booking_body(school, staff, starts))
+    assert first.status_code == 201, first.text
+    assert "/afspraak/beheer/" in first.json()["manage_url"]
+    again = await client.post("/api/appointments", json=booking_body(school, staff, starts))
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "slot_taken"
+    assert again.json()["error"]["details"]["slots"]
+    # 45 min + 15 min buffer: 10:45 and 11:00 are taken by the buffer, 11:00 is free.
+    overlapping = await client.post(
+        "/api/appointments",
+        json=booking_body(school, staff, starts + timedelta(minutes=45), type="kennismaking"),
+    )
+    assert overlapping.status_code == 409
+    after_buffer = await client.post(
+        "/api/appointments", json=booking_body(school, staff, starts + timedelta(minutes=60))
+    )
+    assert after_buffer.status_code == 201, after_buffer.text
+    count = await db.scalar(select(func.count()).select_from(Appointment))
+    assert count == 2
