@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import time
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.auth.models import Role, StaffAccount
 from clb.auth.passwords import hash_password_async
 from clb.org.models import Centre, Location, School, SchoolLevel
+from scheduling.models import AvailabilityRule
 
 CENTRES = [
     {
@@ -146,20 +148,51 @@ async def load_demo(session: AsyncSession) -> list[DemoLogin]:
                     level=level,
                 )
             )
+    await session.flush()
     logins = []
     for slug, local, full_name, display_name, roles in STAFF:
         password = secrets.token_urlsafe(12)
         email = f"{local}@{DEMO_DOMAIN}"
-        session.add(
-            StaffAccount(
-                email=email,
-                full_name=full_name,
-                display_name=display_name,
-                centre_id=centres[slug].id,
-                roles=[r.value for r in roles],
-                password_hash=await hash_password_async(password),
-            )
+        account = StaffAccount(
+            email=email,
+            full_name=full_name,
+            display_name=display_name,
+            centre_id=centres[slug].id,
+            roles=[r.value for r in roles],
+            password_hash=await hash_password_async(password),
         )
+        session.add(account)
+        await session.flush()
+        if Role.counsellor in roles:
+            await _add_availability(session, account, centres[slug])
         logins.append(DemoLogin(email, password, [r.value for r in roles]))
     await session.flush()
     return logins
+
+
+# Weekly hours of every demo counsellor: (weekday, from, to, modes, at the first location?)
+DEMO_HOURS = [
+    (0, time(9), time(12), ["office", "phone", "video"], True),
+    (0, time(13), time(16), ["school", "phone", "chat"], False),
+    (1, time(9), time(12), ["office", "phone", "video"], True),
+    (2, time(9), time(12), ["office", "phone", "chat"], True),
+    (3, time(13), time(17), ["office", "school", "phone", "video", "chat"], True),
+    (4, time(9), time(12), ["phone", "video", "chat"], False),
+]
+
+
+async def _add_availability(session: AsyncSession, account: StaffAccount, centre: Centre) -> None:
+    location = await session.scalar(
+        select(Location).where(Location.centre_id == centre.id).order_by(Location.name).limit(1)
+    )
+    for weekday, starts_at, ends_at, modes, at_location in DEMO_HOURS:
+        session.add(
+            AvailabilityRule(
+                counsellor_id=account.id,
+                weekday=weekday,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                modes=modes,
+                location_id=location.id if at_location and location else None,
+            )
+        )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.org.models import Centre, Location, School
+from scheduling.models import AvailabilityRule
 from tests.conftest import ROOT, ServerUrls, free_port, wait_until_ready
 
 
@@ -60,6 +61,9 @@ async def test_demo_loads_centres_schools_and_staff_once(
     assert 18 <= (await db.scalar(select(func.count()).select_from(School)) or 0) <= 25
     assert await db.scalar(select(func.count()).select_from(Location)) == 6
     assert await db.scalar(select(func.count()).select_from(StaffAccount)) == 10
+    # Every demo counsellor can be booked: weekly hours on five weekdays.
+    rules = await db.scalar(select(func.count(AvailabilityRule.counsellor_id.distinct())))
+    assert rules == 8
     second = clb("demo", env=env)
     assert second.returncode == 0
     assert "already has data" in second.stdout
