@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
-from clb.db import utcnow
+from clb.db import rollback, utcnow
 from clb.jobs import cancel_job, pending_jobs, schedule_job
 from clb.org.models import School
 from clb.services import Services
@@ -380,15 +380,18 @@ async def book(
     appointment.manage_token_hash = hash_token(token)
     session.add(appointment)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        await session.flush()
     except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION:
-            raise SlotTaken(
-                await _fresh_alternatives(session, school.centre_id, kind, mode, day)
-            ) from None
-        raise
-    await _plan_messages(session, services, appointment, NotificationKind.confirmation, now)
+        if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+            raise
+        # Nothing else was written yet: roll back and offer what is free now.
+        await rollback(session)
+        raise SlotTaken(
+            await _fresh_alternatives(session, school.centre_id, kind, mode, day)
+        ) from None
+    await _plan_messages(
+        session, services, appointment, NotificationKind.confirmation, now, new=True
+    )
     return Booked(appointment, token)
 
 
@@ -401,11 +404,16 @@ async def _plan_messages(
     appointment: Appointment,
     notice: NotificationKind,
     now: datetime,
+    *,
+    new: bool = False,
 ) -> None:
     """The notice now and, unless cancelled, fresh reminders for the current start. Any
     reminder still pending for an earlier start is cancelled first: its outbox version
     changes, so a copy already queued in ARQ does nothing when it runs."""
-    for job in await pending_jobs(session, NOTIFY_JOB, appointment_id=str(appointment.id)):
+    pending = (
+        [] if new else await pending_jobs(session, NOTIFY_JOB, appointment_id=str(appointment.id))
+    )
+    for job in pending:
         if job.payload.get("kind") == NotificationKind.reminder.value:
             cancel_job(job)
     payload = {"appointment_id": str(appointment.id), "about": appointment.starts_at.isoformat()}
