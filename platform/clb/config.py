@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from email.utils import parseaddr
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -55,11 +56,29 @@ class Settings(BaseSettings):
     # Development and tests only: ignore the opening hours.
     chat_always_open: bool = False
 
+    # Appointments.
+    # Self-service reschedule/cancel closes this long before the start (then: call the CLB).
+    booking_change_cutoff_hours: int = Field(default=2, ge=0, le=168)
+    # Reminders, in hours before the start (by e-mail, and by SMS when a phone was given).
+    booking_reminder_hours: list[int] = Field(default=[24, 2], max_length=5)
+    # Bookings per hour per (hashed) address: a whole school network may share one.
+    booking_rate_per_hour: int = Field(default=60, ge=1)
+
     quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
     default_language: Literal["nl", "en"] = "nl"
     metrics_enabled: bool = True
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Outgoing mail (clb.mail). Unset: sending fails with a clear error, the app still runs;
+    # `clb run` then starts the development mailbox and points this at it.
+    smtp_url: str | None = None
+    mail_from: str = "CLB-platform <no-reply@clb-platform.invalid>"
+    # Where the development mailbox keeps received mail and recorded SMS (shown at
+    # /dev/postvak outside production); `clb run` sets it to data_dir/mailbox.
+    dev_mailbox_dir: Path | None = None
+    # An SMS provider as "module:Class" (see docs/sms.md); unset: SMS are only recorded.
+    sms_transport: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +97,40 @@ class Settings(BaseSettings):
             return None
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("has a bad port number") from None
+        if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+            raise ValueError(
+                "must be an smtp:// or smtps:// URL such as smtp://mail.example.be:587"
+            )
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_address(cls, value: str) -> str:
+        _name, address = parseaddr(value)
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError("must be an address such as CLB-platform <no-reply@clb.example.be>")
+        return value
+
+    @field_validator("sms_transport")
+    @classmethod
+    def _dotted_path(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        from clb.sms import load_transport_class
+
+        load_transport_class(value)  # raises ValueError with a one-line reason
         return value
 
     @field_validator("public_url")

@@ -1,4 +1,5 @@
-"""The clients one process holds: database, Redis, the bus, the rate limiter, the job queue.
+"""The clients one process holds: database, Redis, the bus, the rate limiter, the job queue,
+and the outgoing mail and SMS channels.
 
 Built in the app's lifespan (or the worker's start-up) and reached through dependencies,
 never through module globals, so two app instances in one process stay independent.
@@ -20,8 +21,10 @@ from clb.bus import Bus
 from clb.config import Settings
 from clb.db import create_engine, create_sessionmaker
 from clb.jobs import JobQueue
+from clb.mail import Mailer, mailer_from_settings
 from clb.ratelimit import RateLimiter
 from clb.redis import Keys, create_redis
+from clb.sms import SmsTransport, sms_from_settings
 
 
 @dataclass
@@ -34,6 +37,9 @@ class Services:
     bus: Bus
     limiter: RateLimiter
     jobs: JobQueue
+    # Outgoing mail and SMS (clb.mail, clb.sms); tests may replace them with their own.
+    mailer: Mailer
+    sms: SmsTransport
     # Per-process helpers a domain keeps for the life of the process (e.g. the chat's queue
     # watcher), and the background tasks that serve them; stopped with the services.
     local: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +54,9 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings) -> Services:
         database_url, redis_url = settings.service_urls()
+        # First, so a bad CLB_SMS_TRANSPORT stops the start before anything is connected.
+        mailer = mailer_from_settings(settings)
+        sms = sms_from_settings(settings)
         engine = create_engine(database_url)
         keys = Keys(settings.redis_namespace)
         # One connection pool per process, shared by plain commands and the ARQ client.
@@ -69,6 +78,8 @@ class Services:
             bus=bus,
             limiter=RateLimiter(redis, keys),
             jobs=JobQueue(redis, keys),
+            mailer=mailer,
+            sms=sms,
         )
 
     async def stop(self) -> None:
