@@ -14,30 +14,56 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
 from clb.observability import configure_logging
 
 
 @contextlib.contextmanager
-def running_services(settings: Settings) -> Iterator[Settings]:
-    """Settings with real URLs: the configured servers, or embedded ones started here."""
+def running_services(settings: Settings, *, mailbox: bool = False) -> Iterator[Settings]:
+    """Settings with real URLs: the configured servers, or embedded ones started here.
+
+    With ``mailbox`` (the long-running commands), an embedded set-up without
+    ``CLB_SMTP_URL`` also gets a development mailbox in data_dir/mailbox: a ``clb serve``
+    and a ``clb worker`` started apart each run one, and both store into that folder.
+    """
     if not settings.embedded:
         yield settings
         return
+    from clb.dev_mailbox import development_mailbox
     from clb.embedded import start_embedded
 
     embedded = start_embedded(settings.data_dir)
     try:
-        yield settings.model_copy(
+        resolved = settings.model_copy(
             update={
                 "database_url": settings.database_url
                 or "postgresql+asyncpg://" + embedded.database_url.split("://", 1)[1],
                 "redis_url": settings.redis_url or embedded.redis_url,
             }
         )
+        if not mailbox:
+            yield resolved
+            return
+        with development_mailbox(resolved) as resolved:
+            yield resolved
     finally:
         embedded.stop()
+
+
+def mailbox_notice(settings: Settings, base_url: str) -> str | None:
+    """The line that points to the development mailbox, when this process has one."""
+    if settings.dev_mailbox_dir is None or settings.env == "production":
+        return None
+    where = [f"files in {settings.dev_mailbox_dir}"]
+    if settings.smtp_url:
+        smtp = urlsplit(settings.smtp_url)  # host and port only, never credentials
+        where.insert(0, f"SMTP {smtp.hostname}:{smtp.port}")
+    return (
+        f"Development mailbox (mail and SMS are kept, not sent): {base_url}dev/postvak "
+        f"({', '.join(where)})"
+    )
 
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -99,19 +125,24 @@ async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[]
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
-    with running_services(settings) as settings:
+    with running_services(settings, mailbox=True) as settings:
         if settings.migrate_on_start:
             asyncio.run(_migrate(settings))
         url = f"http://{args.host}:{args.port}/"
-        run_async(
-            _serve(settings, args.host, args.port, lambda: print(f"Serving on {url}", flush=True))
-        )
+        notice = mailbox_notice(settings, url)
+
+        def ready() -> None:
+            print(f"Serving on {url}", flush=True)
+            if notice:
+                print(notice, flush=True)
+
+        run_async(_serve(settings, args.host, args.port, ready))
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     from clb.worker import run_worker
 
-    with running_services(settings) as settings:
+    with running_services(settings, mailbox=True) as settings:
         with contextlib.suppress(asyncio.CancelledError):
             asyncio.run(run_worker(settings))
 
@@ -190,7 +221,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     # A newcomer should be able to try the chat at any hour; the schedule is one setting away.
     always_open = "CLB_CHAT_ALWAYS_OPEN" not in os.environ or settings.chat_always_open
     settings = settings.model_copy(update={"chat_always_open": always_open})
-    with running_services(settings) as settings:
+    from clb.dev_mailbox import development_mailbox
+
+    with running_services(settings) as settings, development_mailbox(settings) as settings:
         asyncio.run(_migrate(settings))
         load_demo_once(settings)
         database_url, redis_url = settings.service_urls()
@@ -200,13 +233,21 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
             "CLB_REDIS_URL": redis_url,
             "CLB_SECRET_KEY": settings.secret_key or "",
         }
+        # The worker sends through this process's mailbox (or the configured server).
+        if settings.smtp_url:
+            env["CLB_SMTP_URL"] = settings.smtp_url
+        if settings.dev_mailbox_dir:
+            env["CLB_DEV_MAILBOX_DIR"] = str(settings.dev_mailbox_dir)
         worker = subprocess.Popen([sys.executable, "-m", "clb", "worker"], env=env)  # noqa: S603
         url = f"http://{args.host}:{args.port}/"
+        notice = mailbox_notice(settings, url)
 
         def ready() -> None:
             logins = demo_logins_file(settings)
             print(f"\nCLB-platform is running: open {url}", flush=True)
             print(f"Staff console: {url}console   API docs: {url}docs", flush=True)
+            if notice:
+                print(notice, flush=True)
             if always_open:
                 print(
                     "The chat is open at all hours in this run "
