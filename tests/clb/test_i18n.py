@@ -28,6 +28,9 @@ from clb.error_pages import HTTP_MESSAGES
 from clb.errors import ClbError
 from clb.pages import ENTRY_POINTS
 from clb.templating import FRONTEND_DIR, create_environment
+from scheduling.api import BOOKING_LIMITED
+from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
+from scheduling.messages import HELP_LINES
 from toolbox.labels import (
     AUDIENCE_LABELS,
     KIND_LABELS,
@@ -143,8 +146,12 @@ def python_messages() -> frozenset[str]:
         LEVEL_LABELS,
         KIND_LABELS,
         SORT_LABELS,
+        MODE_LABELS,
+        MODE_HINTS,
     ):
         messages.update(labels.values())
+    messages.update(SEEDED_TYPE_TEXTS)
+    messages.update({BOOKING_LIMITED, HELP_LINES})
     messages.update(lead for _audience, lead in AUDIENCE_PAGES.values())
     messages.add(CATALOGUE_LEAD)
     for entry in ENTRY_POINTS:
