@@ -52,6 +52,8 @@ LOCAL_TIME = ZoneInfo("Europe/Brussels")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # Shown on a message's page (dev_mailbox_message.html holds their Dutch labels).
 SHOWN_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID")
+SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
+SAFE_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 # --- Storage -------------------------------------------------------------------------
@@ -319,16 +321,28 @@ def read_attachment(folder: Path, name: str, index: int) -> tuple[AttachmentInfo
     part = parts[index]
     data = _payload(part)
     info = AttachmentInfo(
-        index, part.get_filename() or f"bijlage-{index + 1}", part.get_content_type(), len(data)
+        index, part.get_filename() or f"bijlage-{index + 1}", _media_type(part), len(data)
     )
     return info, data
+
+
+def _media_type(part: MIMEPart) -> str:
+    """The part's type with the parameters a calendar or text needs (method, charset), when
+    they are plain tokens; anything unusual becomes application/octet-stream."""
+    content_type = part.get_content_type()
+    if not SAFE_TYPE.match(content_type):
+        return "application/octet-stream"
+    for name in ("method", "charset"):
+        value = part.get_param(name)
+        if isinstance(value, str) and SAFE_TOKEN.match(value):
+            content_type += f"; {name}={value}"
+    return content_type
 
 
 # --- Pages ---------------------------------------------------------------------------
 
 router = APIRouter(prefix="/dev/postvak", include_in_schema=False)
 
-SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 # A download is never shown as a page of ours, whatever its type.
 DOWNLOAD_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
@@ -377,10 +391,9 @@ async def attachment_download(request: Request, name: str, index: str) -> Respon
     if found is None:
         raise NotFound()
     info, data = found
-    media_type = info.content_type if SAFE_TYPE.match(info.content_type) else None
     return Response(
         data,
-        media_type=media_type or "application/octet-stream",
+        media_type=info.content_type,
         headers={
             "Content-Disposition": _content_disposition(info.filename),
             "Content-Security-Policy": DOWNLOAD_CSP,

@@ -441,7 +441,7 @@ async def test_dev_mailbox_stores_a_sent_mail_and_shows_it_in_dutch(
 
     download = await mailbox_client.get(f"/dev/postvak/{first.name}/bijlage/0")
     assert download.status_code == 200
-    assert download.headers["content-type"].startswith("text/calendar")
+    assert download.headers["content-type"] == "text/calendar; method=REQUEST; charset=utf-8"
     assert download.headers["content-disposition"].startswith('attachment; filename="afspraak.ics"')
     assert "sandbox" in download.headers["content-security-policy"]
     assert download.content == ICS
