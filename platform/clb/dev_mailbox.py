@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -104,38 +104,52 @@ class _StoringHandler:
         return "250 Message stored in the development mailbox"
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+class _BoundController(Controller):
+    """aiosmtpd's threaded server on a socket bound beforehand: with port 0 the system picks
+    a free port, with no window in which another process could take it."""
+
+    def __init__(self, handler: Any, sock: socket.socket, **kwargs: Any) -> None:
+        host, port = sock.getsockname()[:2]
+        super().__init__(handler, hostname=host, port=port, **kwargs)
+        self._sock = sock
+
+    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
+        return self.loop.create_server(self._factory_invoker, sock=self._sock)
 
 
 class DevMailbox:
     """An SMTP server on 127.0.0.1 (in its own thread) that stores what it receives."""
 
-    def __init__(self, folder: Path, *, host: str = "127.0.0.1", port: int | None = None):
+    def __init__(self, folder: Path, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.folder = folder
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port  # 0: a free one, known once started
         self._controller: Controller | None = None
 
     @property
     def url(self) -> str:
+        if self._controller is None:
+            raise RuntimeError("the development mailbox is not running")
         return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # aiosmtpd narrates every envelope (sender and recipient addresses) at INFO.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
-        controller = Controller(
-            _StoringHandler(self.folder),
-            hostname=self.host,
-            port=self.port,
-            server_hostname="clb-dev-mailbox",
-            data_size_limit=MAX_MESSAGE_BYTES,
-        )
-        controller.start()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((self.host, self.port))
+            controller = _BoundController(
+                _StoringHandler(self.folder),
+                sock,
+                server_hostname="clb-dev-mailbox",
+                data_size_limit=MAX_MESSAGE_BYTES,
+            )
+            controller.start()
+        except BaseException:
+            sock.close()
+            raise
+        self.port = controller.port
         self._controller = controller
         log.info("development mailbox started", extra={"smtp_port": self.port})
 
