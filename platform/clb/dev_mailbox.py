@@ -259,7 +259,13 @@ def list_entries(folder: Path, limit: int = LIST_LIMIT) -> list[MailboxEntry]:
     if not folder.is_dir():
         return []
     names = sorted((p.name for p in folder.iterdir() if valid_name(p.name)), reverse=True)
-    return [_entry(folder / name) for name in names[:limit]]
+    entries = []
+    for name in names[:limit]:
+        try:
+            entries.append(_entry(folder / name))
+        except OSError:  # removed meanwhile (someone cleaning up the folder)
+            continue
+    return entries
 
 
 def _attachment_parts(message: EmailMessage) -> list[EmailMessage]:

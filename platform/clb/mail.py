@@ -1,8 +1,8 @@
 """Outgoing e-mail: a small value type, a ``Mailer`` protocol and an SMTP implementation.
 
 ``CLB_SMTP_URL`` names the server: ``smtp://host:port`` (STARTTLS when the server offers
-it), ``smtp://user:password@host:port`` (log in, after STARTTLS), or ``smtps://…``
-(TLS from the first byte). Without it the app still starts; sending raises
+it), ``smtp://user:password@host:port`` (log in, after STARTTLS, which is then required),
+or ``smtps://…`` (TLS from the first byte). Without it the app still starts; sending raises
 ``MailNotConfigured``. ``clb run`` points it at the development mailbox (clb.dev_mailbox).
 
 Nothing here logs or raises with an address, a subject or a body: errors name the step
@@ -160,6 +160,13 @@ class SmtpMailer:
             )
         return message
 
+    def _start_tls(self) -> bool | None:
+        if self.implicit_tls:
+            return False
+        # A password never crosses the network in the clear: with one, STARTTLS is required;
+        # without, the connection is upgraded whenever the server offers it (None).
+        return True if self.username else None
+
     async def send(self, mail: OutgoingMail) -> None:
         message = self.build_message(mail)
         recipient = _address(mail.to)
@@ -175,8 +182,7 @@ class SmtpMailer:
                     username=self.username,
                     password=self.password,
                     use_tls=self.implicit_tls,
-                    # None: upgrade with STARTTLS whenever the server offers it.
-                    start_tls=None if not self.implicit_tls else False,
+                    start_tls=self._start_tls(),
                     tls_context=self.tls_context,
                     timeout=self.timeout,
                 )

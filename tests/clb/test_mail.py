@@ -250,6 +250,15 @@ async def test_logs_in_after_starttls(certificate: Certificate) -> None:
         controller.stop()
 
 
+async def test_a_password_is_never_sent_without_tls(sink: tuple[Sink, int]) -> None:
+    handler, port = sink  # this server offers no STARTTLS
+    mailer = SmtpMailer(f"smtp://clb-app:geheim-wachtwoord@127.0.0.1:{port}", sender=SENDER)
+    with pytest.raises(MailError) as refused:
+        await mailer.send(appointment_mail())
+    assert "geheim-wachtwoord" not in str(refused.value)
+    assert handler.received == []
+
+
 async def test_smtps_speaks_tls_from_the_first_byte(certificate: Certificate) -> None:
     handler = Sink()
     port = free_port()
