@@ -1,0 +1,66 @@
+"""Helpers for the booking-guarantee tests: open dates, row counts, error shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.db import utcnow
+from clb.jobs import OutboxJob
+from scheduling import repository
+from scheduling.models import Appointment
+from scheduling.slots import is_working_day, local_day, local_instant
+
+
+async def open_day(
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    *,
+    weekday: int | None = None,
+    after: date | None = None,
+) -> date:
+    """The first working day at least two days from now (and after ``after``) that no closed
+    period of the centre covers, optionally on ``weekday``: tests do not fail in the
+    Christmas holidays or on a public holiday."""
+    day = max(local_day(utcnow()) + timedelta(days=2), (after or date.min) + timedelta(days=1))
+    while True:
+        if (
+            (weekday is None or day.weekday() == weekday)
+            and is_working_day(day)
+            and not await repository.closed_days(session, centre_id, day, day)
+        ):
+            return day
+        day += timedelta(days=1)
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A Brussels clock time on ``day`` as a UTC instant."""
+    return local_instant(day, time(hour, minute))
+
+
+async def count(session: AsyncSession, model: type[Appointment] | type[OutboxJob]) -> int:
+    # End the read transaction (commit keeps loaded objects usable, a rollback would expire
+    # them): the count sees what other sessions committed.
+    await session.commit()
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def error_of(body: dict[str, Any]) -> dict[str, Any]:
+    error = body["error"]
+    assert isinstance(error, dict)
+    return error
+
+
+def field_named(error: dict[str, Any]) -> str:
+    """The form field an error points at: ``details.field`` (the booking service's own
+    errors) or the one entry of ``details.fields`` (request validation by FastAPI)."""
+    details = error.get("details") or {}
+    if "field" in details:
+        return str(details["field"])
+    fields = details.get("fields") or []
+    assert len(fields) == 1, fields
+    return str(fields[0]["field"])
