@@ -137,7 +137,8 @@ class Console:
         self.connection.send({"type": "queue", "waiting": items})
 
     async def watch_logout(self) -> None:
-        """Logging out elsewhere closes this console at once (R14)."""
+        """Events for this staff member: logging out elsewhere closes this console at once
+        (R14); a chat by appointment assigned to them opens here as if claimed."""
         channel = auth_service.staff_channel(self.services.keys, self.staff.id)
         async with self.services.bus.subscribe(channel) as events:
             async for event in events:
@@ -147,6 +148,17 @@ class Console:
                 ):
                     self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
                     return
+                if data.get("type") == "assigned":
+                    await self.open_assigned(uuid.UUID(str(data.get("conversation_id"))))
+
+    async def open_assigned(self, conversation_id: uuid.UUID) -> None:
+        async with self.services.sessionmaker() as session:
+            held = await repository.get_conversation(session, conversation_id)
+        if held is None or held.counsellor_id != self.staff.id:
+            return
+        summary = conversation_summary(held, self.staff.display_name)
+        self.connection.send({"type": "claimed", "conversation": summary})
+        self.follow(conversation_id, 0)
 
     def follow(self, conversation_id: uuid.UUID, last_seq: int) -> None:
         old = self.feeds.pop(conversation_id, None)

@@ -35,6 +35,7 @@ from chat.models import OPEN_STATUSES, AgeBand, Conversation, Message, Sender, S
 from chat.opening_hours import opening_status
 from clb import jobs
 from clb.auth.models import StaffAccount
+from clb.auth.service import staff_channel
 from clb.db import after_commit, rollback
 from clb.services import Services
 
@@ -91,6 +92,51 @@ async def start_conversation(
     await session.flush()
     _queue_moved(session, services)
     return conversation, True
+
+
+async def start_assigned_conversation(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    counsellor: StaffAccount,
+    *,
+    nickname: str,
+    subject: str,
+    time_limit_minutes: int,
+    now: datetime,
+) -> Conversation:
+    """A conversation that skips the queue: a chat by appointment, opened by the person at
+    the agreed time and held by their counsellor at once (outside the chat's opening hours
+    and capacity, which are for walk-in chats). The counsellor's open consoles are told."""
+    conversation = Conversation(
+        visitor_id=visitor_id,
+        nickname=nickname[:40],
+        who=Who.andere.value,
+        topic=Topic.iets_anders.value,
+        subject=subject[:120],
+        status=Status.active.value,
+        counsellor_id=counsellor.id,
+        claimed_at=now,
+        time_limit_minutes=time_limit_minutes,
+        created_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    await post_notice(
+        session,
+        services,
+        conversation,
+        system_body("joined", name=counsellor.display_name),
+        author=counsellor,
+    )
+    await _schedule_time_notices(session, services, conversation, now)
+    _publish(
+        session,
+        services,
+        staff_channel(services.keys, counsellor.id),
+        {"type": "assigned", "conversation_id": str(conversation.id)},
+    )
+    return conversation
 
 
 async def post_notice(

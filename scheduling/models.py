@@ -222,6 +222,10 @@ class Appointment(Base):
     idempotency_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
+    # Mode "chat": the conversation the person opened at the agreed time.
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
     counsellor_note: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
     cancelled_by: Mapped[str | None] = mapped_column(String(10))

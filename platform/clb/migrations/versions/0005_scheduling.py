@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("idempotency_key_hash", sa.String(length=64), nullable=True),
         sa.Column("request_fingerprint", sa.String(length=64), nullable=True),
+        sa.Column("conversation_id", sa.Uuid(), nullable=True),
         sa.Column("counsellor_note", sa.Text(), nullable=False),
         sa.Column("cancel_reason", sa.String(length=500), nullable=False),
         sa.Column("cancelled_by", sa.String(length=10), nullable=True),
@@ -116,6 +117,12 @@ def upgrade() -> None:
         sa.CheckConstraint("starts_at < ends_at", name=op.f("ck_appointments_period_order")),
         sa.ForeignKeyConstraint(
             ["centre_id"], ["centres.id"], name=op.f("fk_appointments_centre_id_centres")
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_appointments_conversation_id_conversations"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["counsellor_id"],
