@@ -13,12 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import utcnow
 from clb.deps import ServicesDep, SessionDep
-from clb.org.models import Centre, School
+from clb.org.models import Centre
 from clb.ratelimit import Rate
 from clb.security import ip_hash
 from clb.services import Services
@@ -97,23 +96,15 @@ async def search_schools(
     session: SessionDep, q: Annotated[str, Query(min_length=2, max_length=80)]
 ) -> list[SchoolOut]:
     """Schools whose name or municipality contains ``q`` (the school decides the CLB)."""
-    pattern = "%" + q.strip().replace("%", "").replace("_", "") + "%"
-    rows = await session.execute(
-        select(School, Centre.name)
-        .join(Centre, Centre.id == School.centre_id)
-        .where(or_(School.name.ilike(pattern), School.municipality.ilike(pattern)))
-        .order_by(School.name)
-        .limit(25)
-    )
     return [
         SchoolOut(
-            id=school.id,
-            name=school.name,
-            municipality=school.municipality,
-            centre_id=school.centre_id,
-            centre_name=centre_name,
+            id=match.id,
+            name=match.name,
+            municipality=match.municipality,
+            centre_id=match.centre_id,
+            centre_name=match.centre_name,
         )
-        for school, centre_name in rows
+        for match in await repository.search_schools(session, q)
     ]
 
 

@@ -31,6 +31,58 @@ from scheduling.slots import (
 )
 
 ACTIVE = (Status.confirmed.value, Status.no_show.value)
+SCHOOL_MATCHES = 25
+
+
+@dataclass(frozen=True)
+class SchoolMatch:
+    id: uuid.UUID
+    name: str
+    municipality: str
+    centre_id: uuid.UUID
+    centre_name: str
+
+
+async def search_schools(
+    session: AsyncSession, query: str, *, limit: int = SCHOOL_MATCHES
+) -> list[SchoolMatch]:
+    """Schools whose name or municipality contains ``query`` (the school decides the CLB)."""
+    pattern = "%" + query.strip().replace("%", "").replace("_", "") + "%"
+    rows = await session.execute(
+        select(School, Centre.name)
+        .join(Centre, Centre.id == School.centre_id)
+        .where(or_(School.name.ilike(pattern), School.municipality.ilike(pattern)))
+        .order_by(School.name)
+        .limit(limit)
+    )
+    return [
+        SchoolMatch(school.id, school.name, school.municipality, school.centre_id, centre_name)
+        for school, centre_name in rows
+    ]
+
+
+async def school_and_centre(
+    session: AsyncSession, school_id: uuid.UUID
+) -> tuple[School, Centre] | None:
+    row = (
+        await session.execute(
+            select(School, Centre)
+            .join(Centre, Centre.id == School.centre_id)
+            .where(School.id == school_id)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def location_names(
+    session: AsyncSession, location_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not location_ids:
+        return {}
+    rows = await session.execute(
+        select(Location.id, Location.name).where(Location.id.in_(location_ids))
+    )
+    return {location_id: name for location_id, name in rows}
 
 
 async def bookable_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> list[uuid.UUID]:
