@@ -93,6 +93,7 @@ def _include_routers(app: FastAPI) -> None:
     from clb.ops import router as ops_router
     from clb.pages import router as pages_router
     from scheduling.api import router as scheduling_api_router
+    from scheduling.manage_router import router as scheduling_manage_router
     from scheduling.router import router as scheduling_router
     from toolbox.editorial_router import router as toolbox_editorial_router
     from toolbox.router import router as toolbox_router
@@ -107,6 +108,7 @@ def _include_routers(app: FastAPI) -> None:
         chat_router,
         opening_hours_router,
         scheduling_router,
+        scheduling_manage_router,
         scheduling_api_router,
         # Before toolbox_router, whose /toolbox/{page} would catch /toolbox/embed etc.
         toolbox_schools_router,
