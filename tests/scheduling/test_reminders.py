@@ -18,6 +18,7 @@ nothing.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import signal
 import subprocess
@@ -27,7 +28,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -441,6 +442,49 @@ async def test_the_sweep_sends_a_reminder_whose_queued_job_was_lost(
     assert [kind for kind, _ in await notifications(db)] == ["confirmation", "reminder", "reminder"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "clb/worker.py CRON_JOBS: ARQ names a unique cron job 'cron:<function>:<ms>' without "
+        "CLB_REDIS_NAMESPACE, so deployments sharing one Redis collide on the same job id "
+        "every minute and only one of them gets its outbox sweep"
+    ),
+)
+async def test_each_deployment_sharing_a_redis_runs_its_own_sweep(
+    services: Services, settings: Settings
+) -> None:
+    other_namespace = services.keys.namespace + "b"
+    other = await Services.start(settings.model_copy(update={"redis_namespace": other_namespace}))
+    started = datetime(2026, 1, 5, 12, 0, 10, tzinfo=UTC)  # in the past: nothing deferred
+    tick = datetime(2026, 1, 5, 12, 0, 29, 600_000, tzinfo=UTC)  # the sweep runs at :30
+    try:
+        workers = [create_worker(s) for s in (services, other)]
+        for worker in workers:  # each worker is its own process in production
+            worker.cron_jobs = copy.deepcopy(worker.cron_jobs)
+        for k, worker in enumerate(workers):  # start-up sweeps, a millisecond apart
+            await worker.run_cron(started + timedelta(milliseconds=k), 0.5)
+        for worker in workers:
+            await worker.run_cron(tick, 0.5)
+        for deployment in (services, other):
+            queued = await deployment.redis.zrange(deployment.jobs.queue_name, 0, -1)
+            sweeps = [job.decode() for job in queued if b"sweep_outbox" in job]
+            assert len(sweeps) == 2, f"{deployment.keys.namespace}: {sweeps}"
+    finally:
+        # The cron jobs' own keys (outside any namespace while the bug lasts): only ids
+        # from that January morning, which no running worker makes.
+        stale = [key async for key in services.redis.scan_iter(match="arq:job:cron:*:176761*")]
+        if stale:
+            await services.redis.delete(*stale)
+        leftovers = [
+            key
+            for pattern in (f"{other_namespace}:*", f"arq:*:{other_namespace}:*")
+            async for key in other.redis.scan_iter(match=pattern)
+        ]
+        if leftovers:
+            await other.redis.delete(*leftovers)
+        await other.stop()
+
+
 # --- Real worker processes -----------------------------------------------------------------
 
 
@@ -571,7 +615,8 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
         if len(results) >= 2:
             break
         await asyncio.sleep(0.1)
-    assert sorted(results, key=str) == ["done", "skipped"], workers.logs()
+    # (A periodic sweep in between could add a third copy: it would skip as well.)
+    assert results.count("done") == 1 and set(results) == {"done", "skipped"}, workers.logs()
     assert len(mailbox.accepted) == 1 and mailbox.attempts == 2
     assert mailbox.mails()[0].subject.startswith("Je afspraak met het CLB")
     await db.refresh(confirmation)
@@ -596,8 +641,8 @@ async def test_two_workers_racing_for_one_job_send_one_mail(
         j for j in await notify_jobs(db, appointment_id) if j.payload["kind"] == "confirmation"
     ]
     # ARQ delivers the job three more times (retries, sweeps): four copies, two workers.
-    for copy in range(3):
-        await services.jobs.enqueue(job.id, job.version, job.run_at, suffix=f":dup{copy}")
+    for dup in range(3):
+        await services.jobs.enqueue(job.id, job.version, job.run_at, suffix=f":dup{dup}")
     workers.start()
     workers.start()
     await wait_for_event(mailbox.data_started, 30, "DATA from a worker")
@@ -606,7 +651,7 @@ async def test_two_workers_racing_for_one_job_send_one_mail(
     assert mailbox.accepted == []
     await mailbox.wait_for(1)
     ids = [services.jobs.job_id(job.id, job.version)] + [
-        services.jobs.job_id(job.id, job.version) + f":dup{copy}" for copy in range(3)
+        services.jobs.job_id(job.id, job.version) + f":dup{dup}" for dup in range(3)
     ]
     deadline = time.monotonic() + 15
     results: list[Any] = []
