@@ -24,7 +24,7 @@ from clb.i18n import gettext as _
 from clb.security import CsrfProtected
 from clb.services import Services
 from clb.templating import render
-from scheduling import booking, ics, labels, messages, repository, slot_picker
+from scheduling import booking, chat_room, ics, labels, messages, repository, slot_picker
 from scheduling.errors import AppointmentGone, ChangeClosed, InvalidBooking, SlotTaken
 from scheduling.models import Appointment, AppointmentType, Mode, Status
 from scheduling.repository import Details
@@ -100,6 +100,8 @@ class AppointmentView:
     can_change: bool
     cutoff_hours: int
     school_id: str
+    chat_open: bool = False  # a chat appointment whose chat can be started now
+    chat_opens_at: str = ""
 
 
 def appointment_view(
@@ -125,6 +127,8 @@ def appointment_view(
         can_change=booking.can_change_online(services, appointment, now),
         cutoff_hours=services.settings.booking_change_cutoff_hours,
         school_id=str(appointment.school_id),
+        chat_open=chat_room.chat_is_open(appointment, now),
+        chat_opens_at=labels.clock(chat_room.opens_at(appointment)) if chat else "",
     )
 
 
@@ -326,6 +330,21 @@ async def cancel(
         await rollback(session)
         return RedirectResponse(MANAGE_PATH, status_code=303)
     return RedirectResponse(f"{MANAGE_PATH}?gedaan=geannuleerd", status_code=303)
+
+
+@router.post("/chat", response_class=HTMLResponse)
+async def start_chat(
+    request: Request, _csrf: CsrfProtected, services: ServicesDep, session: SessionDep
+) -> Response:
+    """Chat by appointment: a visitor identity for this browser, handed to the chat page
+    through sessionStorage (see chat-handoff.js), never through the address."""
+    appointment = await _appointment(request, session)
+    if appointment is None:
+        return link_not_working(request)
+    handoff = await chat_room.open_chat(session, services, appointment, utcnow())
+    if handoff is None:
+        return RedirectResponse(MANAGE_PATH, status_code=303)
+    return render(request, "booking_chat_handoff.html", {"handoff": handoff})
 
 
 @router.post("/sluiten")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from scheduling import booking, chat_room
 from scheduling.booking import BookingRequest, Contact
 from scheduling.models import Appointment
 from tests.chat.support import Visitor, console, staff_cookie
+from tests.scheduling.booking_pages_support import book_directly, csrf_of, move_to
 from tests.scheduling.support import bookable_counsellor, next_weekday_at
 
 
@@ -75,3 +77,28 @@ async def test_chat_goes_to_the_counsellors_console(
     stored = await db.scalar(select(Appointment).where(Appointment.id == appointment.id))
     assert stored is not None and str(stored.conversation_id) == handoff.conversation_id
     assert datetime.now(UTC) < stored.ends_at
+
+
+async def test_manage_page_starts_the_chat_at_the_agreed_time(
+    client: httpx.AsyncClient, db: AsyncSession, services: Services
+) -> None:
+    staff, school = await bookable_counsellor(db, email="room3@clb.example", modes=["chat"])
+    appointment, token = await book_directly(
+        db, services, staff, school, next_weekday_at(3, time(11)), mode="chat"
+    )
+    await client.get(f"/afspraak/beheer/{token}")
+    early = await client.get("/afspraak/beheer")
+    assert "De chat opent om" in early.text and 'action="/afspraak/beheer/chat"' not in early.text
+
+    await move_to(db, appointment, datetime.now(UTC) + timedelta(minutes=5))
+    page = await client.get("/afspraak/beheer")
+    assert 'action="/afspraak/beheer/chat"' in page.text
+    handoff = await client.post("/afspraak/beheer/chat", data={"csrf_token": csrf_of(page.text)})
+    assert handoff.status_code == 200
+    assert handoff.headers["cache-control"] == "no-store"
+    assert 'src="/static/js/chat-handoff.js"' in handoff.text
+    conversation = await db.scalar(
+        select(Conversation).where(Conversation.counsellor_id == staff.id)
+    )
+    assert conversation is not None and conversation.status == "active"
+    assert f'data-conversation="{conversation.id}"' in handoff.text
