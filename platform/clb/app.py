@@ -92,7 +92,11 @@ def _include_routers(app: FastAPI) -> None:
     from clb.dev_mailbox import router as dev_mailbox_router
     from clb.ops import router as ops_router
     from clb.pages import router as pages_router
+    from scheduling.agenda_router import router as agenda_router
     from scheduling.api import router as scheduling_api_router
+    from scheduling.appointment_router import router as appointment_console_router
+    from scheduling.availability_router import router as availability_router
+    from scheduling.closed_periods_router import router as closed_periods_router
     from scheduling.manage_router import router as scheduling_manage_router
     from scheduling.router import router as scheduling_router
     from toolbox.editorial_router import router as toolbox_editorial_router
@@ -110,6 +114,10 @@ def _include_routers(app: FastAPI) -> None:
         scheduling_router,
         scheduling_manage_router,
         scheduling_api_router,
+        agenda_router,
+        appointment_console_router,
+        availability_router,
+        closed_periods_router,
         # Before toolbox_router, whose /toolbox/{page} would catch /toolbox/embed etc.
         toolbox_schools_router,
         toolbox_api_router,
