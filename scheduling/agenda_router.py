@@ -24,9 +24,10 @@ from scheduling.agenda import (
     may_see_others,
     record_contact_reads,
 )
-from scheduling.agenda_view import entry_view, long_day
+from scheduling.agenda_view import day_heading, entry_view, long_day
+from scheduling.availability import holiday_name
 from scheduling.feed import build_feed, current_token, feed_path, owner_of, renew_token
-from scheduling.slots import local_day, public_holiday_name
+from scheduling.slots import local_day
 
 router = APIRouter(include_in_schema=False)
 
@@ -115,9 +116,9 @@ async def agenda_page(
         "days": [
             {
                 "iso": day.isoformat(),
-                "label": long_day(day),
+                "label": day_heading(day),
                 "is_today": day == today,
-                "holiday": public_holiday_name(day) or "",
+                "holiday": holiday_name(day),
                 "entries": [entry_view(entry) for entry in found],
             }
             for day, found in days.items()

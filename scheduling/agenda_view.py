@@ -45,6 +45,12 @@ def long_day(day: date) -> str:
     return format_date(day, "EEEE d MMMM y", locale=_locale())
 
 
+def day_heading(day: date) -> str:
+    """ "Maandag 23 november 2026": only the first letter raised (English months keep theirs)."""
+    text = long_day(day)
+    return text[:1].upper() + text[1:]
+
+
 def short_moment(moment: datetime) -> str:
     """ "ma 23 nov. 10:00" in Brussels time, in the reader's language."""
     local = moment.astimezone(BRUSSELS)

@@ -30,7 +30,7 @@ from scheduling.agenda import (
     visible_appointment,
 )
 from scheduling.agenda_router import DAY, agenda_url, parse_date
-from scheduling.agenda_view import detail_url, entry_view, long_day
+from scheduling.agenda_view import day_heading, detail_url, entry_view, long_day
 from scheduling.errors import AppointmentGone, InvalidBooking, SlotTaken
 from scheduling.models import Appointment, AppointmentType
 from scheduling.slots import Slot, local_day
@@ -271,7 +271,7 @@ async def _reschedule_page(
         "later_url": base + f"?vanaf={(first + timedelta(days=RESCHEDULE_DAYS)).isoformat()}",
         "slot_days": [
             {
-                "label": long_day(day),
+                "label": day_heading(day),
                 "slots": [
                     {"value": slot_value(s), "label": labels.clock(s.starts_at)} for s in group
                 ],

@@ -23,7 +23,7 @@ from clb.i18n import gettext as _
 from clb.org.models import Location
 from scheduling.models import AvailabilityOverride, AvailabilityRule, Mode
 from scheduling.policy import ensure_policy
-from scheduling.slots import DayHours, WeeklyHours, public_holiday_name
+from scheduling.slots import DayHours, WeeklyHours, is_public_holiday, public_holiday_name
 
 MODES = tuple(mode.value for mode in Mode)
 MAX_WEEKLY_ROWS = 40
@@ -358,14 +358,21 @@ async def centre_locations(session: AsyncSession, centre_id: uuid.UUID) -> list[
     return list(rows)
 
 
+def holiday_name(day: date) -> str:
+    """The public holiday on ``day`` in the reader's language ("" on other days)."""
+    if i18n.current_language() == "en" and is_public_holiday(day):
+        english = holidays.country_holidays("BE", years=day.year, language="en_US").get(day)
+        if english:
+            return str(english)
+    return public_holiday_name(day) or ""
+
+
 def upcoming_holidays(today: date, days: int = 365) -> list[tuple[date, str]]:
     """Belgian public holidays from today on, named in the reader's language."""
     last = today + timedelta(days=days)
-    english = i18n.current_language() == "en"
     found: list[tuple[date, str]] = []
     for year in range(today.year, last.year + 1):
-        names = holidays.country_holidays("BE", years=year, language="en_US") if english else {}
         for day in sorted(holidays.country_holidays("BE", years=year)):
             if today <= day <= last:
-                found.append((day, names.get(day) or public_holiday_name(day) or ""))
+                found.append((day, holiday_name(day)))
     return found

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.db import utcnow
 from clb.org.models import Centre
 from clb.services import Services
-from scheduling.agenda_view import long_day
+from scheduling.agenda_view import day_heading
 from scheduling.models import AvailabilityRule
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.support import assert_accessible, log_in
@@ -122,7 +122,7 @@ async def test_a_coordinator_moves_a_colleagues_appointment_and_closes_days(
         await page.get_by_role("link", name="Verplaatsen naar een ander moment").click()
     await page.get_by_role("heading", level=1, name="Afspraak verplaatsen").wait_for()
     await assert_accessible(page)
-    moment = page.get_by_role("group", name=long_day(day).capitalize()).get_by_label("11:00")
+    moment = page.get_by_role("group", name=day_heading(day)).get_by_label("11:00")
     await moment.check()
     await page.get_by_label("Reden van de verplaatsing").fill("Overleg op school.")
     async with page.expect_navigation():

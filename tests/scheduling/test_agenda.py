@@ -130,6 +130,11 @@ async def test_spring_dst_change_and_public_holiday_in_the_week_view(
     following = days_of((await client.get(AGENDA, params={"datum": "2027-03-29"})).text)
     assert "Feestdag: Paasmaandag" in following["2027-03-29"]
     assert "09:00–09:45" in following["2027-03-30"]
+    client.cookies.set("clb_lang", "en")
+    english = days_of((await client.get(AGENDA, params={"datum": "2027-03-28"})).text)
+    assert "Sunday 28 March 2027" in english["2027-03-28"]
+    assert "Public holiday: Easter Sunday" in english["2027-03-28"]
+    assert "Confirmed" in english["2027-03-26"] and "At the CLB" in english["2027-03-26"]
 
 
 async def test_cancelled_and_no_show_appointments_stay_visible_with_their_status(
