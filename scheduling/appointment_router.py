@@ -240,6 +240,7 @@ async def _free_slots(
         last=first + timedelta(days=RESCHEDULE_DAYS - 1),
         counsellor_ids=[appointment.counsellor_id],
         ignore_appointment=appointment.id,
+        for_staff=True,
     )
     return [slot for slot in slots if slot.starts_at != appointment.starts_at]
 

@@ -43,7 +43,14 @@ from scheduling.models import (
     NotificationKind,
     Status,
 )
-from scheduling.slots import Duration, Slot, free_slots, local_day, merge_by_time
+from scheduling.slots import (
+    CounsellorCalendar,
+    Duration,
+    Slot,
+    free_slots,
+    local_day,
+    merge_by_time,
+)
 from scheduling.tokens import derive_token, hash_token
 
 NOTIFY_JOB = "scheduling.notify"
@@ -166,6 +173,27 @@ def mode_or_error(mode: str) -> Mode:
 # --- Offer -------------------------------------------------------------------------------
 
 
+STAFF_HORIZON_DAYS = 366
+
+
+async def _calendars(
+    session: AsyncSession,
+    counsellor_ids: list[uuid.UUID],
+    first: date,
+    last: date,
+    ignore_appointment: uuid.UUID | None,
+    for_staff: bool,
+) -> list[CounsellorCalendar]:
+    calendars = await repository.load_calendars(
+        session, counsellor_ids, first, last, ignore_appointment=ignore_appointment
+    )
+    if for_staff:
+        for calendar in calendars:
+            calendar.min_notice_working_days = 0
+            calendar.horizon_days = STAFF_HORIZON_DAYS
+    return calendars
+
+
 async def offer(
     session: AsyncSession,
     centre_id: uuid.UUID,
@@ -177,16 +205,16 @@ async def offer(
     last: date,
     counsellor_ids: list[uuid.UUID] | None = None,
     ignore_appointment: uuid.UUID | None = None,
+    for_staff: bool = False,
 ) -> list[Slot]:
-    """Free slots of the centre, one per start time and place."""
+    """Free slots of the centre, one per start time and place. ``for_staff``: a counsellor
+    planning their own agenda is not held to the notice and horizon people are."""
     ids = (
         counsellor_ids
         if counsellor_ids is not None
         else await repository.bookable_counsellors(session, centre_id)
     )
-    calendars = await repository.load_calendars(
-        session, ids, first, last, ignore_appointment=ignore_appointment
-    )
+    calendars = await _calendars(session, ids, first, last, ignore_appointment, for_staff)
     closed = await repository.closed_days(session, centre_id, first, last)
     slots = [
         slot
@@ -271,11 +299,10 @@ async def _free_slot(
     *,
     now: datetime,
     ignore_appointment: uuid.UUID | None = None,
+    for_staff: bool = False,
 ) -> Slot | None:
     day = local_day(starts_at)
-    calendars = await repository.load_calendars(
-        session, [counsellor_id], day, day, ignore_appointment=ignore_appointment
-    )
+    calendars = await _calendars(session, [counsellor_id], day, day, ignore_appointment, for_staff)
     closed = await repository.closed_days(session, centre_id, day, day)
     for slot in free_slots(
         calendars[0], duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
@@ -488,6 +515,7 @@ async def reschedule(
         location_id,
         now=now,
         ignore_appointment=appointment.id,
+        for_staff=by_staff,
     )
     if slot is None:
         raise SlotTaken(

@@ -5,9 +5,15 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clb.db import commit, rollback
+from clb.services import Services
+from scheduling import booking
+from scheduling.booking import BookingRequest, Contact
+from scheduling.errors import SlotTaken
 from scheduling.models import Appointment
 from tests.scheduling.support import bookable_counsellor, booking_body, next_weekday_at
 
@@ -47,3 +53,42 @@ async def test_offered_slot_books_once(client: httpx.AsyncClient, db: AsyncSessi
     assert after_buffer.status_code == 201, after_buffer.text
     count = await db.scalar(select(func.count()).select_from(Appointment))
     assert count == 2
+
+
+async def test_staff_may_move_inside_the_notice_people_are_held_to(
+    db: AsyncSession, services: Services
+) -> None:
+    staff, school = await bookable_counsellor(db, min_notice_working_days=3)
+    now = next_weekday_at(0, time(8))  # a Monday morning
+    booked = await booking.book(
+        db,
+        services,
+        BookingRequest(
+            school.id,
+            "gesprek",
+            "office",
+            staff.id,
+            now + timedelta(days=7, hours=2),
+            Contact("Sara", "sara@example.be", None),
+        ),
+        now=now,
+    )
+    await commit(db)
+    appointment_id, counsellor_id = booked.appointment.id, staff.id
+    tomorrow = now + timedelta(days=1, hours=2)  # Tuesday 10:00, inside 3 working days
+    with pytest.raises(SlotTaken):
+        await booking.reschedule(
+            db, services, appointment_id, counsellor_id, tomorrow, by_staff=False, now=now
+        )
+    await rollback(db)
+    moved = await booking.reschedule(
+        db,
+        services,
+        appointment_id,
+        counsellor_id,
+        tomorrow,
+        by_staff=True,
+        reason="Ziekte",
+        now=now,
+    )
+    assert moved.starts_at == tomorrow and moved.sequence == 1
