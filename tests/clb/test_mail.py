@@ -297,8 +297,17 @@ async def test_a_server_that_is_down_fails_fast_without_addresses() -> None:
 
 
 async def test_a_server_that_never_answers_times_out() -> None:
+    release = asyncio.Event()
+    handlers: list[asyncio.Task[None]] = []
+
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        # Accept and say nothing; let go (and close our end) when the test is done.
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            await release.wait()
+        finally:
+            writer.close()
+            await writer.wait_closed()
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -309,6 +318,8 @@ async def test_a_server_that_never_answers_times_out() -> None:
             await mailer.send(appointment_mail())
         assert time.monotonic() - started < 3
     finally:
+        release.set()
+        await asyncio.gather(*handlers, return_exceptions=True)
         server.close()
         await server.wait_closed()
 
