@@ -22,12 +22,10 @@ from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
 from clb.deps import CurrentStaff
 from clb.errors import Forbidden, NotFound
-from clb.org.models import Centre, Location, School
+from scheduling import repository
 from scheduling.models import (
     Appointment,
     AppointmentNotification,
-    AppointmentType,
-    BookingPolicy,
 )
 from scheduling.repository import Details
 from scheduling.slots import local_day, local_instant
@@ -137,40 +135,7 @@ class AgendaEntry:
 async def details_for(
     session: AsyncSession, appointments: list[Appointment]
 ) -> dict[uuid.UUID, Details]:
-    """``repository.details`` for many appointments in one query."""
-    if not appointments:
-        return {}
-    rows = await session.execute(
-        select(
-            Appointment.id,
-            Centre.name,
-            Centre.phone,
-            Centre.email,
-            School.name,
-            AppointmentType.name,
-            StaffAccount.display_name,
-            Location.name,
-            Location.street,
-            Location.postcode,
-            Location.municipality,
-            BookingPolicy.video_url,
-        )
-        .select_from(Appointment)
-        .join(Centre, Centre.id == Appointment.centre_id)
-        .join(School, School.id == Appointment.school_id)
-        .join(AppointmentType, AppointmentType.id == Appointment.type_id)
-        .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
-        .outerjoin(Location, Location.id == Appointment.location_id)
-        .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
-        .where(Appointment.id.in_([a.id for a in appointments]))
-    )
-    found: dict[uuid.UUID, Details] = {}
-    for row in rows:
-        address = f"{row[8]}, {row[9]} {row[10]}" if row[8] else None
-        found[row[0]] = Details(
-            row[1], row[2], row[3], row[4], row[5], row[6], row[7], address, row[11]
-        )
-    return found
+    return await repository.details_for(session, [a.id for a in appointments])
 
 
 async def notifications_for(

@@ -244,30 +244,43 @@ class Details:
 
 
 async def details(session: AsyncSession, appointment: Appointment) -> Details:
-    row = (
-        await session.execute(
-            select(
-                Centre.name,
-                Centre.phone,
-                Centre.email,
-                School.name,
-                AppointmentType.name,
-                StaffAccount.display_name,
-                Location.name,
-                Location.street,
-                Location.postcode,
-                Location.municipality,
-                BookingPolicy.video_url,
-            )
-            .select_from(Appointment)
-            .join(Centre, Centre.id == Appointment.centre_id)
-            .join(School, School.id == Appointment.school_id)
-            .join(AppointmentType, AppointmentType.id == Appointment.type_id)
-            .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
-            .outerjoin(Location, Location.id == Appointment.location_id)
-            .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
-            .where(Appointment.id == appointment.id)
+    return (await details_for(session, [appointment.id]))[appointment.id]
+
+
+async def details_for(
+    session: AsyncSession, appointment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Details]:
+    """The details of many appointments in one query."""
+    if not appointment_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Appointment.id,
+            Centre.name,
+            Centre.phone,
+            Centre.email,
+            School.name,
+            AppointmentType.name,
+            StaffAccount.display_name,
+            Location.name,
+            Location.street,
+            Location.postcode,
+            Location.municipality,
+            BookingPolicy.video_url,
         )
-    ).one()
-    address = f"{row[7]}, {row[8]} {row[9]}" if row[7] else None
-    return Details(row[0], row[1], row[2], row[3], row[4], row[5], row[6], address, row[10])
+        .select_from(Appointment)
+        .join(Centre, Centre.id == Appointment.centre_id)
+        .join(School, School.id == Appointment.school_id)
+        .join(AppointmentType, AppointmentType.id == Appointment.type_id)
+        .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
+        .outerjoin(Location, Location.id == Appointment.location_id)
+        .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
+        .where(Appointment.id.in_(appointment_ids))
+    )
+    found: dict[uuid.UUID, Details] = {}
+    for row in rows:
+        address = f"{row[8]}, {row[9]} {row[10]}" if row[8] else None
+        found[row[0]] = Details(
+            row[1], row[2], row[3], row[4], row[5], row[6], row[7], address, row[11]
+        )
+    return found

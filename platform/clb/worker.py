@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from arq import cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.worker import Worker
 
 from clb import jobs
@@ -38,11 +39,34 @@ async def check_toolbox_links(ctx: dict[str, Any]) -> dict[str, int]:
     return await link_checker.check_links(ctx["services"])
 
 
-CRON_JOBS = [
-    cron(sweep_outbox, second=30, unique=True, run_at_startup=True),
-    cron(purge_old_sessions, hour={3}, minute=17, second=0, unique=True),
-    cron(check_toolbox_links, hour={2}, minute=30, second=0, unique=True, timeout=3600),
-]
+def cron_jobs(namespace: str) -> list[CronJob]:
+    """The periodic jobs. Their names carry the namespace: ARQ derives a unique cron job's
+    id from its name alone, so deployments sharing one Redis would otherwise take each
+    other's runs (and one of them would miss its outbox sweep)."""
+
+    def named(function: str) -> str:
+        return f"cron:{namespace}:{function}"
+
+    return [
+        cron(sweep_outbox, name=named("sweep_outbox"), second=30, unique=True, run_at_startup=True),
+        cron(
+            purge_old_sessions,
+            name=named("purge_old_sessions"),
+            hour={3},
+            minute=17,
+            second=0,
+            unique=True,
+        ),
+        cron(
+            check_toolbox_links,
+            name=named("check_toolbox_links"),
+            hour={2},
+            minute=30,
+            second=0,
+            unique=True,
+            timeout=3600,
+        ),
+    ]
 
 
 def create_worker(services: Services, *, burst: bool = False, with_cron: bool = True) -> Worker:
@@ -51,7 +75,7 @@ def create_worker(services: Services, *, burst: bool = False, with_cron: bool = 
     settings = services.settings
     return Worker(
         functions=[run_outbox_job],
-        cron_jobs=CRON_JOBS if with_cron else [],
+        cron_jobs=cron_jobs(services.keys.namespace) if with_cron else [],
         redis_pool=services.redis,
         redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
         queue_name=services.jobs.queue_name,

@@ -442,14 +442,6 @@ async def test_the_sweep_sends_a_reminder_whose_queued_job_was_lost(
     assert [kind for kind, _ in await notifications(db)] == ["confirmation", "reminder", "reminder"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "clb/worker.py CRON_JOBS: ARQ names a unique cron job 'cron:<function>:<ms>' without "
-        "CLB_REDIS_NAMESPACE, so deployments sharing one Redis collide on the same job id "
-        "every minute and only one of them gets its outbox sweep"
-    ),
-)
 async def test_each_deployment_sharing_a_redis_runs_its_own_sweep(
     services: Services, settings: Settings
 ) -> None:
@@ -470,8 +462,8 @@ async def test_each_deployment_sharing_a_redis_runs_its_own_sweep(
             sweeps = [job.decode() for job in queued if b"sweep_outbox" in job]
             assert len(sweeps) == 2, f"{deployment.keys.namespace}: {sweeps}"
     finally:
-        # The cron jobs' own keys (outside any namespace while the bug lasts): only ids
-        # from that January morning, which no running worker makes.
+        # The cron jobs' own keys: only ids from that January morning, which no running
+        # worker makes.
         stale = [key async for key in services.redis.scan_iter(match="arq:job:cron:*:176761*")]
         if stale:
             await services.redis.delete(*stale)

@@ -316,5 +316,6 @@ async def test_a_url_changed_during_the_check_keeps_no_verdict_for_the_old_one(
 
 
 async def test_the_worker_runs_the_checker_nightly(services: Services) -> None:
-    assert "cron:check_toolbox_links" in {job.name for job in worker.CRON_JOBS}
+    names = {job.name for job in worker.cron_jobs(services.keys.namespace)}
+    assert f"cron:{services.keys.namespace}:check_toolbox_links" in names
     assert await worker.check_toolbox_links({"services": services}) == {}
