@@ -1,0 +1,1324 @@
+"""Load benchmark for the booking endpoint (POST /api/appointments) against real servers.
+
+Run ``python -m tests.bench.booking_load --help``; tests/bench/README.md explains the output.
+Not a test: pytest does not collect it (no ``test_`` file or function names).
+
+It makes its own scratch database (migrated with the real migrations) and Redis namespace,
+seeds centres with bookable counsellors, starts ``clb serve`` processes on 127.0.0.1 and:
+
+* ``load``: books distinct slots (counsellors x days x hours, shuffled, so most succeed; a
+  share re-requests a slot booked a second or more earlier and gets 409) at steady target
+  rates, one step per rate, open loop: request *i* is due at t0 + i/rate whatever the
+  earlier ones do, and its latency is measured both from that due time and from when it was
+  actually sent. Each server is primed with a hundred bookings first;
+* ``storm``: N requests for ONE slot at once (connections opened beforehand): how long until
+  all are answered, and that exactly one got 201;
+* ``breakdown``: sequential bookings in THIS process through the app (no network), with
+  timers around each step of the request and counts of SQL statements and Redis commands,
+  plus the bare round-trip times of PostgreSQL and Redis, to see where a booking's time goes.
+
+The load generator is this single asyncio process on the same machine: it shares the CPU
+with the servers, PostgreSQL and Redis, and its own CPU use is reported next to theirs. It
+sends with httpx (default) or, with ``--client raw``, with a minimal HTTP/1.1 client that
+costs a fraction of httpx's CPU. Before each measured part it waits for the machine to be
+nearly idle (``--wait-quiet``): other jobs on a shared machine spoil the figures.
+No worker runs: the outbox rows and ARQ jobs each booking makes are written, not sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import importlib.util
+import math
+import os
+import platform
+import pstats
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+from redis.asyncio import Redis
+from sqlalchemy import event, select, text
+
+from clb.auth.models import StaffAccount
+from clb.config import Settings
+from clb.db import create_engine, create_sessionmaker, utcnow
+from clb.org.models import Centre, Location, School, SchoolLevel
+from scheduling.models import AvailabilityRule, BookingPolicy, ClosedPeriod
+from scheduling.slots import is_working_day, local_day, local_instant
+from tests.bench.chat_load import (
+    CpuWindow,
+    LoopLag,
+    Resources,
+    Server,
+    _raise_nofile,
+    fmt,
+    log,
+    machine_cpu,
+    now_iso,
+    server_log_problems,
+    sleep_until,
+    summarize_ms,
+    wait_ready,
+)
+from tests.conftest import ROOT, TEST_PASSWORD_HASH, ServerUrls, free_port, server_env
+
+TARGET_RATE = 500  # requests/s (issue 5)
+TARGET_P99_MS = 100.0
+DEFAULT_OUT = Path("/tmp/booking_bench.json")  # noqa: S108 - the documented default
+ALL_MODES = ["office", "school", "phone", "video", "chat"]
+HOURS = range(9, 17)  # gesprek: 45 min + 15 min buffer, so one per hour 09:00 … 16:00
+WHERE = (
+    "load generator: this one asyncio process ({client} client) on the same machine, talking to "
+    "127.0.0.1; it shares the {cpus} CPU cores with the servers, PostgreSQL and Redis"
+)
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.booking_load",
+        description=(
+            "Booking benchmark against real `clb serve` processes on 127.0.0.1 with a "
+            "scratch database and Redis namespace (both removed at the end). "
+            "See tests/bench/README.md."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=["all", "load", "storm", "breakdown"],
+        default="all",
+        help="what to run",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server (any database on it) where bench_<random> is created",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="Redis server")
+    parser.add_argument(
+        "--servers", type=positive_int, default=1, help="clb serve processes (same DB)"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results")
+    parser.add_argument("--timeout", type=float, default=900, help="hard limit, seconds")
+    parser.add_argument("--seed", type=int, default=5, help="random seed for the plan")
+    parser.add_argument(
+        "--no-uvloop", action="store_true", help="plain asyncio loop for the client"
+    )
+    parser.add_argument(
+        "--client",
+        choices=["httpx", "raw"],
+        default="httpx",
+        help="httpx.AsyncClient, or a minimal HTTP/1.1 client on asyncio streams (less CPU)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        action="store_true",
+        help="run server 0 under cProfile and print where its CPU time went (slows it down)",
+    )
+    load = parser.add_argument_group("load scenario")
+    load.add_argument(
+        "--rates",
+        default="25,50,75,100,150,200,300,500",
+        help="requests/s, open loop, one step each (comma-separated, rising); stepping stops "
+        "after the first step the servers could not keep up with",
+    )
+    load.add_argument("--duration", type=float, default=15, help="measured seconds per step")
+    load.add_argument(
+        "--drain-limit",
+        type=float,
+        default=30,
+        help="after a step, wait at most this long for answers; the rest count as unanswered",
+    )
+    load.add_argument(
+        "--warmup", type=float, default=3, help="unmeasured seconds at the rate before each step"
+    )
+    load.add_argument(
+        "--counsellors", type=positive_int, default=60, help="bookable counsellors in all"
+    )
+    load.add_argument("--per-centre", type=positive_int, default=10, help="counsellors per centre")
+    load.add_argument(
+        "--conflict-share",
+        type=float,
+        default=0.05,
+        help="share of requests for a slot already requested >= 1 s earlier (409 expected)",
+    )
+    load.add_argument(
+        "--connections", type=positive_int, default=256, help="client connections in all"
+    )
+    load.add_argument(
+        "--clients", type=positive_int, default=8, help="clients sharing the connections"
+    )
+    load.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=300,
+        help="before measuring, wait up to this long for the machine to be nearly idle",
+    )
+    storm = parser.add_argument_group("storm scenario")
+    storm.add_argument("--storm", type=positive_int, default=200, help="requests for one slot")
+    breakdown = parser.add_argument_group("breakdown scenario")
+    breakdown.add_argument(
+        "--breakdown-requests",
+        type=positive_int,
+        default=300,
+        help="sequential bookings (and as many conflicts) timed step by step in-process",
+    )
+    return parser
+
+
+# ------------------------------------------------------------------ data
+
+
+@dataclass(frozen=True)
+class Counsellor:
+    id: uuid.UUID
+    school_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Target:
+    counsellor: Counsellor
+    starts_at: datetime
+
+    def body(self, n: int) -> dict[str, Any]:
+        return {
+            "school_id": str(self.counsellor.school_id),
+            "type": "gesprek",
+            "mode": "office",
+            "counsellor_id": str(self.counsellor.id),
+            "starts_at": self.starts_at.isoformat(),
+            "contact": {
+                "first_name": "Bench",
+                "email": f"ouder{n}@example.be",
+                "language": "nl",
+                "topic": "Hoe gaat het op school?",
+            },
+        }
+
+
+async def seed(
+    database_url: str, groups: dict[str, int], per_centre: int
+) -> dict[str, list[Counsellor]]:
+    """Per group, centres (each with a location and a school) and counsellors with weekly
+    hours Monday-Friday 9-17 in every mode, no minimum notice, a year's horizon, 40 a day.
+    Groups share no centre, so one scenario's bookings never touch another's slots."""
+    made: dict[str, list[Counsellor]] = {}
+    for group, count in groups.items():
+        made[group] = await seed_group(database_url, group, count, per_centre)
+    return made
+
+
+async def seed_group(
+    database_url: str, group: str, counsellors: int, per_centre: int
+) -> list[Counsellor]:
+    engine = create_engine(database_url)
+    made: list[Counsellor] = []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for c in range(math.ceil(counsellors / per_centre)):
+                centre = Centre(slug=f"bench-{group}-{c}", name=f"CLB Bench {group} {c}")
+                session.add(centre)
+                await session.flush()
+                location = Location(
+                    centre_id=centre.id,
+                    name="Vestiging",
+                    street="Straat 1",
+                    postcode="9000",
+                    municipality="Gent",
+                )
+                school = School(
+                    centre_id=centre.id,
+                    name=f"School {c}",
+                    municipality="Gent",
+                    postcode="9000",
+                    level=SchoolLevel.secundair,
+                )
+                session.add_all([location, school])
+                await session.flush()
+                for k in range(min(per_centre, counsellors - c * per_centre)):
+                    staff = StaffAccount(
+                        email=f"bench-{group}-{c}-{k}@clb.example",
+                        full_name=f"Bench {c}-{k}",
+                        display_name=f"B{k}",
+                        centre_id=centre.id,
+                        roles=["counsellor"],
+                        password_hash=TEST_PASSWORD_HASH,
+                    )
+                    session.add(staff)
+                    await session.flush()
+                    session.add_all(
+                        [
+                            AvailabilityRule(
+                                counsellor_id=staff.id,
+                                weekday=weekday,
+                                starts_at=clock(9),
+                                ends_at=clock(17),
+                                modes=ALL_MODES,
+                                location_id=location.id,
+                            )
+                            for weekday in range(5)
+                        ]
+                    )
+                    session.add(
+                        BookingPolicy(
+                            counsellor_id=staff.id,
+                            min_notice_working_days=0,
+                            horizon_days=365,
+                            max_per_day=40,
+                        )
+                    )
+                    made.append(Counsellor(staff.id, school.id))
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return made
+
+
+async def closed_days(database_url: str) -> set[date]:
+    engine = create_engine(database_url)
+    days: set[date] = set()
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for first, last in await session.execute(
+                select(ClosedPeriod.first_day, ClosedPeriod.last_day)
+            ):
+                day = first
+                while day <= last:
+                    days.add(day)
+                    day += timedelta(days=1)
+    finally:
+        await engine.dispose()
+    return days
+
+
+def open_days(closed: set[date]) -> Iterator[date]:
+    day = local_day(utcnow()) + timedelta(days=1)
+    while True:
+        if is_working_day(day) and day not in closed:
+            yield day
+        day += timedelta(days=1)
+
+
+def fresh_targets(
+    counsellors: list[Counsellor], closed: set[date], count: int, rng: random.Random
+) -> list[Target]:
+    """``count`` distinct, non-overlapping slots (hourly gesprekken), shuffled."""
+    targets: list[Target] = []
+    for day in open_days(closed):
+        for counsellor in counsellors:
+            for hour in HOURS:
+                targets.append(Target(counsellor, local_instant(day, clock(hour))))
+        if len(targets) >= count:
+            break
+    rng.shuffle(targets)
+    return targets[:count]
+
+
+@dataclass(frozen=True)
+class Planned:
+    target: Target
+    repeat: bool  # a slot requested before: 409 expected
+
+
+def plan_requests(
+    targets: list[Target], total: int, rate: float, share: float, seed: int
+) -> list[Planned]:
+    rng = random.Random(seed)
+    fresh = iter(targets)
+    plan: list[Planned] = []
+    gap = max(1, int(rate))  # a repeat asks for a slot first requested >= 1 s earlier
+    for i in range(total):
+        if i > gap and rng.random() < share:
+            plan.append(Planned(plan[rng.randrange(0, i - gap)].target, True))
+        else:
+            plan.append(Planned(next(fresh), False))
+    return plan
+
+
+# ------------------------------------------------------------------ servers
+
+# As chat_load's wrapper (open-file limit, stop with the bench), optionally under cProfile:
+# the profile is written when the server exits after SIGTERM.
+SERVER_WRAPPER = """
+import ctypes, os, resource, signal, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+hard = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+profile_out = os.environ.get("BENCH_PROFILE_OUT")
+if not profile_out:
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+import cProfile, runpy
+
+
+def stop(signum, frame):
+    raise SystemExit(0)
+
+
+# uvicorn re-raises the SIGTERM it handled once it has shut down: end quietly instead.
+signal.signal(signal.SIGTERM, stop)
+sys.argv = ["clb", *sys.argv[3:]]
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    runpy.run_module("clb", run_name="__main__")
+except SystemExit:
+    pass
+finally:
+    profiler.disable()
+    profiler.dump_stats(profile_out)
+"""
+
+
+def launch_server(
+    resources: Resources, index: int, extra_env: dict[str, str], profile_out: Path | None
+) -> Server:
+    port = free_port()
+    data_dir = resources.work_dir / f"server{index}"
+    data_dir.mkdir()
+    env = server_env(
+        resources.database_url,
+        ServerUrls(resources.admin_dsn, resources.redis_url),
+        resources.namespace,
+        data_dir,
+        port,
+    )
+    env.update(extra_env)
+    if profile_out is not None:
+        env["BENCH_PROFILE_OUT"] = str(profile_out)
+    log_path = resources.work_dir / f"server{index}.log"
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVER_WRAPPER, "-m", "clb", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(index, port, process, log_path)
+
+
+def http_client(base_url: str, connections: int) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=60,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams, for ``--client raw``: it
+    sends only what this benchmark sends and reads Content-Length bodies, at a fraction of
+    httpx's CPU cost, so more of the machine is left to the servers."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        parts = httpx.URL(base_url)
+        self.host, self.port = parts.host, parts.port or 80
+        self.limit = connections
+        self.opened = 0
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = (
+            asyncio.Queue()
+        )
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        if self.idle.empty() and self.opened < self.limit:
+            self.opened += 1
+            try:
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+            except BaseException:
+                self.opened -= 1
+                raise
+            return reader, writer, True
+        reader, writer = await self.idle.get()
+        return reader, writer, False
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        while True:
+            reader, writer, fresh = await self._take()
+            answered = False
+            try:
+                writer.write(head + body)
+                status_line = await reader.readline()
+                if not status_line:
+                    raise ConnectionError("connection closed by the server")
+                answered = True
+                status = int(status_line.split(b" ", 2)[1])
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                data = await reader.readexactly(length) if length else b""
+            except (ConnectionError, OSError) as error:
+                self.opened -= 1
+                writer.close()
+                # A kept-alive connection the server closed while it was idle (uvicorn's
+                # keep-alive timeout): nothing was read, so sending again is safe.
+                if fresh or answered:
+                    raise error from None
+                continue
+            except BaseException:
+                self.opened -= 1
+                writer.close()
+                raise
+            self.idle.put_nowait((reader, writer))
+            return status, data
+
+    async def aclose(self) -> None:
+        while not self.idle.empty():
+            _reader, writer = self.idle.get_nowait()
+            writer.close()
+
+
+class Client:
+    """One client of the kind ``--client`` names; ``post`` answers (status, error code)."""
+
+    def __init__(self, kind: str, base_url: str, connections: int) -> None:
+        self.connections = connections
+        self.httpx = http_client(base_url, connections) if kind == "httpx" else None
+        self.raw = RawClient(base_url, connections) if kind == "raw" else None
+
+    async def post(self, body: bytes) -> tuple[int, str]:
+        if self.httpx is not None:
+            response = await self.httpx.post(
+                "/api/appointments", content=body, headers={"content-type": "application/json"}
+            )
+            status, data = response.status_code, response.content
+        else:
+            assert self.raw is not None
+            status, data = await self.raw.request("POST", "/api/appointments", body)
+        code = ""
+        if status != 201:
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                code = orjson.loads(data)["error"]["code"]
+        return status, code
+
+    async def warm(self) -> None:
+        """Open all connections before measuring (GET /healthz on each)."""
+        if self.httpx is not None:
+            client = self.httpx
+            await asyncio.gather(*(client.get("/healthz") for _ in range(self.connections)))
+        else:
+            assert self.raw is not None
+            raw = self.raw
+            await asyncio.gather(*(raw.request("GET", "/healthz") for _ in range(self.connections)))
+
+    async def aclose(self) -> None:
+        if self.httpx is not None:
+            await self.httpx.aclose()
+        if self.raw is not None:
+            await self.raw.aclose()
+
+
+async def prime(servers: list[Server], options: argparse.Namespace, targets: list[Target]) -> None:
+    """A few hundred bookings, 8 at a time, before anything is measured: each server opens
+    its database pool and warms its caches (the first requests of a fresh process are slow)."""
+    clients = [Client(options.client, s.base_url, 8) for s in servers]
+    semaphore = asyncio.Semaphore(8 * len(servers))
+
+    async def one(n: int, target: Target) -> None:
+        async with semaphore:
+            await clients[n % len(clients)].post(orjson.dumps(target.body(n)))
+
+    try:
+        await asyncio.gather(*(one(n, t) for n, t in enumerate(targets)))
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+# ------------------------------------------------------------------ scenario: load
+
+
+@dataclass
+class Outcome:
+    due: float
+    sent: float
+    done: float
+    status: int  # 0: no HTTP answer
+    code: str
+    repeat: bool
+
+
+async def scenario_load(
+    resources: Resources, options: argparse.Namespace, counsellors: list[Counsellor]
+) -> list[dict[str, Any]]:
+    """One step per rate in ``--rates``, each on slots of its own; stops stepping up once a
+    step could not keep up (answered < 90 % of the rate)."""
+    rates = [float(r) for r in options.rates.split(",")]
+    sizes = [math.ceil(rate * (options.warmup + options.duration)) for rate in rates]
+    closed = await closed_days(resources.database_url)
+    priming = 100 * len(resources.servers)
+    everything = fresh_targets(
+        counsellors, closed, priming + sum(sizes), random.Random(options.seed)
+    )
+    await prime(resources.servers, options, everything[:priming])
+    targets = everything[priming:]
+    last_day = max(local_day(t.starts_at) for t in targets)
+    log(
+        f"load: rates {rates}/s, {sum(sizes)} distinct slots over {len(counsellors)} "
+        f"counsellors up to {last_day}"
+    )
+    steps: list[dict[str, Any]] = []
+    offset = 0
+    for rate, size in zip(rates, sizes, strict=True):
+        plan = plan_requests(
+            targets[offset : offset + size], size, rate, options.conflict_share, options.seed
+        )
+        offset += size
+        step = await load_step(resources, options, rate, plan)
+        steps.append(step)
+        log(
+            f"load {rate:g}/s: answered {step['answered_per_s']}/s, p50 "
+            f"{step['latency_ms']['p50']} ms, p99 {step['latency_ms']['p99']} ms"
+        )
+        if step["answered_per_s"] < 0.9 * rate:
+            log("load: the servers did not keep up; not stepping higher")
+            break
+    return steps
+
+
+async def load_step(
+    resources: Resources, options: argparse.Namespace, rate: float, plan: list[Planned]
+) -> dict[str, Any]:
+    total = len(plan)
+    servers = resources.servers
+    # Several small clients rather than one big one: httpcore's pool does work per request
+    # that grows with its number of connections. Client k talks to server k mod N.
+    count = max(len(servers), options.clients // len(servers) * len(servers))
+    per_client = max(1, options.connections // count)
+    clients = [
+        Client(options.client, servers[k % len(servers)].base_url, per_client) for k in range(count)
+    ]
+    # Encoded beforehand: the generator's own CPU goes to sending.
+    payloads = [orjson.dumps(p.target.body(n)) for n, p in enumerate(plan)]
+    outcomes: list[Outcome] = []
+    tasks: dict[asyncio.Task[None], tuple[float, float, bool]] = {}
+    lag = LoopLag()
+
+    async def send(n: int, planned: Planned, due: float) -> None:
+        client = clients[n % len(clients)]
+        sent = time.monotonic()
+        status, code = 0, ""
+        try:
+            status, code = await client.post(payloads[n])
+        except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as error:
+            code = type(error).__name__
+        outcomes.append(Outcome(due, sent, time.monotonic(), status, code, planned.repeat))
+
+    try:
+        await asyncio.gather(*(c.warm() for c in clients))
+        machine_before = await wait_quiet(options.wait_quiet)
+        before = await verify_bookings(resources)
+        lag.start()
+        start = time.monotonic() + 0.2
+        window_start = start + options.warmup
+        window_end = window_start + options.duration
+        cpu: CpuWindow | None = None
+        for n, planned in enumerate(plan):
+            due = start + n / rate
+            if cpu is None and due >= window_start:
+                await sleep_until(window_start)
+                cpu = CpuWindow(servers)
+            await sleep_until(due)
+            task = asyncio.create_task(send(n, planned, due))
+            tasks[task] = (due, time.monotonic(), planned.repeat)
+            task.add_done_callback(tasks.pop)
+        await sleep_until(window_end)
+        cpu_result = cpu.finish() if cpu is not None else {}
+        # Wait for the backlog, but not forever: what is left then counts as unanswered.
+        drain_deadline = time.monotonic() + options.drain_limit
+        while tasks and time.monotonic() < drain_deadline:
+            await asyncio.wait(list(tasks), timeout=max(0.0, drain_deadline - time.monotonic()))
+        drained = time.monotonic() - window_end
+        for task, (due, sent, repeat) in list(tasks.items()):
+            task.cancel()
+            outcomes.append(Outcome(due, sent, math.inf, 0, "unanswered", repeat))
+        loop_lag = await lag.stop()
+    finally:
+        for client in clients:
+            await client.aclose()
+    await asyncio.sleep(1)  # let the servers finish what the cancelled requests started
+    after = await verify_bookings(resources)
+
+    measured = [o for o in outcomes if window_start <= o.due < window_end]
+    answered_in_window = [o for o in outcomes if window_start <= o.done < window_end]
+    statuses = Counter(o.status for o in measured)
+    ok = [o for o in measured if o.status == 201]
+    conflicts = [o for o in measured if o.status == 409]
+    answered = [o for o in measured if o.status]
+    done_count = len(answered_in_window)
+    servers_cpu = sum(cpu_result.get("servers_pct_of_core", [])) / 100 * options.duration
+    pg_cpu = cpu_result.get("postgres_pct_of_core", 0) / 100 * options.duration
+    return {
+        "requests": total,
+        "clients": f"{count} {options.client} clients x {per_client} connections",
+        "machine_before": machine_before,
+        "target_rate": rate,
+        "measured_s": options.duration,
+        "sent_per_s": round(len(measured) / options.duration, 1),
+        "answered_per_s": round(done_count / options.duration, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "codes": dict(Counter(o.code for o in measured if o.code)),
+        "unexpected": {
+            "repeat_booked": sum(o.repeat and o.status == 201 for o in measured),
+            "fresh_refused": sum(not o.repeat and o.status not in (0, 201) for o in measured),
+        },
+        "latency_ms": summarize_ms(o.done - o.due for o in answered),
+        "latency_from_send_ms": summarize_ms(o.done - o.sent for o in answered),
+        "latency_201_ms": summarize_ms(o.done - o.due for o in ok),
+        "latency_409_ms": summarize_ms(o.done - o.due for o in conflicts),
+        "send_delay_ms": summarize_ms(max(0.0, o.sent - o.due) for o in measured),
+        "cpu": cpu_result,
+        "server_cpu_ms_per_request": round(1000 * servers_cpu / done_count, 2)
+        if done_count
+        else None,
+        "postgres_cpu_ms_per_request": round(1000 * pg_cpu / done_count, 2) if done_count else None,
+        "drain_s": round(drained, 2),
+        "client_loop_lag_ms": loop_lag,
+        "answered_201": sum(o.status == 201 for o in outcomes),
+        "booked": after["appointments"] - before["appointments"],
+        "database": after,
+        "timeline": timeline(outcomes, start),
+    }
+
+
+async def wait_quiet(limit: float) -> dict[str, float]:
+    """Wait (at most ``limit`` s) until the machine is nearly idle for 2 s: other jobs on a
+    shared machine disturb the figures. Returns the busy share last seen."""
+    deadline = time.monotonic() + limit
+    while True:
+        busy, total, _irq, _steal = machine_cpu()
+        await asyncio.sleep(2)
+        busy2, total2, _irq, _steal = machine_cpu()
+        share = 100 * (busy2 - busy) / max(total2 - total, 1e-9)
+        if share < 15 or time.monotonic() >= deadline:
+            if share >= 15:
+                log(f"machine still {share:.0f}% busy before measuring (other jobs?)")
+            return {"busy_pct_of_all_cores": round(share, 1)}
+        log(f"machine {share:.0f}% busy: waiting for other jobs to finish")
+
+
+def timeline(outcomes: list[Outcome], start: float) -> list[dict[str, Any]]:
+    """Per second of due time: requests, answered, p50/p99 latency."""
+    seconds: dict[int, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        seconds[int(outcome.due - start)].append(outcome)
+    rows = []
+    for second in sorted(seconds):
+        group = seconds[second]
+        latency = summarize_ms(o.done - o.due for o in group if o.status)
+        rows.append(
+            {
+                "second": second,
+                "requests": len(group),
+                "answered": sum(1 for o in group if o.status),
+                "p50_ms": latency["p50"],
+                "p99_ms": latency["p99"],
+                "errors": sum(o.status not in (201, 409) for o in group),
+            }
+        )
+    return rows
+
+
+async def verify_bookings(resources: Resources) -> dict[str, int]:
+    """What is in the database afterwards: bookings, and overlapping pairs (must be 0)."""
+    connection = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    try:
+        appointments = await connection.fetchval("SELECT count(*) FROM appointments")
+        overlapping = await connection.fetchval(
+            "SELECT count(*) FROM appointments a JOIN appointments b "
+            "ON a.counsellor_id = b.counsellor_id AND a.id < b.id "
+            "AND a.status <> 'cancelled' AND b.status <> 'cancelled' "
+            "AND tstzrange(a.blocked_from, a.blocked_until) "
+            "&& tstzrange(b.blocked_from, b.blocked_until)"
+        )
+        outbox = await connection.fetchval("SELECT count(*) FROM outbox_jobs")
+    finally:
+        await connection.close()
+    return {
+        "appointments": int(appointments),
+        "overlapping_pairs": int(overlapping),
+        "outbox_jobs": int(outbox),
+    }
+
+
+# ------------------------------------------------------------------ scenario: storm
+
+
+async def scenario_storm(
+    resources: Resources, options: argparse.Namespace, counsellor: Counsellor
+) -> dict[str, Any]:
+    closed = await closed_days(resources.database_url)
+    day = next(open_days(closed))
+    target = Target(counsellor, local_instant(day, clock(10)))
+    servers = resources.servers
+    per_server = math.ceil(options.storm / len(servers))
+    clients = [Client(options.client, s.base_url, per_server) for s in servers]
+    payloads = [orjson.dumps(target.body(n)) for n in range(options.storm)]
+    try:
+        await asyncio.gather(*(c.warm() for c in clients))
+        before = await verify_bookings(resources)
+        await wait_quiet(options.wait_quiet)
+        cpu = CpuWindow(servers)
+
+        async def one(n: int) -> tuple[int, float]:
+            status, _code = await clients[n % len(clients)].post(payloads[n])
+            return status, time.monotonic()
+
+        started = time.monotonic()
+        answers = await asyncio.gather(*(one(n) for n in range(options.storm)))
+        cpu_result = cpu.finish()
+    finally:
+        for client in clients:
+            await client.aclose()
+    after = await verify_bookings(resources)
+    statuses = Counter(status for status, _ in answers)
+    done = sorted(moment - started for _, moment in answers)
+    winner = next((moment - started for status, moment in answers if status == 201), None)
+    return {
+        "requests": options.storm,
+        "servers": len(servers),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "resolved_s": round(done[-1], 3),
+        "first_answer_s": round(done[0], 3),
+        "winner_answered_s": round(winner, 3) if winner is not None else None,
+        "per_request_ms": round(1000 * done[-1] / options.storm, 2),
+        "latency_ms": summarize_ms(done),
+        "booked": after["appointments"] - before["appointments"],
+        "cpu": cpu_result,
+    }
+
+
+# ------------------------------------------------------------------ scenario: breakdown
+
+
+class StepTimer:
+    """Wraps module attributes with timers; nested steps are counted in their parents too."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name, None)
+        if original is None:  # renamed in the code under test: that step goes unreported
+            log(f"breakdown: {getattr(owner, '__name__', owner)}.{name} not found, not timed")
+            return
+        seconds = self.seconds[label]
+        if asyncio.iscoroutinefunction(original):
+
+            @functools.wraps(original)
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    seconds.append(time.perf_counter() - started)
+
+            setattr(owner, name, timed_async)
+        else:
+
+            @functools.wraps(original)
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    seconds.append(time.perf_counter() - started)
+
+            setattr(owner, name, timed)
+        self._undo.append((owner, name, original))
+
+    def restore(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+    def reset(self) -> None:
+        for values in self.seconds.values():
+            values.clear()
+
+    def report(self, requests: int) -> dict[str, dict[str, float]]:
+        return {
+            label: {
+                "calls_per_request": round(len(values) / requests, 2),
+                "ms_per_request": round(1000 * sum(values) / requests, 3),
+            }
+            for label, values in self.seconds.items()
+            if values
+        }
+
+
+async def redis_commands(redis: Redis) -> dict[str, int]:
+    info = await redis.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in info.items()}
+
+
+async def scenario_breakdown(
+    resources: Resources, options: argparse.Namespace, counsellors: list[Counsellor]
+) -> dict[str, Any]:
+    """Sequential bookings through the app in this process, each step timed."""
+    from clb import deps, jobs, ratelimit
+    from clb.app import create_app
+    from scheduling import api, booking, repository
+
+    settings = Settings(
+        env="test",
+        database_url=resources.database_url,
+        redis_url=resources.redis_url,
+        redis_namespace=resources.namespace,
+        data_dir=resources.work_dir,
+        public_url="http://127.0.0.1:8000",
+        secret_key="test-secret-" + "x" * 40,
+        migrate_on_start=False,
+        booking_rate_per_hour=10_000_000,
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    count = options.breakdown_requests
+    closed = await closed_days(resources.database_url)
+    targets = fresh_targets(counsellors, closed, count, random.Random(options.seed + 1))
+    timer = StepTimer()
+    steps = [
+        (ratelimit.RateLimiter, "hit", "1 rate limit (Redis)"),
+        (booking, "book", "2 book() total"),
+        (booking, "clean_contact", "2a clean_contact (e-mail check)"),
+        (booking, "school_or_error", "2b school"),
+        (booking, "type_or_error", "2c appointment type"),
+        (booking, "_counsellor_of_centre", "2d counsellor of centre"),
+        (booking, "_lock", "2e advisory lock"),
+        (booking, "_free_slot", "2f free slot? (load + slot function)"),
+        (repository, "load_calendars", "2f.1 load_calendars (4 queries)"),
+        (repository, "closed_days", "2f.2 closed_days"),
+        (booking, "free_slots", "2f.3 slot function (CPU; also inside 2i)"),
+        (booking, "manage_token", "2g manage token (HMAC)"),
+        (booking, "_plan_messages", "2h outbox rows (3 jobs)"),
+        (booking, "pending_jobs", "2h.1 pending jobs (SELECT FOR UPDATE)"),
+        (booking, "schedule_job", "2h.2 schedule_job (flush INSERT)"),
+        (booking, "_fresh_alternatives", "2i fresh alternatives (409 only)"),
+        (api, "appointment_out", "3 response (details query)"),
+        (deps, "commit", "4 commit + after-commit"),
+        (jobs.JobQueue, "enqueue", "4a ARQ enqueue (Redis)"),
+    ]
+    statements: list[int] = []
+    state = {"statements": 0}
+    engine_listener: Callable[..., None] | None = None
+    result: dict[str, Any] = {}
+    try:
+        async with app.router.lifespan_context(app):
+            services = app.state.services
+            sync_engine = services.engine.sync_engine
+
+            def count_statement(*_args: Any) -> None:
+                state["statements"] += 1
+
+            engine_listener = count_statement
+            event.listen(sync_engine, "before_cursor_execute", count_statement)
+            result["round_trips_ms"] = await round_trips(resources, services)
+            for owner, name, label in steps:
+                timer.wrap(owner, name, label)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                for phase, repeat in (("book_201", False), ("conflict_409", True)):
+                    timer.reset()
+                    statements.clear()
+                    before = await redis_commands(services.redis)
+                    totals: list[float] = []
+                    for n, target in enumerate(targets):
+                        state["statements"] = 0
+                        started = time.perf_counter()
+                        response = await http.post(
+                            "/api/appointments", json=target.body(10_000_000 + n)
+                        )
+                        totals.append(time.perf_counter() - started)
+                        expected = 409 if repeat else 201
+                        if response.status_code != expected:
+                            raise RuntimeError(
+                                f"breakdown {phase}: {response.status_code} {response.text[:300]}"
+                            )
+                        statements.append(state["statements"])
+                    after = await redis_commands(services.redis)
+                    used = {k: v - before.get(k, 0) for k, v in after.items()}
+                    result[phase] = {
+                        "requests": count,
+                        "total_ms": summarize_ms(totals),
+                        "sql_statements_per_request": round(sum(statements) / count, 2),
+                        "redis_commands_per_request": {
+                            k: round(v / count, 2)
+                            for k, v in sorted(used.items())
+                            if v and k not in ("info",)
+                        },
+                        "steps": timer.report(count),
+                    }
+            if engine_listener is not None:
+                event.remove(sync_engine, "before_cursor_execute", engine_listener)
+    finally:
+        timer.restore()
+    return result
+
+
+async def round_trips(resources: Resources, services: Any) -> dict[str, float]:
+    """Median time of one bare round trip, several ways, in this process."""
+
+    async def median_ms(action: Callable[[], Awaitable[object]], times: int = 300) -> float:
+        samples = []
+        for _ in range(times):
+            started = time.perf_counter()
+            await action()
+            samples.append(time.perf_counter() - started)
+        samples.sort()
+        return round(1000 * samples[len(samples) // 2], 3)
+
+    raw = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    try:
+        asyncpg_select = await median_ms(lambda: raw.fetchval("SELECT 1"))
+    finally:
+        await raw.close()
+    async with services.sessionmaker() as session:
+        orm_select = await median_ms(lambda: session.scalar(text("SELECT 1")))
+
+        async def session_unit() -> None:
+            async with services.sessionmaker() as fresh:
+                await fresh.scalar(text("SELECT 1"))
+                await fresh.commit()
+
+        unit = await median_ms(session_unit)
+    redis_ping = await median_ms(lambda: services.redis.ping())
+    return {
+        "asyncpg SELECT 1": asyncpg_select,
+        "SQLAlchemy session SELECT 1 (in a transaction)": orm_select,
+        "SQLAlchemy new session: BEGIN, SELECT 1, COMMIT": unit,
+        "Redis PING": redis_ping,
+    }
+
+
+# ------------------------------------------------------------------ profile
+
+
+def profile_summary(path: Path, top: int = 25) -> dict[str, Any]:
+    """Where server 0's time went: own time (tottime) by package, and the top functions."""
+    stats = pstats.Stats(str(path))
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    by_package: Counter[str] = Counter()
+    total = 0.0
+    rows = []
+    for (filename, line, name), (_cc, _nc, tottime, cumtime, _callers) in raw.items():
+        package = package_of(filename)
+        by_package[package] += tottime
+        total += tottime
+        rows.append((tottime, cumtime, f"{package}: {Path(filename).name}:{line} {name}"))
+    rows.sort(reverse=True)
+    return {
+        "total_s": round(total, 2),
+        "by_package_pct": {
+            k: round(100 * v / total, 1) for k, v in by_package.most_common() if v / total > 0.005
+        },
+        "top_tottime": [
+            {"tottime_s": round(t, 3), "cumtime_s": round(c, 3), "function": f}
+            for t, c, f in rows[:top]
+        ],
+    }
+
+
+_SITE = re.compile(r"site-packages/([^/]+)/")
+
+
+def package_of(filename: str) -> str:
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C)"
+    found = _SITE.search(filename)
+    if found:
+        return found.group(1)
+    if "/lib/python3" in filename:
+        match = re.search(r"/lib/python3\.\d+/([^/]+)", filename)
+        return "stdlib " + (match.group(1).removesuffix(".py") if match else "?")
+    relative = filename.split(str(ROOT) + "/", 1)[-1]
+    if relative.startswith("platform/clb/"):
+        return "clb"
+    return relative.split("/", 1)[0] if "/" in relative else relative
+
+
+# ------------------------------------------------------------------ summary
+
+
+def verdict(results: dict[str, Any]) -> dict[str, Any] | None:
+    steps = results.get("load")
+    if not steps:
+        return None
+
+    def meets(step: dict[str, Any]) -> bool:
+        p99 = step["latency_ms"]["p99"]
+        return bool(
+            step["target_rate"] >= TARGET_RATE
+            and step["answered_per_s"] >= TARGET_RATE * 0.98
+            and p99 is not None
+            and p99 < TARGET_P99_MS
+            and set(step["statuses"]) <= {"201", "409"}
+        )
+
+    return {
+        "target": f">= {TARGET_RATE} requests/s with p99 < {TARGET_P99_MS:g} ms",
+        "met": any(meets(step) for step in steps),
+    }
+
+
+def print_summary(results: dict[str, Any]) -> None:
+    rows: list[tuple[str, str]] = []
+    run = results["run"]
+    rows.append(("where", run["where"]))
+    rows.append(("servers", f"{run['servers']} x clb serve (uvicorn, uvloop), one database"))
+    if run.get("cprofile"):
+        rows.append(("NOTE", "server 0 ran under cProfile: figures are slower than normal"))
+    for step in results.get("load") or []:
+        lat, cpu = step["latency_ms"], step["cpu"]
+        rows += [
+            (
+                f"LOAD {fmt(step['target_rate'])}/s",
+                f"{step['requests']} requests; {step['clients']}; machine "
+                f"{fmt(step['machine_before']['busy_pct_of_all_cores'])}% busy before",
+            ),
+            (
+                "  requests/s sent / answered",
+                f"{fmt(step['sent_per_s'])} / {fmt(step['answered_per_s'])}",
+            ),
+            (
+                "  statuses (0: unanswered)",
+                ", ".join(f"{k}: {v}" for k, v in step["statuses"].items())
+                + f"  codes {step['codes'] or '-'}",
+            ),
+            (
+                "  due->answer p50/p90/p99/max",
+                f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / {fmt(lat['max'])} ms",
+            ),
+            (
+                "  send->answer p50/p99",
+                f"{fmt(step['latency_from_send_ms']['p50'])} / "
+                f"{fmt(step['latency_from_send_ms']['p99'])} ms",
+            ),
+            (
+                "  201 p50/p99, 409 p50/p99",
+                f"{fmt(step['latency_201_ms']['p50'])} / {fmt(step['latency_201_ms']['p99'])}"
+                f" ms, {fmt(step['latency_409_ms']['p50'])} / "
+                f"{fmt(step['latency_409_ms']['p99'])} ms",
+            ),
+            (
+                "  CPU % of a core: servers / PG / Redis / bench",
+                f"{' + '.join(fmt(c) for c in cpu.get('servers_pct_of_core', []))} / "
+                f"{fmt(cpu.get('postgres_pct_of_core'))} / {fmt(cpu.get('redis_pct_of_core'))}"
+                f" / {fmt(cpu.get('bench_pct_of_core'))}",
+            ),
+            (
+                "  CPU % of a core: irq / steal / other jobs",
+                f"{fmt(cpu.get('irq_pct_of_core'))} / {fmt(cpu.get('steal_pct_of_core'))} / "
+                f"{fmt(cpu.get('other_pct_of_core'))}",
+            ),
+            (
+                "  CPU ms per answered request: servers / PG",
+                f"{fmt(step['server_cpu_ms_per_request'])} / "
+                f"{fmt(step['postgres_cpu_ms_per_request'])}",
+            ),
+            (
+                "  client loop lag p99 / send delay p99",
+                f"{fmt(step['client_loop_lag_ms']['p99'])} / "
+                f"{fmt(step['send_delay_ms']['p99'])} ms",
+            ),
+            (
+                "  booked / answered 201 / overlapping pairs",
+                f"{fmt(step['booked'])} / {fmt(step['answered_201'])} / "
+                f"{step['database']['overlapping_pairs']}",
+            ),
+        ]
+    storm = results.get("storm")
+    if storm:
+        rows += [
+            ("STORM", f"{storm['requests']} requests for one slot over {storm['servers']} servers"),
+            ("  statuses", ", ".join(f"{k}: {v}" for k, v in storm["statuses"].items())),
+            (
+                "  all answered after / winner after",
+                f"{fmt(storm['resolved_s'])} s / {fmt(storm['winner_answered_s'])} s "
+                f"({fmt(storm['per_request_ms'])} ms per request)",
+            ),
+            ("  booked", fmt(storm["booked"])),
+        ]
+    breakdown = results.get("breakdown")
+    if breakdown:
+        rows.append(("BREAKDOWN", "sequential, in-process, ms per request"))
+        for name, value in breakdown["round_trips_ms"].items():
+            rows.append((f"  {name}", f"{value} ms"))
+        for phase in ("book_201", "conflict_409"):
+            data = breakdown[phase]
+            rows.append(
+                (
+                    f"  {phase}",
+                    f"p50 {fmt(data['total_ms']['p50'])} ms, "
+                    f"{data['sql_statements_per_request']} SQL statements, Redis "
+                    + ", ".join(f"{k} {v}" for k, v in data["redis_commands_per_request"].items()),
+                )
+            )
+            for label, step in data["steps"].items():
+                rows.append(
+                    (
+                        f"    {label}",
+                        f"{step['ms_per_request']:.2f} ms ({step['calls_per_request']:g} calls)",
+                    )
+                )
+    profile = results.get("profile")
+    if profile:
+        rows.append(("PROFILE server 0", "own time by package (%)"))
+        rows.append(
+            ("  ", ", ".join(f"{k} {v}" for k, v in list(profile["by_package_pct"].items())[:12]))
+        )
+    found = results.get("verdict")
+    if found:
+        rows.append(("TARGET", f"{'MET' if found['met'] else 'MISSED'}: {found['target']}"))
+    width = max(len(name) for name, _ in rows)
+    print()
+    print("=" * 100)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print("=" * 100)
+
+
+# ------------------------------------------------------------------ main
+
+
+async def run(options: argparse.Namespace, resources: Resources, results: dict[str, Any]) -> None:
+    try:
+        async with asyncio.timeout(options.timeout):
+            log(f"database {resources.database}, Redis namespace {resources.namespace}")
+            await resources.create_database()
+            started = time.monotonic()
+            groups = {"load": options.counsellors, "storm": 1, "breakdown": options.per_centre}
+            seeded = await seed(resources.database_url, groups, options.per_centre)
+            log(f"seeded {sum(groups.values())} counsellors in {time.monotonic() - started:.1f} s")
+            extra_env = {"CLB_BOOKING_RATE_PER_HOUR": "100000000", "CLB_LOG_LEVEL": "WARNING"}
+            profile_out = resources.work_dir / "server0.prof" if options.cprofile else None
+            if options.scenario != "breakdown":
+                for index in range(options.servers):
+                    resources.servers.append(
+                        launch_server(
+                            resources, index, extra_env, profile_out if index == 0 else None
+                        )
+                    )
+                for server in resources.servers:
+                    await wait_ready(server, timeout=60)
+            results["run"] = {
+                "started": now_iso(),
+                "argv": sys.argv[1:],
+                "where": WHERE.format(cpus=os.cpu_count(), client=options.client),
+                "host": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "kernel": platform.release(),
+                    "client_loop": type(asyncio.get_running_loop()).__module__,
+                },
+                "servers": len(resources.servers),
+                "server_env": extra_env,
+                "cprofile": options.cprofile,
+                "work_dir": str(resources.work_dir),
+            }
+            if options.scenario in ("all", "load"):
+                results["load"] = await scenario_load(resources, options, seeded["load"])
+            if options.scenario in ("all", "storm"):
+                results["storm"] = await scenario_storm(resources, options, seeded["storm"][0])
+            for server in resources.servers:
+                if not server.alive():
+                    raise RuntimeError(f"server {server.index} died; see {server.log_path}")
+            await resources.stop_servers()
+            if profile_out is not None and profile_out.exists():
+                results["profile"] = profile_summary(profile_out)
+            if options.scenario in ("all", "breakdown"):
+                results["breakdown"] = await scenario_breakdown(
+                    resources, options, seeded["breakdown"]
+                )
+    finally:
+        results["server_log_problems"] = [server_log_problems(s) for s in resources.servers]
+        log("cleaning up: servers, database, Redis keys")
+        await resources.cleanup()
+
+
+def avoid_sniffio_import_per_request() -> None:
+    """httpcore tries ``import sniffio`` on every request; when it is not installed each try
+    searches sys.path again (about 1.5 ms of CPU per request here). Mark it as absent."""
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    avoid_sniffio_import_per_request()
+    _raise_nofile()
+    admin_dsn = "postgresql://" + options.database_url.split("://", 1)[1]
+    resources = Resources(
+        admin_dsn=admin_dsn,
+        redis_url=options.redis_url,
+        work_dir=Path(tempfile.mkdtemp(prefix="booking_bench_")),
+    )
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    if not options.no_uvloop:
+        with contextlib.suppress(ImportError):
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+    results: dict[str, Any] = {}
+    code = 0
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(run(options, resources, results))
+    except KeyboardInterrupt:
+        results["error"] = "interrupted"
+        code = 130
+    except TimeoutError:
+        results["error"] = f"hard timeout of {options.timeout:g} s reached"
+        code = 2
+    except Exception as error:
+        traceback.print_exc()
+        results["error"] = repr(error)
+        code = 1
+    finally:
+        resources.cleanup_sync()
+    results["verdict"] = verdict(results)
+    options.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    if "run" in results:
+        print_summary(results)
+    if "error" in results:
+        log(f"run stopped early: {results['error']} (partial results written)")
+    print(f"JSON: {options.out}   server logs: {resources.work_dir}")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
