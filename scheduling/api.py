@@ -13,17 +13,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import utcnow
 from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre
 from clb.ratelimit import Rate
 from clb.security import ip_hash
-from clb.services import Services
 from scheduling import booking, repository
 from scheduling.booking import BookingRequest, Contact
-from scheduling.models import Appointment, Mode
+from scheduling.models import Mode
 from scheduling.slots import local_day
 
 router = APIRouter(prefix="/api", tags=["appointments"])
@@ -198,21 +196,15 @@ async def create_appointment(
     )
     if booked.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return await appointment_out(session, services, booked.appointment)
-
-
-async def appointment_out(
-    session: AsyncSession, services: Services, appointment: Appointment
-) -> AppointmentOut:
-    details = await repository.details(session, appointment)
+    appointment = booked.appointment
     return AppointmentOut(
         id=appointment.id,
         status=appointment.status,
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
         mode=Mode(appointment.mode),
-        type=details.type_name,
-        centre_name=details.centre_name,
-        counsellor_name=details.counsellor_name,
+        type=booked.type_name,
+        centre_name=booked.centre_name,
+        counsellor_name=booked.counsellor_name,
         manage_url=booking.manage_url(services, appointment),
     )

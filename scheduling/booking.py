@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.db import rollback, utcnow
-from clb.jobs import cancel_job, pending_jobs, schedule_job
+from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
 from clb.org.models import School
 from clb.services import Services
 from scheduling import repository
@@ -105,6 +105,10 @@ class Booked:
     appointment: Appointment
     manage_token: str
     replayed: bool = False
+    # What the confirmation says besides the appointment's own columns.
+    centre_name: str = ""
+    counsellor_name: str = ""
+    type_name: str = ""
 
 
 # --- Input -------------------------------------------------------------------------------
@@ -285,7 +289,15 @@ async def _replay(
         return None
     if existing.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused()
-    return Booked(existing, manage_token(services, existing), replayed=True)
+    details = await repository.details(session, existing)
+    return Booked(
+        existing,
+        manage_token(services, existing),
+        replayed=True,
+        centre_name=details.centre_name,
+        counsellor_name=details.counsellor_name,
+        type_name=details.type_name,
+    )
 
 
 async def _free_slot(
@@ -347,8 +359,15 @@ async def book(
     if request.starts_at.tzinfo is None:
         raise InvalidBooking("Kies een moment uit de lijst.", field="slot")
     mode = mode_or_error(request.mode)
-    school = await school_or_error(session, request.school_id)
-    kind = await type_or_error(session, request.type_slug)
+    # School, its centre, the type and the counsellor in one query (this is the hot path).
+    found = await repository.booking_context(
+        session, request.school_id, request.type_slug, request.counsellor_id
+    )
+    if found is None:
+        raise InvalidBooking("Kies je school uit de lijst.", field="school")
+    if found.kind is None:
+        raise InvalidBooking("Kies waarover de afspraak gaat.", field="type")
+    school, kind = found.school, found.kind
     key_hash = fingerprint = None
     if idempotency_key is not None:
         key_hash = hash_token(f"booking:{idempotency_key}")
@@ -362,8 +381,8 @@ async def book(
             "Dit moment is al voorbij. Kies een moment in de toekomst.", field="slot"
         )
     day = local_day(request.starts_at)
-    if not await _counsellor_of_centre(session, request.counsellor_id, school.centre_id):
-        raise SlotTaken(await _fresh_alternatives(session, school.centre_id, kind, mode, day))
+    if found.counsellor_name is None:
+        raise await _taken(session, school.centre_id, kind, mode, day)
     await _lock(session, "booking", request.counsellor_id, day)
     slot = await _free_slot(
         session,
@@ -376,7 +395,7 @@ async def book(
         now=now,
     )
     if slot is None:
-        raise SlotTaken(await _fresh_alternatives(session, school.centre_id, kind, mode, day))
+        raise await _taken(session, school.centre_id, kind, mode, day)
     appointment_id = uuid.uuid4()
     appointment = Appointment(
         id=appointment_id,
@@ -406,20 +425,34 @@ async def book(
     token = manage_token(services, appointment)
     appointment.manage_token_hash = hash_token(token)
     session.add(appointment)
+    centre_id = school.centre_id
     try:
         await session.flush()
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        # Nothing else was written yet: roll back and offer what is free now.
-        await rollback(session)
-        raise SlotTaken(
-            await _fresh_alternatives(session, school.centre_id, kind, mode, day)
-        ) from None
+        raise await _taken(session, centre_id, kind, mode, day) from None
     await _plan_messages(
         session, services, appointment, NotificationKind.confirmation, now, new=True
     )
-    return Booked(appointment, token)
+    return Booked(
+        appointment,
+        token,
+        centre_name=found.centre_name,
+        counsellor_name=found.counsellor_name,
+        type_name=kind.name,
+    )
+
+
+async def _taken(
+    session: AsyncSession, centre_id: uuid.UUID, kind: AppointmentType, mode: str, day: date
+) -> SlotTaken:
+    """The conflict, with what is free now. Rolled back first: the (counsellor, day) lock
+    is released before the (slower) alternatives are looked up, so a storm of requests for
+    one slot does not queue behind them. The type is detached to keep its loaded fields."""
+    session.expunge(kind)
+    await rollback(session)
+    return SlotTaken(await _fresh_alternatives(session, centre_id, kind, mode, day))
 
 
 # --- Messages ----------------------------------------------------------------------------
@@ -444,14 +477,14 @@ async def _plan_messages(
         if job.payload.get("kind") == NotificationKind.reminder.value:
             cancel_job(job)
     payload = {"appointment_id": str(appointment.id), "about": appointment.starts_at.isoformat()}
-    await schedule_job(session, services.jobs, NOTIFY_JOB, {**payload, "kind": notice.value})
-    if not appointment.is_active:
-        return
-    for hours in services.settings.booking_reminder_hours:
-        run_at = appointment.starts_at - timedelta(hours=hours)
-        if run_at > now:
-            reminder = {**payload, "kind": NotificationKind.reminder.value, "hours": hours}
-            await schedule_job(session, services.jobs, NOTIFY_JOB, reminder, run_at=run_at)
+    planned = [NewJob(NOTIFY_JOB, {**payload, "kind": notice.value})]
+    if appointment.is_active:
+        for hours in services.settings.booking_reminder_hours:
+            run_at = appointment.starts_at - timedelta(hours=hours)
+            if run_at > now:
+                reminder = {**payload, "kind": NotificationKind.reminder.value, "hours": hours}
+                planned.append(NewJob(NOTIFY_JOB, reminder, run_at))
+    await schedule_jobs(session, services.jobs, planned)
 
 
 # --- Manage ------------------------------------------------------------------------------

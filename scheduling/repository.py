@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ARRAY, String, func, literal, or_, select
+from sqlalchemy import ARRAY, String, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
@@ -284,3 +284,39 @@ async def details_for(
             row[1], row[2], row[3], row[4], row[5], row[6], row[7], address, row[11]
         )
     return found
+
+
+@dataclass(frozen=True)
+class BookingContext:
+    school: School
+    centre_name: str
+    kind: AppointmentType | None  # None: no active type with that slug
+    counsellor_name: str | None  # None: not an active staff member of the school's centre
+
+
+async def booking_context(
+    session: AsyncSession, school_id: uuid.UUID, type_slug: str, counsellor_id: uuid.UUID
+) -> BookingContext | None:
+    """Everything a booking checks before the slot, in one query; None: unknown school."""
+    row = (
+        await session.execute(
+            select(School, Centre.name, AppointmentType, StaffAccount.display_name)
+            .join(Centre, Centre.id == School.centre_id)
+            .outerjoin(
+                AppointmentType,
+                and_(AppointmentType.slug == type_slug, AppointmentType.is_active.is_(True)),
+            )
+            .outerjoin(
+                StaffAccount,
+                and_(
+                    StaffAccount.id == counsellor_id,
+                    StaffAccount.centre_id == School.centre_id,
+                    StaffAccount.is_active.is_(True),
+                ),
+            )
+            .where(School.id == school_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return BookingContext(row[0], row[1], row[2], row[3])

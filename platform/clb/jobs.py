@@ -130,6 +130,13 @@ def _enqueue_after_commit(session: AsyncSession, queue: JobQueue, job: OutboxJob
     after_commit(session, lambda: queue.enqueue(job_id, version, run_at))
 
 
+@dataclass(frozen=True)
+class NewJob:
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime | None = None  # None: now
+
+
 async def schedule_job(
     session: AsyncSession,
     queue: JobQueue,
@@ -138,13 +145,23 @@ async def schedule_job(
     *,
     run_at: datetime | None = None,
 ) -> OutboxJob:
-    if kind not in _HANDLERS:
-        raise ValueError(f"no handler registered for job kind {kind!r}")
-    job = OutboxJob(kind=kind, payload=payload, run_at=run_at or utcnow())
-    session.add(job)
+    return (await schedule_jobs(session, queue, [NewJob(kind, payload, run_at)]))[0]
+
+
+async def schedule_jobs(
+    session: AsyncSession, queue: JobQueue, new_jobs: list[NewJob]
+) -> list[OutboxJob]:
+    """Several jobs in one INSERT (a booking plans its confirmation and reminders)."""
+    for new in new_jobs:
+        if new.kind not in _HANDLERS:
+            raise ValueError(f"no handler registered for job kind {new.kind!r}")
+    now = utcnow()
+    rows = [OutboxJob(kind=n.kind, payload=n.payload, run_at=n.run_at or now) for n in new_jobs]
+    session.add_all(rows)
     await session.flush()
-    _enqueue_after_commit(session, queue, job)
-    return job
+    for job in rows:
+        _enqueue_after_commit(session, queue, job)
+    return rows
 
 
 async def reschedule_job(
