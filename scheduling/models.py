@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -247,8 +248,12 @@ class AppointmentNotification(Base):
     """A message that went out about an appointment (never its content)."""
 
     __tablename__ = "appointment_notifications"
+    # One record per job and channel: a retry after a failure on the other channel skips
+    # what already went out.
+    __table_args__ = (UniqueConstraint("job_id", "channel"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int | None]
     appointment_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("appointments.id", ondelete="CASCADE"), index=True
     )

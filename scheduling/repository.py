@@ -5,9 +5,24 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ARRAY, String, and_, func, literal, or_, select
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    DateTime,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
@@ -15,7 +30,6 @@ from clb.org.models import Centre, Location, School
 from scheduling.models import (
     Appointment,
     AppointmentType,
-    AvailabilityOverride,
     AvailabilityRule,
     BookingPolicy,
     ClosedPeriod,
@@ -121,6 +135,53 @@ async def closed_days(
     return frozenset(days)
 
 
+# One round trip for all four parts (this runs on every booking and every slot listing):
+# each part as a JSON array, with the counsellor's id in every element.
+_CALENDARS_SQL = text(
+    """
+    SELECT
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
+                                         'e', ends_at, 'm', modes, 'l', location_id))
+         FROM availability_rules WHERE counsellor_id = ANY(:ids)),
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'd', day, 's', starts_at,
+                                         'e', ends_at, 'm', modes, 'l', location_id))
+         FROM availability_overrides
+        WHERE counsellor_id = ANY(:ids) AND day BETWEEN :first AND :last),
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'n', min_notice_working_days,
+                                         'h', horizon_days, 'x', max_per_day))
+         FROM booking_policies WHERE counsellor_id = ANY(:ids)),
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
+                                         'u', blocked_until, 's', starts_at))
+         FROM appointments
+        WHERE counsellor_id = ANY(:ids) AND status IN ('confirmed', 'no_show')
+          AND blocked_until > :range_start AND blocked_from < :range_end
+          AND id IS DISTINCT FROM :ignore)
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(Uuid())),
+    bindparam("first", type_=Date()),
+    bindparam("last", type_=Date()),
+    bindparam("range_start", type_=DateTime(timezone=True)),
+    bindparam("range_end", type_=DateTime(timezone=True)),
+    bindparam("ignore", type_=Uuid()),
+)
+
+
+def _json_rows(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    rows: list[dict[str, Any]] = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return rows
+
+
+def _time(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value is not None else None
+
+
+def _location(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
 async def load_calendars(
     session: AsyncSession,
     counsellor_ids: list[uuid.UUID],
@@ -129,62 +190,61 @@ async def load_calendars(
     *,
     ignore_appointment: uuid.UUID | None = None,
 ) -> list[CounsellorCalendar]:
-    """Weekly hours, overrides, busy times and per-day counts for these counsellors over
-    local dates ``first``..``last`` (busy times one day wider, for buffers at midnight)."""
+    """Weekly hours, overrides, policy, busy times and per-day counts for these counsellors
+    over local dates ``first``..``last`` (busy times one day wider, for buffers at
+    midnight)."""
     if not counsellor_ids:
         return []
     calendars = {cid: CounsellorCalendar(cid, weekly=[]) for cid in counsellor_ids}
+    rules, overrides, policies, busy = (
+        await session.execute(
+            _CALENDARS_SQL,
+            {
+                "ids": counsellor_ids,
+                "first": first,
+                "last": last,
+                "range_start": local_instant(first - timedelta(days=1), time()),
+                "range_end": local_instant(last + timedelta(days=2), time()),
+                "ignore": ignore_appointment,
+            },
+        )
+    ).one()
     weekly: dict[uuid.UUID, list[WeeklyHours]] = defaultdict(list)
-    for rule in await session.scalars(
-        select(AvailabilityRule).where(AvailabilityRule.counsellor_id.in_(counsellor_ids))
-    ):
-        weekly[rule.counsellor_id].append(
+    for row in _json_rows(rules):
+        weekly[uuid.UUID(row["c"])].append(
             WeeklyHours(
-                rule.weekday, rule.starts_at, rule.ends_at, frozenset(rule.modes), rule.location_id
+                row["w"],
+                time.fromisoformat(row["s"]),
+                time.fromisoformat(row["e"]),
+                frozenset(row["m"]),
+                _location(row["l"]),
             )
         )
-    overrides: dict[uuid.UUID, list[DayHours]] = defaultdict(list)
-    for row in await session.scalars(
-        select(AvailabilityOverride).where(
-            AvailabilityOverride.counsellor_id.in_(counsellor_ids),
-            AvailabilityOverride.day.between(first, last),
+    days: dict[uuid.UUID, list[DayHours]] = defaultdict(list)
+    for row in _json_rows(overrides):
+        days[uuid.UUID(row["c"])].append(
+            DayHours(
+                date.fromisoformat(row["d"]),
+                _time(row["s"]),
+                _time(row["e"]),
+                frozenset(row["m"]),
+                _location(row["l"]),
+            )
         )
-    ):
-        overrides[row.counsellor_id].append(
-            DayHours(row.day, row.starts_at, row.ends_at, frozenset(row.modes), row.location_id)
-        )
-    for policy in await session.scalars(
-        select(BookingPolicy).where(BookingPolicy.counsellor_id.in_(counsellor_ids))
-    ):
-        calendar = calendars[policy.counsellor_id]
-        calendar.min_notice_working_days = policy.min_notice_working_days
-        calendar.horizon_days = policy.horizon_days
-        calendar.max_per_day = policy.max_per_day
-    range_start = local_instant(first - timedelta(days=1), datetime.min.time())
-    range_end = local_instant(last + timedelta(days=2), datetime.min.time())
-    busy_query = select(
-        Appointment.counsellor_id,
-        Appointment.blocked_from,
-        Appointment.blocked_until,
-        Appointment.starts_at,
-    ).where(
-        Appointment.counsellor_id.in_(counsellor_ids),
-        Appointment.status.in_(ACTIVE),
-        Appointment.blocked_until > range_start,
-        Appointment.blocked_from < range_end,
-    )
-    if ignore_appointment is not None:
-        busy_query = busy_query.where(Appointment.id != ignore_appointment)
-    busy: dict[uuid.UUID, list[Busy]] = defaultdict(list)
-    for counsellor_id, blocked_from, blocked_until, starts_at in await session.execute(busy_query):
-        busy[counsellor_id].append(Busy(blocked_from, blocked_until))
-        per_day = calendars[counsellor_id].booked_per_day
-        day = starts_at.astimezone(BRUSSELS).date()
+    for row in _json_rows(policies):
+        calendar = calendars[uuid.UUID(row["c"])]
+        calendar.min_notice_working_days = row["n"]
+        calendar.horizon_days = row["h"]
+        calendar.max_per_day = row["x"]
+    taken: dict[uuid.UUID, list[Busy]] = defaultdict(list)
+    for row in _json_rows(busy):
+        cid = uuid.UUID(row["c"])
+        taken[cid].append(Busy(datetime.fromisoformat(row["f"]), datetime.fromisoformat(row["u"])))
+        per_day = calendars[cid].booked_per_day
+        day = datetime.fromisoformat(row["s"]).astimezone(BRUSSELS).date()
         per_day[day] = per_day.get(day, 0) + 1
     for cid, calendar in calendars.items():
-        calendar.weekly = weekly[cid]
-        calendar.overrides = overrides[cid]
-        calendar.busy = busy[cid]
+        calendar.weekly, calendar.overrides, calendar.busy = weekly[cid], days[cid], taken[cid]
     return [calendars[cid] for cid in counsellor_ids]
 
 
@@ -223,8 +283,10 @@ async def by_manage_hash(session: AsyncSession, token_hash: str) -> Appointment 
 
 
 async def lock_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    # FOR NO KEY UPDATE: it serialises changes to the appointment but, unlike FOR UPDATE,
+    # lets a worker record a sent message meanwhile (the foreign key check's KEY SHARE).
     return await session.scalar(
-        select(Appointment).where(Appointment.id == appointment_id).with_for_update()
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update(key_share=True)
     )
 
 

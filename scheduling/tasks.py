@@ -1,20 +1,25 @@
 """Deferred appointment work, run by the worker through the outbox (clb.jobs).
 
-Mails are sent inside the job's claim transaction, before it commits "done": a mail is
-never lost, and it goes out twice only if the worker dies in the window between the mail
-server accepting it and that commit (milliseconds). A second delivery of the same job
-meanwhile waits on the row lock and then finds it done.
+Mails are sent inside the job's claim transaction, before it commits "done", and each
+channel's record is committed the moment the message went out: a mail is never lost, and it
+goes out twice only if the worker dies in the window between the mail server accepting it
+and that record's commit (milliseconds). A retry (say the SMS failed after the mail went
+out) skips what is recorded. A second delivery of the same job meanwhile waits on the row
+lock and then finds it done.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from clb.db import transaction
 from clb.jobs import JobContext, job_handler
+from clb.services import Services
 from scheduling import messages, repository
 from scheduling.booking import NOTIFY_JOB, manage_url
 from scheduling.models import Appointment, AppointmentNotification, Channel, NotificationKind
@@ -41,8 +46,15 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
     details = await repository.details(ctx.session, appointment)
     link = manage_url(services, appointment)
     messages.use_language(appointment.language)
-    sent: list[Channel] = []
-    if appointment.email:
+    done = set(
+        await ctx.session.scalars(
+            select(AppointmentNotification.channel).where(
+                AppointmentNotification.job_id == ctx.job.id
+            )
+        )
+    )
+    record = Sent(appointment.id, kind, about, ctx.job.id)
+    if appointment.email and Channel.email.value not in done:
         await services.mailer.send(
             messages.mail(
                 kind,
@@ -53,17 +65,32 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
                 cutoff_hours=settings.booking_change_cutoff_hours,
             )
         )
-        sent.append(Channel.email)
+        await _went_out(services, record, Channel.email)
     # Text messages: reminders, and every notice for someone who gave no e-mail address.
-    if appointment.phone and (kind is NotificationKind.reminder or not appointment.email):
+    wants_sms = kind is NotificationKind.reminder or not appointment.email
+    if appointment.phone and wants_sms and Channel.sms.value not in done:
         await services.sms.send(messages.sms(kind, appointment, details, manage_url=link))
-        sent.append(Channel.sms)
-    for channel in sent:
-        ctx.session.add(
+        await _went_out(services, record, Channel.sms)
+
+
+@dataclass(frozen=True)
+class Sent:
+    appointment_id: uuid.UUID
+    kind: NotificationKind
+    about: datetime
+    job_id: int
+
+
+async def _went_out(services: Services, record: Sent, channel: Channel) -> None:
+    """Record a message as sent at once, in its own transaction: if the other channel then
+    fails and the job is retried, this one is not sent again."""
+    async with transaction(services.sessionmaker) as session:
+        session.add(
             AppointmentNotification(
-                appointment_id=appointment.id,
-                kind=kind.value,
+                appointment_id=record.appointment_id,
+                kind=record.kind.value,
                 channel=channel.value,
-                about_starts_at=about,
+                about_starts_at=record.about,
+                job_id=record.job_id,
             )
         )

@@ -445,14 +445,6 @@ async def test_the_sweep_sends_a_reminder_whose_queued_job_was_lost(
     assert [kind for kind, _ in await notifications(db)] == ["confirmation", "reminder", "reminder"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "scheduling/tasks.py notify(): the e-mail and the SMS of a reminder are one job; when "
-        "the SMS fails after the mail server accepted the e-mail, the job rolls back and "
-        "every retry sends the e-mail again (up to clb.jobs.MAX_ATTEMPTS times)"
-    ),
-)
 async def test_a_failing_text_message_does_not_send_the_reminder_mail_again(
     services: Services,
     db: AsyncSession,

@@ -263,6 +263,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("about_starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("job_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
             ["appointments.id"],
@@ -270,6 +271,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appointment_notifications")),
+        sa.UniqueConstraint(
+            "job_id", "channel", name=op.f("uq_appointment_notifications_job_id_channel")
+        ),
     )
     op.create_index(
         op.f("ix_appointment_notifications_appointment_id"),
