@@ -5,20 +5,20 @@ real ``clb worker`` processes. Time is simulated, never slept: bookings take ``n
 :func:`run_due` runs the jobs that would be due at a given moment by moving them to the
 front of the real ARQ queue (and setting later ones aside meanwhile).
 
-The guarantee, as scheduling/tasks.py states it: a mail is sent inside the job's claim
-transaction, before "done" commits. So a mail is never lost (a worker that dies before
-the server accepted it leaves the job pending, and another delivery or the sweep sends
-it), and it is sent at most twice: only a worker that dies in the window between the SMTP
-server's final "250" and its own commit (milliseconds) leaves a job pending whose mail
-already went out, and that one redelivery is the duplicate. A second delivery arriving
-while a job runs finds the row locked (``FOR UPDATE SKIP LOCKED``) or done, and sends
-nothing.
+The guarantee, as scheduling/tasks.py states it: a message is sent inside the job's claim
+transaction, before "done" commits, and each channel's record is committed the moment the
+message went out. So a mail is never lost (a worker that dies before the server accepted it
+leaves the job pending, and ARQ's retry or the outbox sweep sends it), and it is sent at
+most twice: only a worker that dies in the window between the SMTP server's final "250" and
+the commit of that record (milliseconds) leaves the mail unrecorded, and the one redelivery
+then sends the duplicate. A retry after a failed SMS skips the recorded e-mail. A second
+delivery arriving while a job runs does not wait: ``FOR UPDATE SKIP LOCKED`` passes over the
+locked row and it ends as "skipped" at once (or finds the row done), sending nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import signal
 import subprocess
@@ -484,8 +484,6 @@ async def test_each_deployment_sharing_a_redis_runs_its_own_sweep(
     tick = datetime(2026, 1, 5, 12, 0, 29, 600_000, tzinfo=UTC)  # the sweep runs at :30
     try:
         workers = [create_worker(s) for s in (services, other)]
-        for worker in workers:  # each worker is its own process in production
-            worker.cron_jobs = copy.deepcopy(worker.cron_jobs)
         for k, worker in enumerate(workers):  # start-up sweeps, a millisecond apart
             await worker.run_cron(started + timedelta(milliseconds=k), 0.5)
         for worker in workers:
@@ -596,9 +594,9 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
     """kill -9 while the SMTP server still holds the DATA: the mail was never accepted and
     the claim never committed, so the job is pending again; the next worker sends it once.
 
-    Not covered, by design: a kill after the server's 250 and before the worker's commit.
-    That window (milliseconds) is the only way to a duplicate, and it gives at most one,
-    because the redelivery's own send commits "done" (see the module docstring)."""
+    Not covered, by design: a kill after the server's 250 and before the commit of the
+    mail's record. That window (milliseconds) is the only way to a duplicate, and it gives
+    at most one, because the redelivery records its own send (see the module docstring)."""
     staff_id, school_id, centre_id = counsellor
     mailbox.hold_first = True
     appointment_id = await book(
