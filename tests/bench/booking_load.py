@@ -923,7 +923,7 @@ async def scenario_breakdown(
         (repository, "booking_context", "2bcd school + type + counsellor (one query)"),
         (booking, "_lock", "2e advisory lock"),
         (booking, "_free_slot", "2f free slot? (load + slot function)"),
-        (repository, "load_calendars", "2f.1 load_calendars (4 queries)"),
+        (repository, "load_calendars", "2f.1 load_calendars"),
         (repository, "closed_days", "2f.2 closed_days"),
         (booking, "free_slots", "2f.3 slot function (CPU; also inside 2i)"),
         (booking, "manage_token", "2g manage token (HMAC)"),
