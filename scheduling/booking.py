@@ -56,6 +56,7 @@ from scheduling.tokens import derive_token, hash_token
 NOTIFY_JOB = "scheduling.notify"
 MANAGE_PURPOSE = "appointment-manage"
 FRESH_SLOTS = 6  # alternatives offered with a conflict
+ALTERNATIVE_SPANS = (2, 14)  # days searched for them: nearby first
 EXCLUSION_VIOLATION = "23P01"
 _PHONE_CHARS = re.compile(r"[\s./()-]")
 _PHONE = re.compile(r"^(\+|00)?[0-9]{8,15}$")
@@ -246,13 +247,22 @@ def slot_json(slot: Slot) -> dict[str, Any]:
 
 
 async def _fresh_alternatives(
-    session: AsyncSession, centre_id: uuid.UUID, kind: AppointmentType, mode: str, around: date
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    kind: AppointmentType,
+    mode: str,
+    around: date,
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    now = utcnow()
+    """A few free moments from ``around`` on: the next days first, two weeks only when
+    those are full (a conflict should not cost much more than a booking)."""
     first = max(around, local_day(now))
-    slots = await offer(
-        session, centre_id, kind, mode, now=now, first=first, last=first + timedelta(days=14)
-    )
+    for span in ALTERNATIVE_SPANS:
+        slots = await offer(
+            session, centre_id, kind, mode, now=now, first=first, last=first + timedelta(days=span)
+        )
+        if len(slots) >= FRESH_SLOTS:
+            break
     return [slot_json(slot) for slot in slots[:FRESH_SLOTS]]
 
 
@@ -382,7 +392,7 @@ async def book(
         )
     day = local_day(request.starts_at)
     if found.counsellor_name is None:
-        raise await _taken(session, school.centre_id, kind, mode, day)
+        raise await _taken(session, school.centre_id, kind, mode, day, now)
     await _lock(session, "booking", request.counsellor_id, day)
     slot = await _free_slot(
         session,
@@ -395,7 +405,7 @@ async def book(
         now=now,
     )
     if slot is None:
-        raise await _taken(session, school.centre_id, kind, mode, day)
+        raise await _taken(session, school.centre_id, kind, mode, day, now)
     appointment_id = uuid.uuid4()
     appointment = Appointment(
         id=appointment_id,
@@ -431,7 +441,7 @@ async def book(
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        raise await _taken(session, centre_id, kind, mode, day) from None
+        raise await _taken(session, centre_id, kind, mode, day, now) from None
     await _plan_messages(
         session, services, appointment, NotificationKind.confirmation, now, new=True
     )
@@ -445,14 +455,19 @@ async def book(
 
 
 async def _taken(
-    session: AsyncSession, centre_id: uuid.UUID, kind: AppointmentType, mode: str, day: date
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    kind: AppointmentType,
+    mode: str,
+    day: date,
+    now: datetime,
 ) -> SlotTaken:
     """The conflict, with what is free now. Rolled back first: the (counsellor, day) lock
     is released before the (slower) alternatives are looked up, so a storm of requests for
     one slot does not queue behind them. The type is detached to keep its loaded fields."""
     session.expunge(kind)
     await rollback(session)
-    return SlotTaken(await _fresh_alternatives(session, centre_id, kind, mode, day))
+    return SlotTaken(await _fresh_alternatives(session, centre_id, kind, mode, day, now))
 
 
 # --- Messages ----------------------------------------------------------------------------
@@ -552,7 +567,9 @@ async def reschedule(
     )
     if slot is None:
         raise SlotTaken(
-            await _fresh_alternatives(session, appointment.centre_id, kind, appointment.mode, day)
+            await _fresh_alternatives(
+                session, appointment.centre_id, kind, appointment.mode, day, now
+            )
         )
     appointment.counsellor_id = counsellor_id
     appointment.starts_at = slot.starts_at

@@ -4,8 +4,9 @@ Mails are sent inside the job's claim transaction, before it commits "done", and
 channel's record is committed the moment the message went out: a mail is never lost, and it
 goes out twice only if the worker dies in the window between the mail server accepting it
 and that record's commit (milliseconds). A retry (say the SMS failed after the mail went
-out) skips what is recorded. A second delivery of the same job meanwhile waits on the row
-lock and then finds it done.
+out) skips what is recorded. A second delivery of the same job meanwhile skips it at once
+(``FOR UPDATE SKIP LOCKED``); should the worker holding it die, the job is still pending and
+the sweep or ARQ's retry runs it again.
 """
 
 from __future__ import annotations

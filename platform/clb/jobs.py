@@ -215,14 +215,19 @@ async def run_outbox_job(services: Services, job_id: int, version: int) -> str:
             job.attempts += 1
         return "done"
     except Exception as exc:
-        attempts = await _record_failure(services, job_id, version, exc)
+        # An error that says retrying cannot help (``temporary = False``, e.g. a mail
+        # server's 5xx refusal) gives up at once.
+        permanent = getattr(exc, "temporary", True) is False
+        attempts = await _record_failure(services, job_id, version, exc, permanent=permanent)
         if attempts >= MAX_ATTEMPTS:
             log.error("job %s gave up after %s attempts", job_id, attempts)
             return "failed"
         raise Retry(defer=timedelta(seconds=10 * 2**attempts)) from exc
 
 
-async def _record_failure(services: Services, job_id: int, version: int, exc: Exception) -> int:
+async def _record_failure(
+    services: Services, job_id: int, version: int, exc: Exception, *, permanent: bool
+) -> int:
     log.warning("job %s failed: %s", job_id, type(exc).__name__)
     async with transaction(services.sessionmaker) as session:
         job = await session.get(OutboxJob, job_id, with_for_update=True)
@@ -230,8 +235,9 @@ async def _record_failure(services: Services, job_id: int, version: int, exc: Ex
             return MAX_ATTEMPTS
         job.attempts += 1
         job.last_error = type(exc).__name__
-        if job.attempts >= MAX_ATTEMPTS:
+        if job.attempts >= MAX_ATTEMPTS or permanent:
             job.failed_at = utcnow()
+            return MAX_ATTEMPTS
         return job.attempts
 
 

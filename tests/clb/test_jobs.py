@@ -21,8 +21,16 @@ from clb.worker import create_worker
 FAILURES: dict[str, int] = {}
 
 
+class Refused(Exception):
+    """Like clb.mail.MailError for a 5xx: retrying cannot help."""
+
+    temporary = False
+
+
 @job_handler("test.audit")
 async def write_audit_event(ctx: JobContext, payload: dict[str, Any]) -> None:
+    if payload.get("refuse"):
+        raise Refused("mailbox does not exist")
     if FAILURES.get(payload["object_id"], 0) > 0:
         FAILURES[payload["object_id"]] -= 1
         raise ConnectionError("mail server down")
@@ -162,3 +170,14 @@ async def test_job_arguments_travel_as_json_not_pickle(
     await commit(db)
     raw = await services.redis.get("arq:job:" + services.jobs.job_id(job.id, 1))
     assert raw is not None and raw.startswith(b"{")
+
+
+async def test_a_permanent_failure_is_not_retried(services: Services, db: AsyncSession) -> None:
+    job = await jobs.schedule_job(
+        db, services.jobs, "test.audit", {"object_id": "p", "refuse": True}
+    )
+    await commit(db)
+    assert await jobs.run_outbox_job(services, job.id, job.version) == "failed"
+    await db.refresh(job)
+    assert job.attempts == 1 and job.failed_at is not None
+    assert job.last_error == "Refused"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.auth.models import StaffAccount
 from clb.org.models import Centre, Location, School
 from scheduling.models import AvailabilityRule, BookingPolicy
-from scheduling.slots import BRUSSELS
+from scheduling.slots import BRUSSELS, is_public_holiday
 from tests.conftest import make_centre, make_staff
 
 ALL_MODES = ["office", "school", "phone", "video", "chat"]
@@ -69,11 +69,16 @@ async def bookable_counsellor(
 
 
 def next_weekday_at(weekday: int, clock: time, *, after: datetime | None = None) -> datetime:
-    """The next date with this weekday (at least two days ahead) at a Brussels clock time."""
+    """The next date with this weekday (at least two days ahead) at a Brussels clock time,
+    never a public holiday nor in the Christmas holiday the migration seeds as closed."""
     start = (after or datetime.now(UTC)).astimezone(BRUSSELS).date() + timedelta(days=2)
-    while start.weekday() != weekday:
+    while start.weekday() != weekday or is_public_holiday(start) or _christmas_break(start):
         start += timedelta(days=1)
     return datetime.combine(start, clock, tzinfo=BRUSSELS).astimezone(UTC)
+
+
+def _christmas_break(day: date) -> bool:
+    return (day.month == 12 and day.day >= 21) or (day.month == 1 and day.day <= 3)
 
 
 def booking_body(
