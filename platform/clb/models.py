@@ -8,6 +8,7 @@ from clb import audit, jobs
 from clb.auth import models as auth_models
 from clb.db import Base
 from clb.org import models as org_models
+from scheduling import meeting_models
 from scheduling import models as scheduling_models
 from toolbox import models as toolbox_models
 
@@ -17,6 +18,7 @@ __all__ = [
     "auth_models",
     "chat_models",
     "jobs",
+    "meeting_models",
     "opening_hours",
     "org_models",
     "scheduling_models",
