@@ -51,3 +51,32 @@ class IdempotencyKeyReused(ClbError):
     status = 422
     code = "idempotency_key_reused"
     message = "Deze Idempotency-Key werd al gebruikt voor een andere aanvraag."
+
+
+# --- Face-to-face meeting requests ---------------------------------------------------------
+
+
+class InvalidRequest(ClbError):
+    """A meeting request that cannot be filed or changed so; ``field`` names the form field."""
+
+    status = 422
+    code = "invalid_meeting_request"
+    message = "Deze aanvraag kan zo niet verstuurd worden."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message, details={"field": field} if field else None)
+        self.field = field
+
+
+class MeetingRequestNotFound(ClbError):
+    status = 404
+    code = "meeting_request_not_found"
+    message = "Deze aanvraag bestaat niet (meer)."
+
+
+class RequestStateConflict(ClbError):
+    """The step does not fit the request's status (e.g. scheduling a closed request)."""
+
+    status = 409
+    code = "meeting_request_conflict"
+    message = "Dit kan niet meer: de aanvraag is intussen verder behandeld of afgesloten."

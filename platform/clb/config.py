@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     booking_reminder_hours: list[int] = Field(default=[24, 2], max_length=5)
     # Bookings per hour per (hashed) address: a whole school network may share one.
     booking_rate_per_hour: int = Field(default=60, ge=1)
+    # Face-to-face requests: the first contact is due this many working days after filing.
+    meeting_first_contact_working_days: int = Field(default=2, ge=1, le=20)
 
     quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
     default_language: Literal["nl", "en"] = "nl"

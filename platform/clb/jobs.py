@@ -76,7 +76,7 @@ _HANDLERS: dict[str, JobHandler] = {}
 
 # Domain modules whose import registers their handlers with @job_handler (each domain's
 # tasks.py is added here as it gains deferred work).
-TASK_MODULES: tuple[str, ...] = ("chat.tasks", "scheduling.tasks")
+TASK_MODULES: tuple[str, ...] = ("chat.tasks", "scheduling.tasks", "scheduling.meeting_tasks")
 
 
 def load_task_modules() -> None:
