@@ -132,12 +132,6 @@ class AgendaEntry:
     notifications: list[AppointmentNotification]
 
 
-async def details_for(
-    session: AsyncSession, appointments: list[Appointment]
-) -> dict[uuid.UUID, Details]:
-    return await repository.details_for(session, [a.id for a in appointments])
-
-
 async def notifications_for(
     session: AsyncSession, appointment_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[AppointmentNotification]]:
@@ -155,7 +149,7 @@ async def notifications_for(
 
 
 async def entries(session: AsyncSession, appointments: list[Appointment]) -> list[AgendaEntry]:
-    details = await details_for(session, appointments)
+    details = await repository.details_for(session, [a.id for a in appointments])
     sent = await notifications_for(session, [a.id for a in appointments])
     return [AgendaEntry(a, details[a.id], sent.get(a.id, [])) for a in appointments]
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.audit import record_audit
 from clb.auth.models import StaffAccount
 from clb.i18n import gettext as _
-from scheduling import ics, labels, messages
-from scheduling.agenda import appointments_between, details_for
+from scheduling import ics, labels, messages, repository
+from scheduling.agenda import appointments_between
 from scheduling.agenda_view import detail_url, place
 from scheduling.models import Appointment, BookingPolicy, Status
 from scheduling.policy import ensure_policy
@@ -127,6 +127,6 @@ async def build_feed(
     session: AsyncSession, owner: StaffAccount, public_url: str, now: datetime
 ) -> bytes:
     appointments = await appointments_between(session, owner.id, now - PAST, now + FUTURE)
-    details = await details_for(session, appointments)
+    details = await repository.details_for(session, [a.id for a in appointments])
     events = [feed_event(a, details[a.id], public_url) for a in appointments]
     return ics.feed(events, name=_("CLB-agenda van {name}").format(name=owner.display_name))
