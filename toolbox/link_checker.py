@@ -91,7 +91,8 @@ class _Failure(Exception):
 class LinkChecker:
     """Checks urls over one client: one request at a time per host, ``host_interval``
     seconds apart (from the end of one to the start of the next), each bounded by
-    ``request_timeout`` seconds and sent with our ``User-Agent``."""
+    ``request_timeout`` seconds per phase (twice that in all) and sent with our
+    ``User-Agent``."""
 
     def __init__(
         self,
@@ -155,8 +156,11 @@ class LinkChecker:
                 if wait > 0:
                     await asyncio.sleep(wait)
             try:
-                # httpx's time-out is per phase; the outer one bounds a server that trickles.
-                async with asyncio.timeout(self._timeout):
+                # httpx's time-out is per phase and normally fires first; the outer one
+                # only bounds a server that trickles. It is set later on purpose: cancelling
+                # a request inside httpcore's pool can leave the pool stuck (encode/httpcore
+                # #830, #1093), which would fail every later check on this client.
+                async with asyncio.timeout(self._timeout * 2):
                     async with self._client.stream(
                         method,
                         url,
