@@ -10,7 +10,6 @@ never slows the others down.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -38,20 +37,28 @@ CLOSE_SLOW = 4009
 
 
 class Connection:
+    """Frames to send wait in a plain list, and the writer parks on a bare future while
+    there is nothing to send: an idle socket (most of them) costs a few hundred bytes here,
+    not the several KiB of an asyncio.Queue with its waiter deques and Event."""
+
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
-        self._queue: asyncio.Queue[dict[str, Any] | tuple[int, str]] = asyncio.Queue(
-            SEND_QUEUE_SIZE
-        )
+        self._pending: list[dict[str, Any] | tuple[int, str]] = []
+        self._wakeup: asyncio.Future[None] | None = None
         self.closing = False
 
     def send(self, frame: dict[str, Any]) -> None:
         if self.closing:
             return
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._pending) >= SEND_QUEUE_SIZE:
             self.close(CLOSE_SLOW, "too slow")
+            return
+        self._pending.append(frame)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     def send_error(self, error: ClbError, conversation_id: uuid.UUID | None = None) -> None:
         frame: dict[str, Any] = {
@@ -65,21 +72,26 @@ class Connection:
         self.send(frame)
 
     def close(self, code: int, reason: str = "") -> None:
-        """Close after the frames already queued (the close jumps a full queue)."""
+        """Close after the frames already queued (the close jumps a full queue: what is
+        pending is dropped, the client resumes from its last seq anyway)."""
         if self.closing:
             return
         self.closing = True
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait((code, reason))
-            return
-        # Full queue: drop what is pending, the client resumes from its last seq anyway.
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait((code, reason))
+        if len(self._pending) >= SEND_QUEUE_SIZE:
+            self._pending.clear()
+        self._pending.append((code, reason))
+        self._wake()
 
     async def write_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            item = await self._queue.get()
+            while not self._pending:
+                self._wakeup = loop.create_future()
+                try:
+                    await self._wakeup
+                finally:
+                    self._wakeup = None
+            item = self._pending.pop(0)
             if isinstance(item, tuple):
                 if self.websocket.application_state == WebSocketState.CONNECTED:
                     await self.websocket.close(code=item[0], reason=item[1])
@@ -121,25 +133,28 @@ async def serve_socket(connection: Connection, handler: Awaitable[None]) -> None
     after the frames already queued. An unexpected error closes it with 1011 (the page
     reconnects and resumes) instead of dropping it without a word."""
     writer = asyncio.create_task(connection.write_forever())
+    work = asyncio.ensure_future(handler)
     code = 1000
     try:
-        await run_until_first_done(handler, _until_done(writer))
-    except Exception:
-        log.exception("chat socket failed")
-        code = 1011
+        # A failed send (the writer ends with an error) means the client went away.
+        await asyncio.wait((writer, work), return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            error = work.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect | BusClosed):
+                log.error("chat socket failed", exc_info=error)
+                code = 1011
     finally:
+        if not work.done():
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
         if not writer.done():
             connection.close(code, "")
             try:
                 await asyncio.wait_for(writer, 2)
             except (TimeoutError, Exception):
                 writer.cancel()
-
-
-async def _until_done(task: asyncio.Task[None]) -> None:
-    """Ends when the writer does; a failed send means the client went away (not an error)."""
-    with contextlib.suppress(Exception):
-        await asyncio.shield(task)
+        elif not writer.cancelled():
+            writer.exception()  # retrieved: a client that left is not an error
 
 
 async def run_until_first_done(*coroutines: Awaitable[None]) -> None:
@@ -168,6 +183,7 @@ class ConversationFeed:
         last_seq: int,
         me: Sender,
         on_ready: Callable[[], Awaitable[None]] | None = None,
+        on_status: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.connection = connection
         self.services = services
@@ -175,6 +191,7 @@ class ConversationFeed:
         self.last_seq = last_seq
         self.me = me
         self.on_ready = on_ready
+        self.on_status = on_status
         self.finished = False
 
     async def run(self) -> None:
@@ -235,10 +252,13 @@ class ConversationFeed:
         elif kind == "status":
             await self.replay()  # the notice that goes with a status change comes first
             self.connection.send(event)
+            # Back to "waiting" is a chat sent back to the queue: no longer this counsellor's.
             if (
-                event.get("status") in (Status.ended, Status.abandoned)
+                event.get("status") in (Status.ended, Status.abandoned, Status.waiting)
                 and self.me == Sender.counsellor
             ):
                 self.finished = True
+            if self.on_status is not None:
+                await self.on_status(str(event.get("status")))
         elif kind == "queue":
             self.connection.send(event)

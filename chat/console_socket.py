@@ -13,14 +13,16 @@ from typing import Any
 
 from fastapi import WebSocket
 
-from chat import presence, repository, service
+from chat import duty, presence, repository, service, staff_repository, transfer
 from chat.connection import Connection, ConversationFeed, run_until_first_done, serve_socket
+from chat.console_models import Duty
 from chat.errors import NotAllowed
-from chat.events import ack_frame, queue_channel
+from chat.events import CONSOLE_FORWARDED, ack_frame, queue_channel
 from chat.models import Sender
 from chat.schemas import (
     PROTOCOL_VERSION,
     Claim,
+    Colleagues,
     ConsoleHello,
     ConsoleReceipt,
     ConsoleSend,
@@ -28,8 +30,11 @@ from chat.schemas import (
     End,
     Extend,
     Heartbeat,
+    Next,
     Open,
     Ping,
+    SetDuty,
+    Transfer,
     console_frames,
 )
 from chat.socket_common import (
@@ -41,12 +46,12 @@ from chat.socket_common import (
     conversation_summary,
     publish_typing,
     receive_hello,
+    staff_session_of,
 )
 from clb.auth import service as auth_service
 from clb.auth.models import Role, StaffAccount
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
-from clb.deps import session_cookie_name
 from clb.errors import ClbError
 from clb.security import accept_websocket_from_allowed_origin
 from clb.services import Services
@@ -60,12 +65,7 @@ async def console_socket(websocket: WebSocket, services: Services) -> None:
 
 
 async def _console(connection: Connection, services: Services) -> None:
-    token = connection.websocket.cookies.get(session_cookie_name(services.settings))
-    async with services.sessionmaker() as session:
-        staff_session = (
-            await auth_service.resolve_session(session, token, services.settings) if token else None
-        )
-        await commit(session)
+    staff_session = await staff_session_of(connection, services)
     if staff_session is None or not staff_session.account.has_role(Role.counsellor):
         connection.close(CLOSE_UNAUTHENTICATED, "not logged in")
         return
@@ -74,6 +74,7 @@ async def _console(connection: Connection, services: Services) -> None:
         return
     console = Console(connection, services, staff, staff_session.id)
     await presence.heard_from_counsellor(services.redis, services.keys, staff.id)
+    await _capacity_changed(services)
     try:
         await run_until_first_done(
             console.welcome_and_watch_queue(), console.watch_logout(), console.read_frames()
@@ -82,6 +83,12 @@ async def _console(connection: Connection, services: Services) -> None:
         await console.stop_feeds()
         with contextlib.suppress(Exception):
             await presence.counsellor_left(services.redis, services.keys, staff.id)
+            await _capacity_changed(services)
+
+
+async def _capacity_changed(services: Services) -> None:
+    """A console came or went: waiting visitors' estimates follow at once."""
+    await services.bus.publish(queue_channel(services.keys), {"type": "queue_changed"})
 
 
 class Console:
@@ -102,15 +109,23 @@ class Console:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
             async with self.services.sessionmaker() as session:
                 held = await repository.held_conversations(session, self.staff.id)
+                handovers = await transfer.handovers_for(session, self.staff, [c.id for c in held])
+                own = await staff_repository.chat_staff(session, self.staff.id)
                 self.connection.send(
                     {
                         "type": "welcome",
                         "v": PROTOCOL_VERSION,
                         "conversations": [
-                            conversation_summary(c, self.staff.display_name) for c in held
+                            {
+                                **conversation_summary(c, self.staff.display_name),
+                                "handover": handovers.get(c.id),
+                            }
+                            for c in held
                         ],
                     }
                 )
+                capacity = self.services.settings.chat_counsellor_capacity
+                self.connection.send(duty.duty_frame(own, capacity))
             while True:
                 await self.send_queue()
                 # Only *that* the queue moved matters: a backlog (even an overflow) of moves
@@ -148,17 +163,36 @@ class Console:
                 ):
                     self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
                     return
-                if data.get("type") == "assigned":
+                kind = data.get("type")
+                if kind == "assigned":
                     await self.open_assigned(uuid.UUID(str(data.get("conversation_id"))))
+                elif kind == "transferred_to_you":
+                    # Opens at once with the full history (replayed from seq 1) and the note.
+                    handover = {"from": data.get("from") or "", "note": data.get("note") or ""}
+                    cid = uuid.UUID(str(data.get("conversation_id")))
+                    await self.open_assigned(cid, handover)
+                    self.connection.send(data)
+                elif kind == "transferred_away":
+                    self.unfollow(uuid.UUID(str(data.get("conversation_id"))))
+                    self.connection.send(data)
+                elif kind in CONSOLE_FORWARDED:
+                    self.connection.send(data)
 
-    async def open_assigned(self, conversation_id: uuid.UUID) -> None:
+    async def open_assigned(
+        self, conversation_id: uuid.UUID, handover: dict[str, str] | None = None
+    ) -> None:
         async with self.services.sessionmaker() as session:
             held = await repository.get_conversation(session, conversation_id)
         if held is None or held.counsellor_id != self.staff.id:
             return
         summary = conversation_summary(held, self.staff.display_name)
-        self.connection.send({"type": "claimed", "conversation": summary})
+        self.connection.send({"type": "claimed", "conversation": {**summary, "handover": handover}})
         self.follow(conversation_id, 0)
+
+    def unfollow(self, conversation_id: uuid.UUID) -> None:
+        task = self.feeds.pop(conversation_id, None)
+        if task is not None:
+            task.cancel()
 
     def follow(self, conversation_id: uuid.UUID, last_seq: int) -> None:
         old = self.feeds.pop(conversation_id, None)
@@ -197,15 +231,31 @@ class Console:
         services, staff = self.services, self.staff
         if isinstance(frame, Ping):
             self.connection.send({"type": "pong"})
-        elif isinstance(frame, Claim):
+        elif isinstance(frame, Claim | Next):
             async with services.sessionmaker() as session:
-                conversation = await service.claim_conversation(
-                    session, services, staff, frame.conversation_id, utcnow()
-                )
+                if isinstance(frame, Claim):
+                    conversation = await service.claim_conversation(
+                        session, services, staff, frame.conversation_id, utcnow()
+                    )
+                else:
+                    conversation = await service.claim_next_conversation(
+                        session, services, staff, utcnow()
+                    )
                 claimed = conversation_summary(conversation, staff.display_name)
                 await commit(session)
             self.connection.send({"type": "claimed", "conversation": claimed})
-            self.follow(frame.conversation_id, 0)
+            self.follow(conversation.id, 0)
+        elif isinstance(frame, SetDuty):
+            async with services.sessionmaker() as session:
+                await duty.set_duty(session, services, staff, Duty(frame.duty), utcnow())
+                await commit(session)
+            # The new state comes back on the staff channel, to every console of theirs.
+        elif isinstance(frame, Colleagues):
+            async with services.sessionmaker() as session:
+                available = await transfer.colleagues(session, services, staff)
+            self.connection.send({"type": "colleagues", "colleagues": available})
+        elif isinstance(frame, Transfer):
+            await self.transfer(frame)
         elif isinstance(frame, Open):
             async with services.sessionmaker() as session:
                 held = await repository.get_conversation(session, frame.conversation_id)
@@ -234,11 +284,14 @@ class Console:
                 )
         elif isinstance(frame, ConsoleReceipt):
             async with services.sessionmaker() as session:
-                conversation = await service.locked_for_counsellor(
-                    session, staff, frame.conversation_id
-                )
                 await service.record_receipt(
-                    session, services, conversation, Sender.counsellor, frame.kind, frame.seq
+                    session,
+                    services,
+                    frame.conversation_id,
+                    Sender.counsellor,
+                    staff.id,
+                    frame.kind,
+                    frame.seq,
                 )
                 await commit(session)
         elif isinstance(frame, End):
@@ -261,3 +314,18 @@ class Console:
                     session, services, staff, frame.conversation_id, frame.minutes
                 )
                 await commit(session)
+
+    async def transfer(self, frame: Transfer) -> None:
+        """Only the holder may hand a chat on (checked under the conversation's lock)."""
+        services, staff = self.services, self.staff
+        async with services.sessionmaker() as session:
+            if frame.kind == "warm" and frame.to is not None:
+                await transfer.warm_transfer(
+                    session, services, staff, frame.conversation_id, frame.to, frame.note, utcnow()
+                )
+            else:
+                await transfer.cold_transfer(
+                    session, services, staff, frame.conversation_id, utcnow()
+                )
+            await commit(session)
+        self.unfollow(frame.conversation_id)

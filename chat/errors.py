@@ -45,3 +45,21 @@ class InvalidFrame(ClbError):
     status = 400
     code = "invalid_frame"
     message = "Dit bericht kon niet verwerkt worden."
+
+
+class NotOnDuty(ClbError):
+    status = 409
+    code = "not_on_duty"
+    message = "Zet je status op 'In dienst' om gesprekken aan te nemen."
+
+
+class QueueEmpty(ClbError):
+    status = 409
+    code = "queue_empty"
+    message = "Er wacht nu niemand."
+
+
+class ColleagueUnavailable(ClbError):
+    status = 409
+    code = "colleague_unavailable"
+    message = "Deze collega kan het gesprek nu niet overnemen. Kies iemand anders."

@@ -21,6 +21,18 @@ def queue_channel(keys: Keys) -> str:
     return keys.channel("queue")
 
 
+def supervision_channel(keys: Keys) -> str:
+    """Events for coordinators' dashboards: flags, queue health changes."""
+    return keys.channel("supervision")
+
+
+# Events on a staff member's own channel (clb.auth.service.staff_channel) that their open
+# consoles pass on to the browser unchanged. Add a type here to deliver it to one person.
+CONSOLE_FORWARDED = frozenset(
+    {"whisper", "transferred_to_you", "transferred_away", "duty", "flagged", "flag_dismissed"}
+)
+
+
 def system_body(notice: str, **params: object) -> str:
     return orjson.dumps({"notice": notice, "params": params}).decode()
 

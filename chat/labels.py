@@ -34,6 +34,12 @@ TOPIC_LABELS = {
     Topic.iets_anders: "Iets anders",
 }
 
+DUTY_LABELS = {
+    "on_duty": "In dienst",
+    "pause": "Pauze",
+    "off_duty": "Uit dienst",
+}
+
 SYSTEM_NOTICES = {
     "joined": "{name} neemt deel aan het gesprek.",
     "ended_by_counsellor": "{name} heeft het gesprek beëindigd.",
@@ -41,4 +47,12 @@ SYSTEM_NOTICES = {
     "time_soon": "Nog {minutes} minuten. Zo krijgen ook andere jongeren een kans.",
     "time_up": "De tijd is om. Jullie ronden het gesprek rustig af.",
     "extended": "Het gesprek is met {minutes} minuten verlengd.",
+    "handover_code": (
+        "Je code voor je eigen CLB: {code}. "
+        "Liever iemand zien: {meeting_url} — Een afspraak maken: {booking_url}"
+    ),
+    "transferred": "{name} neemt het gesprek over.",
+    "requeued": (
+        "Je gesprek gaat naar een andere begeleider. Je wacht even, op je plaats in de wachtrij."
+    ),
 }

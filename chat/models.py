@@ -80,6 +80,8 @@ class Conversation(Base):
             unique=True,
             postgresql_where=text("status IN ('waiting', 'active')"),
         ),
+        # Statistics select conversations by the day they joined the queue.
+        Index("ix_conversations_created_at", "created_at"),
         Index(
             "ix_conversations_queue",
             "priority",
@@ -100,6 +102,8 @@ class Conversation(Base):
     topic: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str | None] = mapped_column(String(120))
     priority: Mapped[int] = mapped_column(default=0)
+    # Set by crisis triage while a flag is open (chat.console_models.ConversationFlag).
+    flagged_at: Mapped[datetime | None]
     counsellor_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_accounts.id", ondelete="SET NULL"), index=True
     )

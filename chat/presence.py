@@ -29,10 +29,13 @@ async def counsellor_left(redis: Redis, keys: Keys, staff_id: uuid.UUID) -> None
     await redis.zrem(_counsellors(keys), str(staff_id))
 
 
-async def present_counsellors(redis: Redis, keys: Keys) -> int:
+async def fresh_counsellors(redis: Redis, keys: Keys) -> set[uuid.UUID]:
+    """Counsellors whose console was heard from within FRESH_SECONDS (duty not considered)."""
     now = time.time()
+    # Consoles that went away without a word (a killed process) leave a member behind.
     await redis.zremrangebyscore(_counsellors(keys), "-inf", now - 24 * 3600)
-    return int(await redis.zcount(_counsellors(keys), now - FRESH_SECONDS, "+inf"))
+    members = await redis.zrangebyscore(_counsellors(keys), now - FRESH_SECONDS, "+inf")
+    return {uuid.UUID(m.decode() if isinstance(m, bytes) else str(m)) for m in members}
 
 
 async def heard_from_visitor(redis: Redis, keys: Keys, conversation_id: uuid.UUID) -> None:

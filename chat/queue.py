@@ -13,7 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from chat import presence, repository
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import duty, repository
 from chat.connection import Connection
 from chat.events import queue_channel
 from clb.services import Services
@@ -26,7 +28,7 @@ MIN_SAMPLE = 5
 ESTIMATE_STEP_MINUTES = 5
 ESTIMATE_CAP_MINUTES = 30
 # Presence changes the estimate too, so waiting visitors hear again at least this often.
-REFRESH_SECONDS = 30.0
+REFRESH_SECONDS = 10.0
 SETTLE_SECONDS = 0.1
 
 
@@ -42,13 +44,20 @@ class Estimate:
 def estimate_wait(
     position: int, counsellors: int, capacity: int, busy: int, handling_minutes: float
 ) -> Estimate | None:
-    """EWT = (⌊(n−1)/X⌋+1) × handling time, where n is the place among those not served by
-    a free slot right away and X the total slots. Rounded up, and beyond the cap only
-    "more than": a wrong exact figure is worse than an honest range. None: nobody is on."""
+    """The estimate for ``counsellors`` alike, each with ``capacity`` slots, ``busy`` taken."""
     slots = counsellors * capacity
+    return estimate_from_slots(position, slots, max(0, slots - busy), handling_minutes)
+
+
+def estimate_from_slots(
+    position: int, slots: int, free: int, handling_minutes: float
+) -> Estimate | None:
+    """EWT = (⌊(n−1)/X⌋+1) × handling time, where n is the place among those not served by
+    a free slot right away and X the total slots of the available counsellors. Rounded up,
+    and beyond the cap only "more than": a wrong exact figure is worse than an honest
+    range. None: nobody is available."""
     if slots <= 0:
         return None
-    free = max(0, slots - busy)
     if position <= free:
         return Estimate(ESTIMATE_STEP_MINUTES, more_than=False)
     n = position - free
@@ -59,6 +68,14 @@ def estimate_wait(
     if rounded > ESTIMATE_CAP_MINUTES:
         return Estimate(ESTIMATE_CAP_MINUTES, more_than=True)
     return Estimate(rounded, more_than=False)
+
+
+async def capacity_now(session: AsyncSession, services: Services) -> tuple[int, int]:
+    """(slots, free) of the available counsellors only: on duty with a fresh heartbeat,
+    each with their own maximum and the chats they hold now. Paused, off-duty and gone
+    counsellors count for nothing."""
+    available = await duty.available_counsellors(session, services)
+    return sum(c.max_chats for c in available), sum(c.free for c in available)
 
 
 class QueueWatcher:
@@ -114,8 +131,7 @@ class QueueWatcher:
         async with services.sessionmaker() as session:
             waiting = await repository.waiting_ids(session)
             median, sample = await repository.median_handling_minutes(session)
-            busy = await repository.active_count(session)
-        counsellors = await presence.present_counsellors(services.redis, services.keys)
+            slots, free = await capacity_now(session, services)
         handling = median if sample >= MIN_SAMPLE else DEFAULT_HANDLING_MINUTES
         places = {conversation_id: place for place, conversation_id in enumerate(waiting, 1)}
         for conversation_id, connection in list(self.watchers.items()):
@@ -123,9 +139,7 @@ class QueueWatcher:
             if position is None:  # claimed or left: its own feed tells the visitor
                 del self.watchers[conversation_id]
                 continue
-            estimate = estimate_wait(
-                position, counsellors, services.settings.chat_counsellor_capacity, busy, handling
-            )
+            estimate = estimate_from_slots(position, slots, free, handling)
             connection.send(
                 {
                     "type": "queue",

@@ -17,12 +17,14 @@ from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
 from chat.models import Sender
 from chat.opening_hours import chat_clock
 from chat.schemas import MAX_BODY, Rating, StartConversation
+from chat.team_router import router as team_router
 from chat.visitor_socket import visitor_socket
 from clb.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
 from clb.i18n import gettext
 from clb.templating import render
 
 router = APIRouter()
+router.include_router(team_router)
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
@@ -114,11 +116,15 @@ async def rate(
     )
 
 
-@router.websocket("/ws/chat")
 async def chat_socket(websocket: WebSocket) -> None:
     await visitor_socket(websocket, websocket.app.state.services)
 
 
-@router.websocket("/ws/console")
 async def console_socket_route(websocket: WebSocket) -> None:
     await console_socket(websocket, websocket.app.state.services)
+
+
+# Plain Starlette socket routes: no dependency solving to keep alive per socket (a held
+# socket lives for hours, and thousands are held at once).
+router.add_websocket_route("/ws/chat", chat_socket)
+router.add_websocket_route("/ws/console", console_socket_route)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
 
 from chat.models import AgeBand, Topic, Who
 
@@ -121,11 +128,59 @@ class Heartbeat(Frame):
     type: Literal["heartbeat"]
 
 
+class SetDuty(Frame):
+    """On duty, on pause or off duty; only "on_duty" takes new chats."""
+
+    type: Literal["duty"]
+    duty: Literal["on_duty", "pause", "off_duty"]
+
+
+class Next(Frame):
+    """Take the highest-priority, longest-waiting chat."""
+
+    type: Literal["next"]
+
+
+class Colleagues(Frame):
+    """Who could take over a chat now (for the warm-transfer chooser)."""
+
+    type: Literal["colleagues"]
+
+
+class Transfer(Frame):
+    """Warm: to a named colleague (``to``) with an optional private handover note. Cold: back
+    to the queue at the conversation's original place."""
+
+    type: Literal["transfer"]
+    conversation_id: uuid.UUID
+    kind: Literal["warm", "cold"]
+    to: uuid.UUID | None = None
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _warm_names_a_colleague(self) -> Transfer:
+        if self.kind == "warm" and self.to is None:
+            raise ValueError("a warm transfer names a colleague")
+        return self
+
+
 VisitorFrame = Annotated[
     VisitorSend | VisitorTyping | VisitorReceipt | Leave | Ping, Field(discriminator="type")
 ]
 ConsoleFrame = Annotated[
-    Claim | Open | ConsoleSend | ConsoleTyping | ConsoleReceipt | End | Extend | Heartbeat | Ping,
+    Claim
+    | Open
+    | ConsoleSend
+    | ConsoleTyping
+    | ConsoleReceipt
+    | End
+    | Extend
+    | Heartbeat
+    | Ping
+    | SetDuty
+    | Next
+    | Colleagues
+    | Transfer,
     Field(discriminator="type"),
 ]
 visitor_frames: TypeAdapter[VisitorFrame] = TypeAdapter(VisitorFrame)

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import repository
+from chat import repository, staff_repository, triage
+from chat.console_models import Duty
 from chat.errors import (
     AlreadyTaken,
     ChatClosed,
     ConversationClosed,
     NotAllowed,
+    NotOnDuty,
     OverCapacity,
+    QueueEmpty,
     QueueFull,
 )
 from chat.events import (
@@ -90,6 +92,7 @@ async def start_conversation(
     )
     session.add(conversation)
     await session.flush()
+    await triage.check_subject(session, services, conversation)
     _queue_moved(session, services)
     return conversation, True
 
@@ -191,7 +194,8 @@ async def _send(
     body: str,
     client_msg_id: uuid.UUID,
     *,
-    owner: ColumnElement[bool],
+    owner_column: repository.OwnerColumn,
+    owner_id: uuid.UUID,
     statuses: tuple[str, ...],
     author: StaffAccount | None,
 ) -> Message:
@@ -201,7 +205,8 @@ async def _send(
         stored = await repository.append_message(
             session,
             conversation_id=conversation_id,
-            owner=owner,
+            owner_column=owner_column,
+            owner_id=owner_id,
             statuses=statuses,
             sender=sender.value,
             body=body,
@@ -214,34 +219,29 @@ async def _send(
     else:
         if stored is not None:
             message = Message(
-                id=stored[0],
+                id=stored.id,
                 conversation_id=conversation_id,
-                seq=stored[1],
+                seq=stored.seq,
                 sender=sender.value,
                 author_id=author.id if author else None,
                 client_msg_id=client_msg_id,
                 body=body,
-                created_at=stored[2],
+                created_at=stored.created_at,
             )
-            name = author.display_name if author else await _nickname(session, conversation_id)
             _publish(
                 session,
                 services,
                 conversation_channel(services.keys, conversation_id),
-                message_event(message, name),
+                message_event(message, author.display_name if author else stored.nickname),
             )
             return message
     existing = await repository.find_message(session, conversation_id, sender.value, client_msg_id)
     if existing is not None:
         return existing
+    owner = getattr(Conversation, owner_column) == owner_id
     if not await repository.conversation_matches(session, conversation_id, owner):
         raise NotAllowed()
     raise ConversationClosed()
-
-
-async def _nickname(session: AsyncSession, conversation_id: uuid.UUID) -> str:
-    conversation = await repository.get_conversation(session, conversation_id)
-    return conversation.nickname if conversation else ""
 
 
 async def visitor_send(
@@ -252,17 +252,20 @@ async def visitor_send(
     client_msg_id: uuid.UUID,
     body: str,
 ) -> Message:
-    return await _send(
+    message = await _send(
         session,
         services,
         conversation_id,
         Sender.visitor,
         body,
         client_msg_id,
-        owner=Conversation.visitor_id == visitor_id,
+        owner_column="visitor_id",
+        owner_id=visitor_id,
         statuses=OPEN_STATUSES,
         author=None,
     )
+    await triage.check_message(session, services, message)  # crisis triage, same transaction
+    return message
 
 
 async def locked_for_counsellor(
@@ -290,7 +293,8 @@ async def counsellor_send(
         Sender.counsellor,
         body,
         client_msg_id,
-        owner=Conversation.counsellor_id == staff.id,
+        owner_column="counsellor_id",
+        owner_id=staff.id,
         statuses=(Status.active.value,),
         author=staff,
     )
@@ -303,12 +307,45 @@ async def claim_conversation(
     conversation_id: uuid.UUID,
     now: datetime,
 ) -> Conversation:
-    capacity = services.settings.chat_counsellor_capacity
-    conversation = await repository.claim(session, conversation_id, staff.id, capacity, now)
+    default = services.settings.chat_counsellor_capacity
+    conversation = await repository.claim(session, conversation_id, staff.id, default, now)
     if conversation is None:
-        if await repository.active_count_of(session, staff.id) >= capacity:
-            raise OverCapacity()
+        await _why_not(session, services, staff)
         raise AlreadyTaken()
+    await _claimed(session, services, staff, conversation, now)
+    return conversation
+
+
+async def claim_next_conversation(
+    session: AsyncSession, services: Services, staff: StaffAccount, now: datetime
+) -> Conversation:
+    """ "Volgende gesprek": the highest-priority, longest-waiting chat."""
+    default = services.settings.chat_counsellor_capacity
+    conversation = await repository.claim_next(session, staff.id, default, now)
+    if conversation is None:
+        await _why_not(session, services, staff)
+        raise QueueEmpty()
+    await _claimed(session, services, staff, conversation, now)
+    return conversation
+
+
+async def _why_not(session: AsyncSession, services: Services, staff: StaffAccount) -> None:
+    """A refused claim that was the counsellor's own doing says so."""
+    own = await staff_repository.chat_staff(session, staff.id)
+    if own is None or own.duty != Duty.on_duty.value:
+        raise NotOnDuty()
+    maximum = own.max_chats or services.settings.chat_counsellor_capacity
+    if await repository.active_count_of(session, staff.id) >= maximum:
+        raise OverCapacity()
+
+
+async def _claimed(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation: Conversation,
+    now: datetime,
+) -> None:
     await post_notice(
         session,
         services,
@@ -316,6 +353,7 @@ async def claim_conversation(
         system_body("joined", name=staff.display_name),
         author=staff,
     )
+    # Planned from this claim: a chat sent back to the queue had its notices cancelled.
     await _schedule_time_notices(session, services, conversation, now)
     _publish(
         session,
@@ -324,7 +362,6 @@ async def claim_conversation(
         status_event(conversation, staff.display_name),
     )
     _queue_moved(session, services)
-    return conversation
 
 
 async def _schedule_time_notices(
@@ -422,25 +459,30 @@ async def visitor_leave(
 async def record_receipt(
     session: AsyncSession,
     services: Services,
-    conversation: Conversation,
+    conversation_id: uuid.UUID,
     by: Sender,
-    kind: str,
+    owner_id: uuid.UUID,
+    kind: repository.ReceiptKind,
     seq: int,
 ) -> None:
-    """Remember how far one side received/read (only ever forward) and tell the other."""
-    seq = min(seq, conversation.last_seq)
-    field = f"{by.value}_{kind}_seq"
-    if seq <= getattr(conversation, field):
+    """Remember how far one side received/read (only ever forward) and tell the other. The
+    statement itself checks that the conversation is ``owner_id``'s (the visitor's, or the
+    counsellor holding it); only when nothing moved do we look why."""
+    side: repository.ReceiptSide = "visitor" if by == Sender.visitor else "counsellor"
+    advanced = await repository.advance_receipt(session, conversation_id, side, owner_id, kind, seq)
+    if advanced is None:
+        owner = getattr(Conversation, f"{side}_id") == owner_id
+        if not await repository.conversation_matches(session, conversation_id, owner):
+            raise NotAllowed()
         return
-    setattr(conversation, field, seq)
     event = {
         "type": "receipt",
-        "conversation_id": str(conversation.id),
+        "conversation_id": str(conversation_id),
         "by": by.value,
         "kind": kind,
-        "seq": seq,
+        "seq": advanced,
     }
-    _publish(session, services, conversation_channel(services.keys, conversation.id), event)
+    _publish(session, services, conversation_channel(services.keys, conversation_id), event)
 
 
 async def rate_conversation(

@@ -15,7 +15,10 @@ from chat.errors import InvalidFrame
 from chat.events import conversation_channel
 from chat.models import Conversation, Sender
 from chat.schemas import PROTOCOL_VERSION
-from clb.auth.models import StaffAccount
+from clb.auth import service as auth_service
+from clb.auth.models import StaffAccount, StaffSession
+from clb.db import commit
+from clb.deps import session_cookie_name
 from clb.ratelimit import Rate
 from clb.services import Services
 
@@ -49,6 +52,17 @@ async def receive_hello(connection: Connection, adapter: Any) -> Any:
     return hello
 
 
+async def staff_session_of(connection: Connection, services: Services) -> StaffSession | None:
+    """The staff login behind the socket's session cookie (checked like an HTTP request)."""
+    token = connection.websocket.cookies.get(session_cookie_name(services.settings))
+    if not token:
+        return None
+    async with services.sessionmaker() as session:
+        staff_session = await auth_service.resolve_session(session, token, services.settings)
+        await commit(session)
+    return staff_session
+
+
 def conversation_summary(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
     return {
         "id": str(conversation.id),
@@ -58,6 +72,7 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
         "age_band": conversation.age_band,
         "topic": conversation.topic,
         "subject": conversation.subject,
+        "flagged": conversation.flagged_at is not None,  # crisis triage; staff only
         "counsellor": counsellor,
         "last_seq": conversation.last_seq,
         "created_at": conversation.created_at.isoformat(),
@@ -68,6 +83,13 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
             "counsellor": conversation.counsellor_read_seq,
         },
     }
+
+
+def visitor_summary(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
+    """The summary a visitor's own socket may see: never whether triage flagged them."""
+    summary = conversation_summary(conversation, counsellor)
+    del summary["flagged"]
+    return summary
 
 
 async def counsellor_name(session: AsyncSession, conversation: Conversation) -> str | None:

@@ -9,6 +9,7 @@ from chat import repository
 from chat.events import system_body
 from chat.models import Status
 from chat.service import post_notice
+from chat.tools_repository import purge_counsellor_tools
 from clb.db import utcnow
 from clb.jobs import JobContext, job_handler
 
@@ -31,3 +32,4 @@ async def time_notice(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def purge_transcript(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Retention: the transcript goes, the statistics stay."""
     await repository.purge_transcript(ctx.session, uuid.UUID(payload["conversation_id"]), utcnow())
+    await purge_counsellor_tools(ctx.session, uuid.UUID(payload["conversation_id"]))

@@ -33,10 +33,10 @@ from chat.socket_common import (
     PRESENCE_EVERY,
     TYPING,
     check_rate,
-    conversation_summary,
     counsellor_name,
     publish_typing,
     receive_hello,
+    visitor_summary,
 )
 from clb.auth import service as auth_service
 from clb.db import commit, utcnow
@@ -68,6 +68,8 @@ async def _visitor(connection: Connection, services: Services) -> None:
         connection.close(CLOSE_FORBIDDEN, "not your conversation")
         return
     conversation_id, visitor_id = conversation.id, visitor.id
+    # The socket lives for hours: keep no session or ORM objects alive in this frame.
+    del session, visitor, conversation
     address = hash_ip_of(connection, services)
 
     watcher = QueueWatcher.of(services)
@@ -82,14 +84,24 @@ async def _visitor(connection: Connection, services: Services) -> None:
                 {
                     "type": "welcome",
                     "v": PROTOCOL_VERSION,
-                    "conversation": conversation_summary(current, name),
+                    "conversation": visitor_summary(current, name),
                 }
             )
         if current.status == Status.waiting:
             watcher.watch(conversation_id, connection)  # position and estimate follow
 
+    async def status_changed(status: str) -> None:
+        if status == Status.waiting:  # sent back to the queue: position and estimate again
+            watcher.watch(conversation_id, connection)
+
     feed = ConversationFeed(
-        connection, services, conversation_id, hello.last_seq, Sender.visitor, on_ready=welcome
+        connection,
+        services,
+        conversation_id,
+        hello.last_seq,
+        Sender.visitor,
+        on_ready=welcome,
+        on_status=status_changed,
     )
     await presence.heard_from_visitor(services.redis, services.keys, conversation_id)
     try:
@@ -160,9 +172,14 @@ async def _visitor_frame(
             await publish_typing(services, conversation_id, Sender.visitor, frame.active)
     elif isinstance(frame, VisitorReceipt):
         async with services.sessionmaker() as session:
-            conversation = await service.locked_for_visitor(session, visitor_id, conversation_id)
             await service.record_receipt(
-                session, services, conversation, Sender.visitor, frame.kind, frame.seq
+                session,
+                services,
+                conversation_id,
+                Sender.visitor,
+                visitor_id,
+                frame.kind,
+                frame.seq,
             )
             await commit(session)
     elif isinstance(frame, Leave):

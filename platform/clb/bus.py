@@ -44,23 +44,36 @@ class BusMessage:
 
 
 class Subscription:
+    """A bounded list of messages and a bare future to park on: thousands of sockets each
+    hold one for hours, so it must cost little while idle (an asyncio.Queue is several KiB)."""
+
     def __init__(self, channel: str, maxsize: int) -> None:
         self.channel = channel
-        self._queue: asyncio.Queue[BusMessage | None] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self._pending: list[BusMessage | None] = []
+        self._wakeup: asyncio.Future[None] | None = None
         self._overflowed = False
 
     def _offer(self, message: BusMessage | None) -> None:
         if self._overflowed:
             return
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if len(self._pending) >= self._maxsize:
             self._overflowed = True
+        else:
+            self._pending.append(message)
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
 
     async def get(self) -> BusMessage:
+        while not self._pending and not self._overflowed:
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
         if self._overflowed:
             raise SlowSubscriber(self.channel)
-        message = await self._queue.get()
+        message = self._pending.pop(0)
         if message is None:
             raise BusClosed(self.channel)
         return message
@@ -68,10 +81,8 @@ class Subscription:
     def drain(self) -> None:
         """Forget what is queued (and any overflow): for subscribers that only need to know
         *that* something happened, not each event."""
-        while not self._queue.empty():
-            if self._queue.get_nowait() is None:
-                self._queue.put_nowait(None)  # keep the close signal
-                break
+        closed = None in self._pending
+        self._pending = [None] if closed else []  # keep the close signal
         self._overflowed = False
 
     def __aiter__(self) -> Subscription:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import getpass
 import os
 import signal
@@ -87,6 +88,16 @@ async def _migrate(settings: Settings) -> None:
     await migrate(settings.service_urls()[0])
 
 
+def settle_garbage_collector() -> None:
+    """Once the app is up: move everything loaded so far (modules, the app, pools) out of the
+    collector's sight, and collect the youngest generation less often. A full collection
+    walks every live object; with thousands of sockets held that pause showed up as the
+    slowest messages (the p99), not as throughput."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[], None]) -> None:
     import uvicorn
 
@@ -113,6 +124,7 @@ async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[]
             if server.should_exit:
                 return
             await asyncio.sleep(0.05)
+        settle_garbage_collector()
         on_ready()
 
     announcer = asyncio.create_task(announce())

@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--receipts",
         action="store_true",
-        help="receivers send delivered+read receipts (debounced 100 ms) like the real pages",
+        help="receivers send read receipts (debounced 100 ms) like the real pages",
     )
     return parser
 
@@ -1079,18 +1079,18 @@ class ChatSocket:
             self.stats.errors["send_on_closed_socket"] += 1
 
     async def _send_receipts(self) -> None:
-        """Like the pages: after 100 ms of quiet, delivered and read up to the newest seq."""
+        """Like the pages with the chat on screen: after 100 ms of quiet, "read" up to the
+        newest seq (the server counts it as delivered too)."""
         while True:
             await asyncio.sleep(0.1)
             dirty, self.dirty = self.dirty, set()
             for cid in dirty:
-                for kind in ("delivered", "read"):
-                    frame: dict[str, Any] = {"type": "receipt", "kind": kind, "seq": self.top[cid]}
-                    if self.role == "counsellor":
-                        frame["conversation_id"] = cid
-                    with contextlib.suppress(ConnectionClosed):
-                        await send_json(self.connection, frame)
-                        self.stats.receipts_sent += 1
+                frame: dict[str, Any] = {"type": "receipt", "kind": "read", "seq": self.top[cid]}
+                if self.role == "counsellor":
+                    frame["conversation_id"] = cid
+                with contextlib.suppress(ConnectionClosed):
+                    await send_json(self.connection, frame)
+                    self.stats.receipts_sent += 1
 
     def stop(self) -> None:
         for task in self.tasks:

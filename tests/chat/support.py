@@ -73,7 +73,10 @@ async def staff_cookie(base_url: str, email: str) -> str:
         return "; ".join(f"{name}={value}" for name, value in http.cookies.items())
 
 
-async def console(base_url: str, cookie: str, origin: str | None = None) -> Socket:
+async def console(
+    base_url: str, cookie: str, origin: str | None = None, *, on_duty: bool = True
+) -> Socket:
+    """An open console; ``on_duty`` sets the counsellor on duty (claims need it)."""
     connection = await websockets.connect(
         ws_url(base_url, "/ws/console"),
         origin=origin or base_url,  # type: ignore[arg-type]
@@ -82,6 +85,10 @@ async def console(base_url: str, cookie: str, origin: str | None = None) -> Sock
     socket = Socket(connection)
     await socket.send({"type": "hello", "v": 1})
     await socket.expect("welcome")
+    await socket.expect("duty")  # the state the console starts from
+    if on_duty:
+        await socket.send({"type": "duty", "duty": "on_duty"})
+        await socket.expect("duty", duty="on_duty")
     return socket
 
 

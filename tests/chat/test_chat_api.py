@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import service
+from chat import service, staff_repository
+from chat.console_models import Duty
 from chat.models import Conversation, Message, Sender, Status
 from chat.opening_hours import chat_clock
 from chat.queue import estimate_wait
@@ -120,6 +121,7 @@ async def chat_with_messages(
     started = await client.post("/api/chat/conversations", json=FORM, headers=headers)
     conversation_id = uuid.UUID(started.json()["conversation_id"])
     staff = await make_staff(db)
+    await staff_repository.set_duty(db, staff.id, Duty.on_duty, utcnow())
     conversation = await service.claim_conversation(db, services, staff, conversation_id, utcnow())
     visitor_id = conversation.visitor_id
     assert visitor_id is not None

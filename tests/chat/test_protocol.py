@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from chat.models import Message
+from chat.models import Conversation, Message
 from tests.chat.support import Socket, Visitor, console, staff_cookie, ws_url
 from tests.conftest import (
     ServerUrls,
@@ -168,7 +168,43 @@ async def test_a_conversation_that_is_not_yours_is_refused(
     assert refused["code"] == "not_allowed"
     await other.send({"type": "end", "conversation_id": visitor.conversation_id})
     assert (await other.expect("error"))["code"] == "not_allowed"
+    await other.send(
+        {"type": "receipt", "conversation_id": visitor.conversation_id, "kind": "read", "seq": 1}
+    )
+    assert (await other.expect("error"))["code"] == "not_allowed"
     for socket in (pupil, staff, other):
+        await socket.close()
+
+
+async def test_a_read_receipt_counts_as_delivered_and_never_runs_ahead(
+    live_server: str, db: AsyncSession
+) -> None:
+    visitor, pupil, staff = await claimed_chat(db, live_server, live_server)
+    joined = await pupil.expect("message", sender="system")
+
+    async def marks() -> tuple[int, int]:
+        row = (
+            await db.execute(
+                select(Conversation.visitor_delivered_seq, Conversation.visitor_read_seq).where(
+                    Conversation.id == uuid.UUID(visitor.conversation_id)
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    # One "read" (as a page with the chat on screen sends) moves both marks, capped at the
+    # last message however far ahead the page claims to be.
+    await pupil.send({"type": "receipt", "kind": "read", "seq": joined["seq"] + 50})
+    receipt = await staff.expect("receipt", by="visitor")
+    assert (receipt["kind"], receipt["seq"]) == ("read", joined["seq"])
+    assert await marks() == (joined["seq"], joined["seq"])
+
+    # Marks only move forward: an older "delivered" changes nothing.
+    await pupil.send({"type": "receipt", "kind": "delivered", "seq": 0})
+    await pupil.send({"type": "ping"})
+    await pupil.expect("pong")
+    assert await marks() == (joined["seq"], joined["seq"])
+    for socket in (pupil, staff):
         await socket.close()
 
 

@@ -67,10 +67,22 @@ async def start_chat(page: Page, base_url: str, nickname: str = "Sam") -> None:
     await expect(page.locator("#queue-position")).not_to_be_empty()
 
 
-async def open_console(page: Page, base_url: str, email: str = "an@clb.example") -> None:
+async def open_console(
+    page: Page, base_url: str, email: str = "an@clb.example", *, on_duty: bool = True
+) -> None:
+    """Log in and open the chat console; ``on_duty`` sets "In dienst" (claims need it)."""
     await log_in(page, base_url, email, TEST_PASSWORD)
     await page.goto(base_url + "/console/chat")
     await expect(page.get_by_role("heading", name="Wachtrij")).to_be_visible()
+    if on_duty:
+        await go_on_duty(page)
+
+
+async def go_on_duty(page: Page) -> None:
+    # Wait for the server's state first, so it cannot overwrite the click afterwards.
+    await expect(page.locator("#duty-state[data-duty]")).to_be_attached()
+    await page.get_by_role("radio", name="In dienst").check()
+    await expect(page.locator("#duty-state")).to_have_attribute("data-duty", "on_duty")
 
 
 async def claim(console: Page, nickname: str = "Sam") -> None:

@@ -264,6 +264,28 @@ export function clockTime(iso) {
   return TIME_FORMATS.get(lang).format(date);
 }
 
+// Only these relative paths of our own site become links, and only in system notices (the
+// handover code): text people typed is never turned into a link. Built with DOM nodes and
+// textContent, so nothing in a message can become HTML.
+const OWN_LINK = /(^|[\s(])(\/(?:liever-iemand-zien|afspraak)\?code=[0-9A-Za-z]{4}-[0-9A-Za-z]{4})(?=$|[\s.,;:!?)])/g;
+
+export function appendWithOwnLinks(parent, body) {
+  const value = String(body);
+  let last = 0;
+  for (const match of value.matchAll(OWN_LINK)) {
+    const start = match.index + match[1].length;
+    parent.append(document.createTextNode(value.slice(last, start)));
+    const link = document.createElement("a");
+    link.href = match[2];
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = match[2];
+    parent.append(link);
+    last = start + match[2].length;
+  }
+  parent.append(document.createTextNode(value.slice(last)));
+}
+
 function span(className, text) {
   const node = document.createElement("span");
   node.className = className;
@@ -463,7 +485,8 @@ export class MessageLog {
     }
     const text = document.createElement("p");
     text.className = "msg-body";
-    text.textContent = body;
+    if (kind === "system" && this.self === "visitor") appendWithOwnLinks(text, body);
+    else text.textContent = body;
     li.append(who, text);
     if (kind !== "system") {
       const foot = document.createElement("p");

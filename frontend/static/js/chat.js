@@ -467,6 +467,8 @@ function resume() {
   if (phase === "active") {
     setCounsellor(state.store.counsellor || "");
     show("chat", { focus: false });
+  } else if (state.store.requeued) {
+    showRequeued(false);
   } else {
     show("queue", { focus: false });
   }
@@ -484,6 +486,9 @@ function resetConversationView() {
   state.leaveWanted = false;
   $("queue-position").textContent = "";
   $("queue-estimate").textContent = "";
+  $("requeue-position").textContent = "";
+  $("requeue-estimate").textContent = "";
+  $("chat-requeued").hidden = true;
   $("chat-notice").hidden = true;
   setConnection("");
   showTyping(false);
@@ -554,7 +559,9 @@ function onFrame(frame) {
       const conversation = frame.conversation || {};
       const read = conversation.read_seq && Number(conversation.read_seq.counsellor);
       if (read) log.receipt({ by: "counsellor", kind: "read", seq: read });
-      if (conversation.status) applyStatus(conversation.status, conversation.counsellor);
+      // Waiting after a first claim: sent back to the queue by a counsellor.
+      const requeued = conversation.status === "waiting" && Boolean(conversation.claimed_at);
+      if (conversation.status) applyStatus(conversation.status, conversation.counsellor, requeued);
       break;
     }
     case "queue":
@@ -591,13 +598,18 @@ function onFrame(frame) {
   }
 }
 
-function applyStatus(status, counsellor) {
+function applyStatus(status, counsellor, requeued = false) {
   if (status === "waiting") {
-    save({ phase: "waiting" });
-    if (state.screen !== "queue") show("queue");
+    // From a running chat back to the queue: the visitor keeps seeing the conversation.
+    if (requeued || state.screen === "chat") showRequeued(state.screen !== "chat");
+    else {
+      save({ phase: "waiting" });
+      if (state.screen !== "queue") show("queue");
+    }
   } else if (status === "active") {
     if (counsellor) setCounsellor(counsellor);
-    save({ phase: "active", counsellor: state.counsellor });
+    $("chat-requeued").hidden = true;
+    save({ phase: "active", counsellor: state.counsellor, requeued: false });
     if (state.screen !== "chat") showChat(true);
   } else if (status === "ended") {
     showEnded();
@@ -605,6 +617,14 @@ function applyStatus(status, counsellor) {
     if (state.store.phase === "active") showEnded();
     else showLeft();
   }
+}
+
+function showRequeued(focus) {
+  save({ phase: "waiting", requeued: true });
+  setCounsellor("");
+  showTyping(false);
+  $("chat-requeued").hidden = false;
+  if (state.screen !== "chat") show("chat", { focus });
 }
 
 function setCounsellor(name) {
@@ -686,8 +706,14 @@ function updateQueue(position, estimate) {
     });
   }
   // Only touch the live region when something changed: every change is read out.
-  if ($("queue-position").textContent !== place) $("queue-position").textContent = place;
-  if ($("queue-estimate").textContent !== wait) $("queue-estimate").textContent = wait;
+  // The queue screen, or the box in the chat of a visitor sent back to the queue.
+  for (const [positionId, estimateId] of [
+    ["queue-position", "queue-estimate"],
+    ["requeue-position", "requeue-estimate"],
+  ]) {
+    if ($(positionId).textContent !== place) $(positionId).textContent = place;
+    if ($(estimateId).textContent !== wait) $(estimateId).textContent = wait;
+  }
 }
 
 function showNotice(text) {
@@ -737,12 +763,15 @@ function flushReceipts() {
   const socket = state.socket;
   const top = log.highestIncoming;
   if (!socket || !top) return;
-  if (top > state.sentDelivered && socket.send({ type: "receipt", kind: "delivered", seq: top })) {
-    state.sentDelivered = top;
-  }
+  // "read" implies "delivered" on the server: one receipt when the message is on screen.
   const seen = document.visibilityState === "visible" && state.screen === "chat";
-  if (seen && top > state.sentRead && socket.send({ type: "receipt", kind: "read", seq: top })) {
-    state.sentRead = top;
+  if (seen && top > state.sentRead) {
+    if (socket.send({ type: "receipt", kind: "read", seq: top })) {
+      state.sentRead = top;
+      state.sentDelivered = Math.max(state.sentDelivered, top);
+    }
+  } else if (top > state.sentDelivered && socket.send({ type: "receipt", kind: "delivered", seq: top })) {
+    state.sentDelivered = top;
   }
 }
 

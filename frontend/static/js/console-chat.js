@@ -11,6 +11,17 @@ import {
   typingNotifier,
 } from "./chat-socket.js";
 
+// Other console modules (notes, canned replies, outcome, triage, transfer …) plug in through
+// DOM events on `document`, so this file does not have to know them:
+//   "console:frame"      detail = every frame received from the server (after handling here)
+//   "console:panel"      detail = {id, el, data}  a chat panel was created
+//   "console:ended"      detail = {id, el, status} a chat in a panel ended
+//   "console:queue-item" detail = {li, item}     a waiting-list row was (re)rendered
+// and they send frames by dispatching "console:send" with the frame as detail.
+function emit(name, detail) {
+  document.dispatchEvent(new CustomEvent(name, { detail }));
+}
+
 const texts = readTexts("console-texts");
 const $ = (id) => document.getElementById(id);
 const app = $("console-app");
@@ -26,6 +37,7 @@ const panels = new Map(); // conversation id -> Panel
 let current = null; // the conversation id shown on narrow screens
 let waiting = [];
 let knownWaiting = null; // ids seen in the previous queue frame (null before the first)
+let knownFlagged = new Set(); // flagged ids seen in the previous queue frame
 let socket = null;
 let audio = null;
 
@@ -75,6 +87,21 @@ for (const kind of ["pointerdown", "keydown"]) {
   }, { once: true, capture: true });
 }
 
+// Sound is opt-in (off unless the counsellor turned it on here before).
+const SOUND_KEY = "clb-console-sound";
+try {
+  $("sound").checked = localStorage.getItem(SOUND_KEY) === "on";
+} catch (_) {
+  // Storage blocked: the box stays off.
+}
+$("sound").addEventListener("change", () => {
+  try {
+    localStorage.setItem(SOUND_KEY, $("sound").checked ? "on" : "off");
+  } catch (_) {
+    // Not remembered, but it works for this visit.
+  }
+});
+
 function beep() {
   if (!$("sound").checked || !mayPlay) return;
   try {
@@ -94,7 +121,21 @@ function beep() {
 }
 
 function updateTitle() {
-  document.title = waiting.length ? `(${waiting.length}) ${baseTitle}` : baseTitle;
+  const flagged = waiting.filter((item) => item.flagged).length;
+  if (!waiting.length) document.title = baseTitle;
+  else if (flagged) document.title = `${fill(texts.title_flagged, { n: waiting.length, f: flagged })} ${baseTitle}`;
+  else document.title = `${fill(texts.title_waiting, { n: waiting.length })} ${baseTitle}`;
+}
+
+// A new waiting chat or a newly flagged one: a sound (opt-in), a spoken line, and an
+// "console:attention" event (console-core.js shows a browser notification, also opt-in).
+function attention(kind, items) {
+  if (!items.length) return;
+  const names = items.map((item) => item.nickname).join(", ");
+  const text = fill(kind === "flagged" ? texts.new_flagged : texts.new_waiting, { name: names });
+  beep();
+  say(text);
+  emit("console:attention", { kind, text, ids: items.map((item) => item.id) });
 }
 
 function renderQueue(items) {
@@ -121,6 +162,7 @@ function renderQueue(items) {
     li.dataset.connected = item.connected === false ? "no" : "yes";
     li.querySelector(".queue-claim-who").textContent = ` (${fill(texts.claim_for, { name: item.nickname })})`;
     renderWait(li);
+    emit("console:queue-item", { li, item });
     return li;
   });
   // Keep the element that has focus in place; only move what changed.
@@ -137,12 +179,13 @@ function renderQueue(items) {
   $("queue-empty").hidden = items.length > 0;
   $("queue-count").textContent = String(items.length);
   updateTitle();
+  const flaggedBefore = knownFlagged;
+  knownFlagged = new Set(items.filter((item) => item.flagged).map((item) => item.id));
   if (previous) {
-    const fresh = items.filter((item) => !previous.has(item.id));
-    if (fresh.length) {
-      beep();
-      say(fill(texts.new_waiting, { name: fresh.map((item) => item.nickname).join(", ") }));
-    }
+    const flagged = items.filter((item) => item.flagged && !flaggedBefore.has(item.id));
+    const fresh = items.filter((item) => !previous.has(item.id) && !item.flagged);
+    attention("flagged", flagged);
+    attention("waiting", fresh);
   } else if (items.length) {
     beep();
   }
@@ -221,7 +264,7 @@ class Panel {
     this.el.setAttribute("aria-labelledby", title.id);
     this.list = this.el.querySelector(".msg-list");
     this.scroller = this.el.querySelector(".msg-scroll");
-    this.textarea = this.el.querySelector("textarea");
+    this.textarea = this.el.querySelector(".composer textarea");
     this.textarea.id = `${key}-message`;
     this.textarea.maxLength = MAX_BODY;
     const label = this.el.querySelector(".composer-label");
@@ -442,11 +485,14 @@ class Panel {
     const top = this.log.highestIncoming;
     if (!socket || !top) return;
     const base = { type: "receipt", conversation_id: this.id };
-    if (top > this.sentDelivered && socket.send({ ...base, kind: "delivered", seq: top })) {
+    // "read" implies "delivered" on the server: one receipt when the message is on screen.
+    if (this.isSeen() && top > this.sentRead) {
+      if (socket.send({ ...base, kind: "read", seq: top })) {
+        this.sentRead = top;
+        this.sentDelivered = Math.max(this.sentDelivered, top);
+      }
+    } else if (top > this.sentDelivered && socket.send({ ...base, kind: "delivered", seq: top })) {
       this.sentDelivered = top;
-    }
-    if (this.isSeen() && top > this.sentRead && socket.send({ ...base, kind: "read", seq: top })) {
-      this.sentRead = top;
     }
   }
 
@@ -469,6 +515,7 @@ class Panel {
     this.renderTime();
     if (hadFocus) box.querySelector("button").focus();
     say(`${this.data.nickname}: ${box.querySelector(".panel-ended-text").textContent}`);
+    emit("console:ended", { id: this.id, el: this.el, status });
   }
 }
 
@@ -481,6 +528,7 @@ function addPanel(data, focus) {
     panels.set(data.id, panel);
     tabs.append(panel.tab);
     panelsBox.append(panel.el);
+    emit("console:panel", { id: data.id, el: panel.el, data });
   }
   if (data.status && data.status !== "active" && data.status !== "waiting") panel.end(data.status);
   $("chats-empty").hidden = true;
@@ -599,13 +647,20 @@ function onFrame(frame) {
     default:
       break;
   }
+  emit("console:frame", frame);
 }
+
+document.addEventListener("console:send", (event) => {
+  if (socket && event.detail && typeof event.detail.type === "string") socket.send(event.detail);
+});
 
 function onError(frame, panel) {
   switch (frame.code) {
     case "already_taken":
       claimFailed(frame.conversation_id, texts.already_taken);
       break;
+    case "not_on_duty":
+    case "queue_empty":
     case "over_capacity": {
       queueNotice(frame.message || texts.error_generic);
       const li = queueList.querySelector(`[data-id="${CSS.escape(frame.conversation_id || "")}"]`);
@@ -615,10 +670,17 @@ function onError(frame, panel) {
     case "conversation_closed":
       if (panel) panel.end("ended");
       break;
-    case "not_allowed":
-      if (panel) panel.end("ended");
-      else if (frame.conversation_id) claimFailed(frame.conversation_id, frame.message || "");
+    case "not_allowed": {
+      if (panel) {
+        panel.end("ended");
+        break;
+      }
+      // Only a refused claim concerns the waiting list. A late receipt for a chat that was
+      // just handed back to the queue is refused too, and must not hide that chat here.
+      const li = queueList.querySelector(`[data-id="${CSS.escape(frame.conversation_id || "")}"]`);
+      if (li && li.dataset.claiming === "yes") claimFailed(frame.conversation_id, frame.message || "");
       break;
+    }
     case "too_long":
       if (panel) {
         const last = panel.log.latestPending();
@@ -687,3 +749,40 @@ setInterval(() => {
   for (const panel of panels.values()) panel.renderTime();
 }, 15000);
 renderTabs();
+
+// --- For the other console modules (console-core.js: keys, transfer, duty) -------------
+
+export function currentChatId() {
+  return current;
+}
+
+/** Show the next (offset 1) or previous (-1) of my chats and put the focus in it. */
+export function switchChat(offset) {
+  const ids = Array.from(panels.keys());
+  if (!ids.length) return;
+  const index = ids.indexOf(current);
+  const next = ids[(index + offset + ids.length) % ids.length];
+  select(next, true);
+}
+
+/** Ask to end the current chat (the counsellor still confirms). */
+export function askEnd(id) {
+  const panel = panels.get(id);
+  if (panel && !panel.ended) panel.action("ask-end");
+}
+
+export function closePanel(id) {
+  removePanel(id);
+}
+
+export function isOpen(id) {
+  const panel = panels.get(id);
+  return Boolean(panel && !panel.ended);
+}
+
+export function nicknameOf(id) {
+  const panel = panels.get(id);
+  return panel ? panel.data.nickname : "";
+}
+
+export { say, queueNotice };

@@ -1,0 +1,121 @@
+"""Audit entries for staff who read a chat that is not their own: who, what, when — never
+what was written (R17).
+
+Use these instead of calling ``record_audit`` with a hand-typed action, so the audit page
+(``/console/audit``) can name every action in Dutch:
+
+* ``record_transcript_read`` — a staff member sees the messages of a conversation they do
+  not hold (a colleague receiving a transfer, a coordinator opening a transcript);
+* ``record_read_along`` — a coordinator reads along with a running chat;
+* ``record_whisper`` — a coordinator whispers to the counsellor of a chat;
+* ``record_export`` — someone downloads an export (statistics CSV …).
+
+A counsellor reading back their own chat is not audited: it is their own conversation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.audit import AuditEvent, record_audit
+
+TRANSCRIPT_READ = "conversation.transcript_read"
+READ_ALONG = "conversation.read_along"
+WHISPER = "conversation.whisper"
+EXPORT = "export"
+
+# Dutch names of audit actions on the audit page; an action missing here is shown by its
+# code. Other domains' actions are listed too, so the page reads as one log.
+ACTION_LABELS: dict[str, str] = {
+    TRANSCRIPT_READ: "Gesprek ingekeken",
+    READ_ALONG: "Meegelezen met een gesprek",
+    WHISPER: "Gefluisterd aan de hulpverlener",
+    EXPORT: "Gegevens geëxporteerd",
+    "statistics.export": "Statistieken geëxporteerd",
+    "conversation.notes_read": "Notities bij een gesprek ingekeken",
+    "chat.transferred": "Gesprek overgedragen aan een collega",
+    "chat.requeued": "Gesprek teruggezet in de wachtrij",
+    "chat.flag_dismissed": "Signaal afgewezen",
+    "chat.triage_term_added": "Signaalwoord toegevoegd",
+    "chat.triage_term_removed": "Signaalwoord verwijderd",
+    "login": "Aangemeld",
+    "logout": "Afgemeld",
+    "chat.opening_hours.weekday_set": "Openingsuren van de chat gewijzigd",
+    "chat.opening_hours.closed_day_added": "Gesloten dag voor de chat toegevoegd",
+    "chat.opening_hours.extra_opening_added": "Extra opening van de chat toegevoegd",
+    "chat.opening_hours.exception_deleted": "Uitzondering op de openingsuren verwijderd",
+    "scheduling.appointment.contact_read": "Contactgegevens van een afspraak ingekeken",
+    "scheduling.appointment.note_saved": "Notitie bij een afspraak bewaard",
+    "scheduling.appointment.cancelled": "Afspraak geannuleerd",
+    "scheduling.appointment.no_show": "Afspraak: niet gekomen",
+    "scheduling.appointment.rescheduled": "Afspraak verplaatst",
+    "scheduling.closed_period.added": "Sluitingsdagen toegevoegd",
+    "scheduling.closed_period.removed": "Sluitingsdagen verwijderd",
+    "scheduling.feed.renewed": "Agendafeed vernieuwd",
+    "toolbox.tool.published": "Tool gepubliceerd",
+    "toolbox.tool.archived": "Tool gearchiveerd",
+}
+
+# What kind of thing an audit entry is about, in Dutch.
+OBJECT_LABELS: dict[str, str] = {
+    "conversation": "Gesprek",
+    "appointment": "Afspraak",
+    "closed_period": "Sluitingsdagen",
+    "chat_weekday": "Weekdag",
+    "chat_opening_exception": "Uitzondering",
+    "toolbox_tool": "Tool",
+    "staff_account": "Account",
+    "export": "Export",
+    "statistics": "Statistieken",
+    "triage_term": "Signaalwoord",
+}
+
+# The actions that are reads of something personal: the audit page can show only these.
+READ_ACTIONS = (
+    TRANSCRIPT_READ,
+    READ_ALONG,
+    WHISPER,
+    EXPORT,
+    "statistics.export",
+    "conversation.notes_read",
+    "scheduling.appointment.contact_read",
+)
+
+
+def _conversation(
+    session: AsyncSession, action: str, actor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> AuditEvent:
+    return record_audit(
+        session,
+        action,
+        actor_id=actor_id,
+        object_type="conversation",
+        object_id=str(conversation_id),
+    )
+
+
+def record_transcript_read(
+    session: AsyncSession, actor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> AuditEvent:
+    return _conversation(session, TRANSCRIPT_READ, actor_id, conversation_id)
+
+
+def record_read_along(
+    session: AsyncSession, actor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> AuditEvent:
+    return _conversation(session, READ_ALONG, actor_id, conversation_id)
+
+
+def record_whisper(
+    session: AsyncSession, actor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> AuditEvent:
+    return _conversation(session, WHISPER, actor_id, conversation_id)
+
+
+def record_export(
+    session: AsyncSession, actor_id: uuid.UUID, what: str, action: str = EXPORT
+) -> AuditEvent:
+    """``what`` names the export (e.g. "chat-statistics-2026-W12"), never its rows."""
+    return record_audit(session, action, actor_id=actor_id, object_type="export", object_id=what)

@@ -1,0 +1,276 @@
+// The coordinators' live dashboard (/console/toezicht) over /ws/supervision. Without
+// JavaScript the page is a server-rendered snapshot that reloads itself; with it, the
+// socket pushes a snapshot when the queue moves, every 5 s, and a flag alert at once.
+// Protocol: docs/chat-protocol.md, "Supervision socket".
+
+import { ChatSocket, clockTime, fill, readTexts, setChildren } from "./chat-socket.js";
+
+const texts = readTexts("supervision-texts");
+const $ = (id) => document.getElementById(id);
+const app = $("supervision-app");
+const SOUND_KEY = "clb-supervision-sound";
+const seenAlerts = new Set();
+let audio = null;
+let mayPlay = false;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function duration(seconds) {
+  const minutes = Math.floor((Number(seconds) || 0) / 60);
+  if (minutes < 1) return texts.less_than_minute;
+  if (minutes < 60) return fill(texts.minutes, { n: minutes });
+  return fill(texts.hours, { h: Math.floor(minutes / 60), n: minutes % 60 });
+}
+
+function readLink(id, nickname) {
+  const link = el("a", "flag-read", texts.read_along);
+  link.href = `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
+  link.append(el("span", "visually-hidden", ` ${fill(texts.read_along_with, { name: nickname })}`));
+  return link;
+}
+
+function icon() {
+  const node = el("span", "flag-icon", "⚠");
+  node.setAttribute("aria-hidden", "true");
+  return node;
+}
+
+// --- Rendering a snapshot ------------------------------------------------------------------
+
+function renderFlags(flagged) {
+  const items = flagged.map((f) => {
+    const li = el("li", "flag-item");
+    li.dataset.id = f.id;
+    const head = el("p", "flag-head");
+    head.append(icon(), " ", el("strong", "", texts.alert), " ", el("span", "flag-nick", f.nickname));
+    const meta = [
+      `“${(f.terms || []).join("”, “")}” ${texts.sources[f.source] || ""}`.trim(),
+      fill(texts.since, { time: clockTime(f.flagged_at) }),
+      texts.statuses[f.status] || f.status,
+    ];
+    if (f.counsellor) meta.push(f.counsellor);
+    li.append(head, el("p", "flag-meta", meta.join(" · ")), readLink(f.id, f.nickname));
+    return li;
+  });
+  setChildren($("flag-list"), items);
+  $("flag-list").dataset.count = String(items.length);
+  $("flagged-count").textContent = String(items.length);
+  $("flagged-empty").hidden = items.length > 0;
+}
+
+function renderStats(s) {
+  const c = s.counsellors;
+  const values = {
+    waiting: s.waiting,
+    longest: s.waiting ? duration(s.longest_wait_seconds) : "–",
+    available: c.available,
+    busy: c.busy,
+    at_capacity: c.at_capacity,
+    pause: c.pause,
+    free_slots: c.free_slots,
+    in_progress: s.in_progress_count,
+  };
+  for (const [key, value] of Object.entries(values)) {
+    const node = app.querySelector(`[data-stat="${key}"]`);
+    if (node && node.textContent !== String(value)) node.textContent = String(value);
+  }
+}
+
+function renderPeople(people) {
+  const rows = people.map((p) => {
+    const tr = el("tr");
+    tr.dataset.state = p.state;
+    const state = el("span", `state state-${p.state}`, texts.states[p.state] || p.state);
+    const cells = [el("td", "", p.name), el("td"), el("td", "", fill(texts.chats_of, { n: p.active, max: p.capacity }))];
+    cells[1].append(state);
+    tr.append(...cells);
+    return tr;
+  });
+  setChildren($("people-rows"), rows);
+  $("people-table").hidden = rows.length === 0;
+  $("people-empty").hidden = rows.length > 0;
+}
+
+function renderRunning(running) {
+  const rows = running.map((r) => {
+    const tr = el("tr");
+    tr.dataset.id = r.id;
+    const flag = el("td");
+    if (r.flagged) flag.append(icon(), ` ${texts.yes}`);
+    const link = el("td");
+    link.append(readLink(r.id, r.nickname));
+    tr.append(
+      el("td", "", r.nickname),
+      el("td", "", texts.topics[r.topic] || r.topic),
+      el("td", "", r.counsellor || ""),
+      el("td", "", duration(r.running_seconds)),
+      flag,
+      link,
+    );
+    return tr;
+  });
+  setChildren($("running-rows"), rows);
+  $("running-table").hidden = rows.length === 0;
+  $("running-empty").hidden = rows.length > 0;
+}
+
+function renderSnapshot(s) {
+  // Keep keyboard focus where it was when the element it is on gets rebuilt.
+  const focused = document.activeElement;
+  const focusedHref = focused && focused.getAttribute("href");
+  renderFlags(s.flagged || []);
+  renderStats(s);
+  renderPeople(s.counsellors.people || []);
+  renderRunning(s.in_progress || []);
+  if (focusedHref && !focused.isConnected) {
+    const again = app.querySelector(`a[href="${CSS.escape(focusedHref)}"]`);
+    if (again) again.focus();
+  }
+  const updated = app.querySelector("[data-updated]");
+  updated.textContent = fill(texts.live, { time: clockTime(s.at) });
+}
+
+// --- Alerts ------------------------------------------------------------------------------
+
+function beep() {
+  if (!$("alert-sound").checked || !mayPlay) return;
+  try {
+    audio = audio || new AudioContext();
+    for (const [offset, pitch] of [[0, 880], [0.25, 660]]) {
+      const tone = audio.createOscillator();
+      const volume = audio.createGain();
+      tone.frequency.value = pitch;
+      const start = audio.currentTime + offset;
+      volume.gain.setValueAtTime(0.0001, start);
+      volume.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+      volume.gain.exponentialRampToValueAtTime(0.0001, start + 0.22);
+      tone.connect(volume).connect(audio.destination);
+      tone.start(start);
+      tone.stop(start + 0.25);
+    }
+  } catch (_) {
+    // No sound (autoplay rules): the alert on screen is what counts.
+  }
+}
+
+function notify(text, id) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const note = new Notification(texts.notify_title, { body: text, tag: `flag-${id}` });
+    note.onclick = () => {
+      window.focus();
+      window.location.href = `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
+    };
+  } catch (_) {
+    // Some browsers only allow notifications from a service worker: the page still shows it.
+  }
+}
+
+function showAlert(frame) {
+  const key = `${frame.conversation_id}|${frame.term}|${frame.at}`;
+  if (seenAlerts.has(key)) return;
+  seenAlerts.add(key);
+  const text = fill(texts.alert_text, {
+    name: frame.nickname || "",
+    term: frame.term || "",
+    source: texts.sources[frame.source] || "",
+  });
+  const item = el("div", "alert-item");
+  item.dataset.id = frame.conversation_id;
+  const line = el("p");
+  line.append(icon(), " ", el("strong", "", `${texts.alert}:`), ` ${text}`);
+  const dismiss = el("button", "button secondary small-button", texts.seen);
+  dismiss.type = "button";
+  dismiss.addEventListener("click", () => {
+    item.remove();
+    $("flagged-title").focus();
+  });
+  item.append(line, readLink(frame.conversation_id, frame.nickname || ""), dismiss);
+  $("alerts").prepend(item);
+  beep();
+  notify(text, frame.conversation_id);
+}
+
+// --- Options -------------------------------------------------------------------------------
+
+function setUpOptions() {
+  const options = app.querySelector("[data-js-only]");
+  options.hidden = false;
+  const sound = $("alert-sound");
+  sound.checked = localStorage.getItem(SOUND_KEY) === "on";
+  sound.addEventListener("change", () => localStorage.setItem(SOUND_KEY, sound.checked ? "on" : "off"));
+  for (const kind of ["pointerdown", "keydown"]) {
+    document.addEventListener(kind, () => {
+      mayPlay = true;
+    }, { once: true, capture: true });
+  }
+  const button = $("alert-notify");
+  const state = $("notify-state");
+  if (!("Notification" in window)) {
+    button.hidden = true;
+    return;
+  }
+  const show = () => {
+    if (Notification.permission === "granted") {
+      button.hidden = true;
+      state.textContent = texts.notify_on;
+    } else if (Notification.permission === "denied") {
+      button.hidden = true;
+      state.textContent = texts.notify_denied;
+    }
+  };
+  show();
+  button.addEventListener("click", async () => {
+    try {
+      await Notification.requestPermission();
+    } catch (_) {
+      // Older API shape or refused: the state below says what happened.
+    }
+    show();
+  });
+}
+
+// --- The socket --------------------------------------------------------------------------
+
+function setConnection(text) {
+  const node = app.querySelector("[data-connection]");
+  node.textContent = text;
+  node.hidden = !text;
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "welcome":
+    case "snapshot":
+      if (frame.snapshot) renderSnapshot(frame.snapshot);
+      break;
+    case "flag":
+      showAlert(frame);
+      break;
+    default:
+      break;
+  }
+}
+
+if (app) {
+  setUpOptions();
+  const socket = new ChatSocket({
+    path: "/ws/supervision",
+    hello: () => ({ type: "hello", v: 1 }),
+    onFrame,
+    onUp: () => setConnection(""),
+    onDown: () => setConnection(texts.reconnecting),
+    onFinal: () => {
+      setConnection("");
+      $("signed-out").hidden = false;
+    },
+    pingEveryMs: 20000,
+    staleAfterMs: 45000,
+  });
+  socket.start();
+}
