@@ -11,6 +11,7 @@ from clb import i18n
 from clb.i18n import gettext as _
 from scheduling import labels
 from scheduling.agenda import AgendaEntry
+from scheduling.meeting_labels import RELATION_LABELS
 from scheduling.models import Appointment, Mode
 from scheduling.repository import Details
 from scheduling.slots import BRUSSELS
@@ -74,6 +75,14 @@ def entry_view(entry: AgendaEntry) -> dict[str, Any]:
         "email": appointment.email or "",
         "phone": appointment.phone or "",
         "topic": appointment.topic,
+        "booker": {
+            "relation": RELATION_LABELS.get(appointment.booked_for_relation, ""),
+            "name": appointment.booker_name or "",
+            "email": appointment.booker_email or "",
+            "phone": appointment.booker_phone or "",
+        }
+        if appointment.booked_for_relation
+        else None,
         "status": appointment.status,
         "cancel_reason": appointment.cancel_reason,
         "cancelled_by": appointment.cancelled_by or "",

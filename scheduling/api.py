@@ -19,7 +19,7 @@ from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre
 from clb.ratelimit import Rate
 from clb.security import ip_hash
-from scheduling import booking, repository
+from scheduling import booking, handover_link, repository
 from scheduling.booking import BookingRequest, Contact
 from scheduling.models import Mode
 from scheduling.slots import local_day
@@ -75,6 +75,18 @@ class BookingIn(BaseModel):
     starts_at: AwareDatetime
     location_id: uuid.UUID | None = None
     contact: ContactIn
+    handover_code: str | None = Field(
+        default=None,
+        max_length=handover_link.CODE_MAX,
+        examples=["K7M4-QX9P"],
+        description=(
+            "Optional: the code the person got in a CLBch@t conversation. Case, spaces and "
+            "dashes do not matter. The counsellor then sees that chat's outcome (topics, "
+            "referrals, short summary; never the transcript). A code that is unknown or no "
+            "longer valid is refused: 422 `invalid_booking` with `details.field` "
+            "`handover_code`, and nothing is booked."
+        ),
+    )
 
 
 class AppointmentOut(BaseModel):
@@ -166,7 +178,10 @@ def booking_rate(services: ServicesDep) -> Rate:
 @router.post(
     "/appointments",
     status_code=201,
-    responses={409: {"description": "The slot is taken; ``details.slots`` offers others."}},
+    responses={
+        409: {"description": "The slot is taken; ``details.slots`` offers others."},
+        422: {"description": "Invalid input, or an unknown ``handover_code``."},
+    },
 )
 async def create_appointment(
     request: Request,
@@ -180,6 +195,7 @@ async def create_appointment(
     repeated request returns the same appointment instead of a second one."""
     decision = await services.limiter.hit(f"booking:{ip_hash(request)}", booking_rate(services))
     decision.raise_if_denied(BOOKING_LIMITED)
+    handed_over = await handover_link.check_code(session, body.handover_code, field="handover_code")
     booked = await booking.book(
         session,
         services,
@@ -197,6 +213,8 @@ async def create_appointment(
     if booked.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     appointment = booked.appointment
+    if handed_over is not None:
+        appointment.handover_conversation_id = handed_over.conversation_id
     return AppointmentOut(
         id=appointment.id,
         status=appointment.status,

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat import handover
 from clb.audit import record_audit
 from clb.auth.models import StaffAccount
 from clb.deps import ServicesDep, SessionDep
@@ -71,6 +72,10 @@ async def _detail(
         "flash": request.query_params.get("bewaard", ""),
         "form_errors": errors or {},
         "form_values": values or {},
+        # Booked with a chat's handover code: that chat's outcome, never its transcript.
+        "handover": await handover.summary_for_conversation(
+            session, appointment.handover_conversation_id
+        ),
     }
     return render(request, "console_appointment.html", context, status_code=status_code)
 

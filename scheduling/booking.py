@@ -9,6 +9,7 @@ SQLSTATE 23P01 becomes the same 409 as a slot found taken.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import uuid
@@ -73,6 +74,17 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Booker:
+    """Someone booking "voor iemand anders": how they know the person, their name and how
+    to reach them (checked by scheduling.booking_form before it gets here)."""
+
+    relation: str
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
 class BookingRequest:
     school_id: uuid.UUID
     type_slug: str
@@ -81,9 +93,10 @@ class BookingRequest:
     starts_at: datetime
     contact: Contact
     location_id: uuid.UUID | None = None
+    booker: Booker | None = None
 
     def fingerprint(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "school": str(self.school_id),
             "type": self.type_slug,
             "mode": self.mode,
@@ -98,6 +111,8 @@ class BookingRequest:
                 self.contact.topic,
             ],
         }
+        if self.booker is not None:
+            data["booker"] = dataclasses.astuple(self.booker)
         return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -365,6 +380,7 @@ async def book(
         request.starts_at,
         contact,
         request.location_id,
+        request.booker,
     )
     if request.starts_at.tzinfo is None:
         raise InvalidBooking("Kies een moment uit de lijst.", field="slot")
@@ -425,6 +441,10 @@ async def book(
         phone=contact.phone,
         language=contact.language,
         topic=contact.topic,
+        booked_for_relation=request.booker.relation if request.booker else None,
+        booker_name=request.booker.name if request.booker else None,
+        booker_email=request.booker.email if request.booker else None,
+        booker_phone=request.booker.phone if request.booker else None,
         manage_token_generation=0,
         manage_token_hash="",
         idempotency_key_hash=key_hash,

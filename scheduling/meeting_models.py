@@ -124,6 +124,8 @@ class MeetingRequest(Base):
     )
     # For the later handover to a chat.
     handover_code: Mapped[str | None] = mapped_column(String(32))
+    # The chat it was handed over from (no FK: chat retention may purge the conversation).
+    handover_conversation_id: Mapped[uuid.UUID | None]
     first_contact_due_at: Mapped[datetime]
 
     status_token_generation: Mapped[int] = mapped_column(default=0)

@@ -17,10 +17,12 @@ from sqlalchemy import any_, literal, select
 
 from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
+from clb.i18n import gettext as _
 from clb.jobs import JobContext, job_handler
 from clb.mail import OutgoingMail
+from scheduling import messages
 from scheduling.meeting_models import MeetingRequest, MeetingRequestEvent, RequestStatus
-from scheduling.meeting_requests import SLA_ESCALATION_JOB, SLA_REMINDER_JOB
+from scheduling.meeting_requests import SLA_ESCALATION_JOB, SLA_REMINDER_JOB, status_token
 from scheduling.slots import BRUSSELS
 
 log = logging.getLogger(__name__)
@@ -132,3 +134,44 @@ async def sla_escalation(ctx: JobContext, payload: dict[str, Any]) -> None:
         f"Wijs de aanvraag toe of volg ze op: {link}\n",
     )
     _record(ctx, request, ESCALATION_NOTE)
+
+
+# --- The requester's confirmation ----------------------------------------------------------
+
+MEETING_CONFIRMATION_JOB = "meeting.confirmation"
+
+
+@job_handler(MEETING_CONFIRMATION_JOB)
+async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The reference and the status link, to the e-mail address given on the form. The
+    link's token is derived again here (it is never stored)."""
+    request = await ctx.session.scalar(
+        select(MeetingRequest).where(MeetingRequest.id == uuid.UUID(payload["request_id"]))
+    )
+    if request is None or request.email is None:
+        return
+    services = ctx.services
+    messages.use_language(str(payload.get("language", "nl")))
+    link = f"{services.settings.public_url}/liever-iemand-zien/status/" + status_token(
+        services, request
+    )
+    lines = [
+        _("Dag {name},").format(name=request.first_name),
+        "",
+        _("We hebben je aanvraag om iemand van het CLB te zien goed ontvangen."),
+        _("Je referentienummer is {reference}.").format(reference=request.reference),
+        _("Het CLB neemt binnen enkele werkdagen contact op."),
+        "",
+        _("Hier zie je hoe ver je aanvraag staat:"),
+        link,
+        _("Deel die link met niemand: wie hem heeft, ziet je aanvraag."),
+        "",
+        _(messages.HELP_LINES),
+    ]
+    await services.mailer.send(
+        OutgoingMail(
+            to=request.email,
+            subject=_("Je aanvraag bij het CLB: {reference}").format(reference=request.reference),
+            text="\n".join(lines) + "\n",
+        )
+    )

@@ -64,6 +64,8 @@ class NotificationKind(enum.StrEnum):
 
 
 MODES_SQL = "ARRAY['office','school','phone','video','chat']::varchar[]"
+# The same relations as a meeting request's (scheduling.meeting_models.Relation).
+RELATIONS_SQL = "'brugfiguur','leerkracht','zorgcoordinator','maatschappelijk_werker','andere'"
 
 
 class AppointmentType(Base):
@@ -184,6 +186,15 @@ class Appointment(Base):
         CheckConstraint("mode IN ('office','school','phone','video','chat')", name="known_mode"),
         CheckConstraint("status IN ('confirmed','cancelled','no_show')", name="known_status"),
         CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="reachable"),
+        CheckConstraint(
+            f"booked_for_relation IN ({RELATIONS_SQL})", name="known_booked_for_relation"
+        ),
+        # Booked for someone else: who booked it and how to reach them.
+        CheckConstraint(
+            "booked_for_relation IS NULL OR (booker_name IS NOT NULL "
+            "AND (booker_email IS NOT NULL OR booker_phone IS NOT NULL))",
+            name="booker_named",
+        ),
         # The guarantee against double booking, whatever the application does.
         ExcludeConstraint(
             (text("counsellor_id"), "="),
@@ -214,6 +225,13 @@ class Appointment(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5), default="nl")
     topic: Mapped[str] = mapped_column(String(500), default="")
+    # Booked "voor iemand anders": the booker's relation to the person, name and contact.
+    booked_for_relation: Mapped[str | None] = mapped_column(String(30))
+    booker_name: Mapped[str | None] = mapped_column(String(120))
+    booker_email: Mapped[str | None] = mapped_column(String(254))
+    booker_phone: Mapped[str | None] = mapped_column(String(20))
+    # The chat this booking was handed over from (no FK: chat retention may purge it).
+    handover_conversation_id: Mapped[uuid.UUID | None]
 
     # Manage link: token derived from the secret key and this generation; hash stored.
     manage_token_generation: Mapped[int] = mapped_column(default=0)

@@ -1,4 +1,5 @@
-"""Scheduling routes: booking an appointment, and asking for a face-to-face meeting.
+"""Scheduling routes: booking an appointment (the face-to-face request is in
+scheduling.meeting_router).
 
 Booking takes four steps that work without JavaScript, by keyboard and on a small phone:
 
@@ -10,11 +11,13 @@ Booking takes four steps that work without JavaScript, by keyboard and on a smal
 
 Steps 1–3 are GET forms with nothing personal in the address; step 4 posts, with CSRF.
 A rejected step shows the page again with what was chosen or typed, and the error next to
-its field.
+its field. A handover code from a chat (``/afspraak?code=…``, scheduling.handover_link)
+goes along in every step's address and form, and can be typed or changed on step 4.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -30,11 +33,10 @@ from clb import i18n
 from clb.db import rollback, utcnow
 from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre, School
-from clb.pages import coming_soon
 from clb.security import CsrfProtected, ip_hash
 from clb.services import Services
 from clb.templating import render
-from scheduling import booking, labels, repository, slot_picker
+from scheduling import booking, handover_link, labels, repository, slot_picker
 from scheduling.api import BOOKING_LIMITED, booking_rate
 from scheduling.booking import BookingRequest
 from scheduling.booking_form import (
@@ -47,6 +49,7 @@ from scheduling.booking_form import (
 from scheduling.errors import IdempotencyKeyReused, InvalidBooking, SlotTaken
 from scheduling.labels import MODE_HINTS, MODE_LABELS
 from scheduling.manage_router import MANAGE_PATH, set_manage_cookie
+from scheduling.meeting_labels import RELATION_LABELS
 from scheduling.models import AppointmentType, Mode
 from scheduling.slot_picker import ChosenSlot
 from scheduling.slots import local_day
@@ -69,12 +72,14 @@ class Choice:
     mode: str | None = None
     slot: ChosenSlot | None = None
     slot_value: str | None = None
+    code: str = ""  # a handover code from a chat, as typed (checked when booking)
 
     def params(self, **extra: str | None) -> dict[str, str]:
         values = {
             "school": str(self.school.id),
             "soort": self.kind.slug if self.kind else None,
             "hoe": self.mode,
+            "code": self.code,
             **extra,
         }
         return {name: value for name, value in values.items() if value}
@@ -115,10 +120,11 @@ async def _choice(
     need_slot: bool,
 ) -> Choice:
     """The choice from steps 1–3, or StepError with the earliest step that is not right."""
+    code = handover_link.typed_code(values.get("code"))
     found = await _school(session, values.get("school"))
     if found is None:
         error = InvalidBooking("Kies je school uit de lijst.").detail_message
-        raise StepError(await _school_page(request, session, "", error=error))
+        raise StepError(await _school_page(request, session, "", error=error, code=code))
     school, centre = found
     slug, mode = values.get("soort", ""), values.get("hoe", "")
     kind = await repository.type_by_slug(session, slug) if slug else None
@@ -129,9 +135,9 @@ async def _choice(
     if mode not in modes:
         errors["mode"] = InvalidBooking("Kies hoe je wil afspreken.").detail_message
     if errors:
-        choice = Choice(school, centre, kind, mode if mode in modes else None)
+        choice = Choice(school, centre, kind, mode if mode in modes else None, code=code)
         raise StepError(await _topic_page(request, session, choice, errors=errors))
-    choice = Choice(school, centre, kind, mode)
+    choice = Choice(school, centre, kind, mode, code=code)
     if not need_slot:
         return choice
     raw = values.get("moment")
@@ -139,14 +145,19 @@ async def _choice(
     if slot is None:
         error = InvalidBooking("Kies een moment uit de lijst.").detail_message
         raise StepError(await _slots_page(request, session, choice, None, error=error))
-    return Choice(school, centre, kind, mode, slot, raw)
+    return Choice(school, centre, kind, mode, slot, raw, code)
 
 
 # --- The pages -------------------------------------------------------------------------
 
 
 async def _school_page(
-    request: Request, session: AsyncSession, query: str, *, error: str | None = None
+    request: Request,
+    session: AsyncSession,
+    query: str,
+    *,
+    error: str | None = None,
+    code: str = "",
 ) -> HTMLResponse:
     matches = None
     too_short = False
@@ -166,6 +177,7 @@ async def _school_page(
             "min_query": MIN_QUERY,
             "query_max": QUERY_MAX,
             "school_error": error,
+            "code": code,
         },
         status_code=422 if error or too_short else 200,
     )
@@ -229,6 +241,7 @@ async def _slots_page(
             ("topic", contact.topic),
             ("consent", "ja"),
             ("sleutel", key or _new_key()),
+            *contact.hidden(),
         ]
     return render(
         request,
@@ -296,13 +309,18 @@ async def _contact_page(
                 moment=choice.slot_value,
                 week=slot_picker.monday(local_day(starts_at)).isoformat(),
             ),
-            "hidden": [*choice.params(moment=choice.slot_value).items(), ("sleutel", key)],
+            # The code is not hidden here: it has its own field on this step.
+            "hidden": [
+                *choice.params(moment=choice.slot_value, code=None).items(),
+                ("sleutel", key),
+            ],
             "contact": contact,
             "contact_languages": LANGUAGE_NAMES,
             "rtl_languages": RTL_LANGUAGES,
             "errors": errors,
             "error_list": ordered(errors),
             "contact_fields": CONTACT_FIELDS,
+            "relation_labels": RELATION_LABELS,
         },
         status_code=status_code or (422 if errors else 200),
         headers=headers,
@@ -313,8 +331,14 @@ async def _contact_page(
 
 
 @router.get("/afspraak", response_class=HTMLResponse)
-async def choose_school(request: Request, session: SessionDep, q: str = "") -> HTMLResponse:
-    return await _school_page(request, session, " ".join(q.split())[:QUERY_MAX])
+async def choose_school(
+    request: Request,
+    session: SessionDep,
+    q: str = "",
+    code: Annotated[str, Query(max_length=handover_link.CODE_MAX)] = "",
+) -> HTMLResponse:
+    query = " ".join(q.split())[:QUERY_MAX]
+    return await _school_page(request, session, query, code=handover_link.typed_code(code))
 
 
 @router.get("/afspraak/waarover", response_class=HTMLResponse)
@@ -324,13 +348,15 @@ async def choose_topic(
     school: Annotated[str, Query(max_length=40)] = "",
     soort: Annotated[str, Query(max_length=40)] = "",
     hoe: Annotated[str, Query(max_length=10)] = "",
+    code: Annotated[str, Query(max_length=handover_link.CODE_MAX)] = "",
 ) -> Response:
+    code = handover_link.typed_code(code)
     found = await _school(session, school)
     if found is None:
         error = InvalidBooking("Kies je school uit de lijst.").detail_message
-        return await _school_page(request, session, "", error=error)
+        return await _school_page(request, session, "", error=error, code=code)
     kind = await repository.type_by_slug(session, soort) if soort else None
-    choice = Choice(found[0], found[1], kind, hoe or None)
+    choice = Choice(found[0], found[1], kind, hoe or None, code=code)
     return await _topic_page(request, session, choice)
 
 
@@ -343,15 +369,15 @@ async def choose_slot(
     hoe: Annotated[str, Query(max_length=10)] = "",
     week: Annotated[str, Query(max_length=10)] = "",
     moment: Annotated[str, Query(max_length=100)] = "",
+    code: Annotated[str, Query(max_length=handover_link.CODE_MAX)] = "",
 ) -> Response:
+    values = {"school": school, "soort": soort, "hoe": hoe, "code": code}
     try:
-        choice = await _choice(
-            request, session, {"school": school, "soort": soort, "hoe": hoe}, need_slot=False
-        )
+        choice = await _choice(request, session, values, need_slot=False)
     except StepError as step:
         return step.response
     slot = slot_picker.parse_slot_value(moment)
-    choice = Choice(choice.school, choice.centre, choice.kind, choice.mode, slot, moment or None)
+    choice = dataclasses.replace(choice, slot=slot, slot_value=moment or None)
     return await _slots_page(request, session, choice, slot_picker.parse_week(week))
 
 
@@ -363,8 +389,9 @@ async def contact_form(
     soort: Annotated[str, Query(max_length=40)] = "",
     hoe: Annotated[str, Query(max_length=10)] = "",
     moment: Annotated[str, Query(max_length=100)] = "",
+    code: Annotated[str, Query(max_length=handover_link.CODE_MAX)] = "",
 ) -> Response:
-    values = {"school": school, "soort": soort, "hoe": hoe, "moment": moment}
+    values = {"school": school, "soort": soort, "hoe": hoe, "moment": moment, "code": code}
     try:
         choice = await _choice(request, session, values, need_slot=True)
     except StepError as step:
@@ -380,7 +407,7 @@ async def book(
     form = await request.form()
     values = {
         name: value[:100]
-        for name in ("school", "soort", "hoe", "moment", "week", "sleutel")
+        for name in ("school", "soort", "hoe", "moment", "week", "sleutel", "code")
         if isinstance(value := form.get(name), str)
     }
     contact = ContactForm.from_form(form, default_language=i18n.current_language())
@@ -412,6 +439,7 @@ async def book(
             headers={"Retry-After": wait},
         )
     try:
+        handed_over = await handover_link.check_code(session, choice.code)
         booked = await _book(session, services, choice, contact, key)
     except (SlotTaken, InvalidBooking, IdempotencyKeyReused) as exc:
         # Undo the attempt, then show the step again from fresh data.
@@ -421,6 +449,8 @@ async def book(
         except StepError as step:
             return step.response
         return await _not_booked(request, session, choice, contact, key, exc)
+    if handed_over is not None:
+        booked.appointment.handover_conversation_id = handed_over.conversation_id
     response = RedirectResponse(f"{MANAGE_PATH}/bevestiging", status_code=303)
     set_manage_cookie(response, services.settings, booked.manage_token)
     return response
@@ -441,6 +471,7 @@ async def _book(
             starts_at=choice.slot.starts_at,
             contact=contact.contact(),
             location_id=choice.slot.location_id,
+            booker=contact.booker(),
         ),
         # A second click on the button books nothing twice: it finds the same booking.
         idempotency_key=f"web:{key}",
@@ -484,10 +515,5 @@ async def _not_booked(
             request, session, choice, None, error=message, contact=contact, key=key
         )
     if exc.field == "school":
-        return await _school_page(request, session, "", error=message)
+        return await _school_page(request, session, "", error=message, code=choice.code)
     return await _topic_page(request, session, choice, errors={exc.field: message})
-
-
-@router.get("/liever-iemand-zien", response_class=HTMLResponse)
-async def meeting_request_entry(request: Request) -> HTMLResponse:
-    return coming_soon(request, "iemand-zien")

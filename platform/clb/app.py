@@ -85,8 +85,13 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
+    from chat.canned_admin import router as canned_admin_router
     from chat.opening_hours_admin import router as opening_hours_router
     from chat.router import router as chat_router
+    from chat.statistics_router import router as chat_statistics_router
+    from chat.supervision_router import router as supervision_router
+    from chat.tools_router import router as chat_tools_router
+    from chat.triage_admin import router as triage_router
     from clb.api_docs import router as api_docs_router
     from clb.auth.router import router as auth_router
     from clb.dev_mailbox import router as dev_mailbox_router
@@ -98,6 +103,8 @@ def _include_routers(app: FastAPI) -> None:
     from scheduling.availability_router import router as availability_router
     from scheduling.closed_periods_router import router as closed_periods_router
     from scheduling.manage_router import router as scheduling_manage_router
+    from scheduling.meeting_console_router import router as meeting_console_router
+    from scheduling.meeting_router import router as meeting_router
     from scheduling.router import router as scheduling_router
     from toolbox.editorial_router import router as toolbox_editorial_router
     from toolbox.router import router as toolbox_router
@@ -110,9 +117,16 @@ def _include_routers(app: FastAPI) -> None:
         pages_router,
         auth_router,
         chat_router,
+        triage_router,
         opening_hours_router,
+        chat_statistics_router,
+        supervision_router,
+        chat_tools_router,
+        canned_admin_router,
         scheduling_router,
         scheduling_manage_router,
+        meeting_router,
+        meeting_console_router,
         scheduling_api_router,
         agenda_router,
         appointment_console_router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chat import console_models as chat_console_models
 from chat import models as chat_models
 from chat import opening_hours
 from clb import audit, jobs
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "audit",
     "auth_models",
+    "chat_console_models",
     "chat_models",
     "jobs",
     "meeting_models",

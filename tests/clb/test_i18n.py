@@ -19,8 +19,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from chat.labels import AGE_BAND_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
+from chat import statistics as chat_statistics
+from chat import taxonomy
+from chat.audit_reads import ACTION_LABELS, OBJECT_LABELS
+from chat.labels import AGE_BAND_LABELS, DUTY_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
+from chat.notes import NOTE_KIND_LABELS
 from chat.socket_common import RATE_LIMITED
+from chat.supervision_router import SOURCE_LABELS, STATE_LABELS, STATUS_LABELS
+from chat.triage import TERM_PROBLEMS
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
@@ -28,6 +34,7 @@ from clb.error_pages import HTTP_MESSAGES
 from clb.errors import ClbError
 from clb.pages import ENTRY_POINTS
 from clb.templating import FRONTEND_DIR, create_environment
+from scheduling import meeting_labels
 from scheduling.api import BOOKING_LIMITED
 from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
 from scheduling.messages import HELP_LINES
@@ -140,7 +147,19 @@ def python_messages() -> frozenset[str]:
         WHO_LABELS,
         AGE_BAND_LABELS,
         TOPIC_LABELS,
+        taxonomy.DOMAIN_LABELS,
+        taxonomy.TOPIC_LABELS,
+        taxonomy.REFERRAL_LABELS,
+        chat_statistics.LABELS,
+        NOTE_KIND_LABELS,
         SYSTEM_NOTICES,
+        STATE_LABELS,
+        STATUS_LABELS,
+        SOURCE_LABELS,
+        ACTION_LABELS,
+        OBJECT_LABELS,
+        DUTY_LABELS,
+        TERM_PROBLEMS,
         THEME_LABELS,
         AUDIENCE_LABELS,
         LEVEL_LABELS,
@@ -148,6 +167,16 @@ def python_messages() -> frozenset[str]:
         SORT_LABELS,
         MODE_LABELS,
         MODE_HINTS,
+        meeting_labels.FOR_WHOM_LABELS,
+        meeting_labels.FOR_WHOM_HINTS,
+        meeting_labels.RELATION_LABELS,
+        meeting_labels.DAY_LABELS,
+        meeting_labels.TIME_LABELS,
+        meeting_labels.PLACE_LABELS,
+        meeting_labels.STATUS_LABELS,
+        meeting_labels.STATUS_EXPLANATIONS,
+        meeting_labels.CONSOLE_STATUS_LABELS,
+        meeting_labels.CONTACT_WAY_LABELS,
     ):
         messages.update(labels.values())
     messages.update(SEEDED_TYPE_TEXTS)

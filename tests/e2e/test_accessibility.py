@@ -7,12 +7,22 @@ from playwright.async_api import Page
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import TEST_PASSWORD, make_staff
+from tests.e2e.statistics_support import STATISTICS_PAGES, statistics_data
+from tests.e2e.supervision_support import supervision_pages
 from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ENTRY_TITLES = ["Chat met het CLB", "Afspraak maken", "Liever iemand zien", "Toolbox"]
-PUBLIC_PAGES = ["/", "/chat", "/afspraak", "/liever-iemand-zien", "/toolbox", "/console/login"]
+PUBLIC_PAGES = [
+    "/",
+    "/chat",
+    "/afspraak",
+    "/liever-iemand-zien",
+    "/liever-iemand-zien/afdrukken",
+    "/toolbox",
+    "/console/login",
+]
 
 
 async def test_landing_shows_the_four_ways_in_and_the_help_lines(
@@ -92,3 +102,93 @@ async def test_console_home_has_no_axe_violations(
     await log_in(page, live_server, "an@clb.example", TEST_PASSWORD)
     assert page.url == live_server + "/console"
     await assert_accessible(page)
+
+
+async def test_supervision_pages_have_no_axe_violations(
+    page: Page, live_server: str, db: AsyncSession
+) -> None:
+    paths = await supervision_pages(page, db, live_server)
+    await assert_accessible(page)  # the dashboard with a live flag alert on it
+    for path in paths:
+        await page.goto(live_server + path)
+        await assert_accessible(page)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+async def test_statistics_page_has_no_axe_violations(
+    new_page: NewPage, live_server: str, db: AsyncSession, language: str
+) -> None:
+    email = await statistics_data(db)
+    for viewport in (None, MOBILE):
+        page = await new_page(viewport=viewport)
+        await log_in(page, live_server, email, TEST_PASSWORD)
+        await page.context.add_cookies(
+            [{"name": "clb_lang", "value": language, "url": live_server}]
+        )
+        for path in STATISTICS_PAGES:
+            await page.goto(live_server + path)
+            await page.locator("table, .field-error").first.wait_for()
+            await assert_accessible(page)
+
+
+async def test_chat_team_page_has_no_axe_violations(
+    new_page: NewPage, live_server: str, db: AsyncSession
+) -> None:
+    """The coordinator's chat team page (duty, availability, maximum chats), also with an
+    error on a field."""
+    coordinator = await make_staff(db, email="co@clb.example", roles=("coordinator",))
+    counsellor = await make_staff(db, email="an@clb.example")
+    counsellor.centre_id = coordinator.centre_id
+    await db.commit()
+    for viewport in (None, MOBILE):
+        page = await new_page(viewport=viewport)
+        await log_in(page, live_server, "co@clb.example", TEST_PASSWORD)
+        await page.goto(live_server + "/console/team")
+        await assert_accessible(page)
+        await page.get_by_label("Maximum gesprekken tegelijk voor An").fill("12")
+        await page.get_by_role("button", name="Bewaren").click()
+        await page.locator(".field-error").wait_for()
+        await assert_accessible(page)
+
+
+async def test_canned_replies_pages_have_no_axe_violations(
+    page: Page, live_server: str, db: AsyncSession
+) -> None:
+    await make_staff(db, roles=("counsellor", "coordinator"))
+    await log_in(page, live_server, "an@clb.example", TEST_PASSWORD)
+    await page.get_by_role("link", name="Snelle antwoorden").click()
+    assert page.url == live_server + "/console/snelle-antwoorden"
+    await assert_accessible(page)
+    # Empty form: the errors stand next to their fields.
+    await page.get_by_role("button", name="Toevoegen").click()
+    await page.locator("#title-error").wait_for()
+    await assert_accessible(page)
+    await page.get_by_label("Titel").fill("Welkom")
+    await page.get_by_label("Tekst").fill("Dag {naam}, fijn dat je er bent.")
+    await page.get_by_label("Gedeeld met iedereen van mijn CLB").check()
+    await page.get_by_role("button", name="Toevoegen").click()
+    await page.get_by_text("Het snelle antwoord is toegevoegd.").wait_for()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Bewerken").click()
+    await page.get_by_role("heading", name="Snel antwoord bewerken").wait_for()
+    await assert_accessible(page)
+
+
+async def test_crisis_lexicon_page_has_no_axe_violations(
+    page: Page, live_server: str, db: AsyncSession
+) -> None:
+    await make_staff(db, email="coord@clb.example", roles=("coordinator",))
+    await log_in(page, live_server, "coord@clb.example", TEST_PASSWORD)
+    for language in ("nl", "en"):
+        await page.goto(f"{live_server}/taal/{language}?next=/console/triage")
+        await page.locator("#term").wait_for()
+        await assert_accessible(page)
+        # With an error next to a field, and with the result of a test sentence.
+        await page.locator("#term").fill("ab")
+        await page.locator("#term").press("Enter")
+        await page.locator("#term-error").wait_for()
+        await assert_accessible(page)
+        await page.locator("#sentence").fill("niemand zou me missen")
+        await page.locator("#sentence").evaluate("field => field.form.requestSubmit()")
+        await page.locator("#test-result").wait_for()
+        await assert_accessible(page)
