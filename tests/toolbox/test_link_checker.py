@@ -269,7 +269,11 @@ async def test_one_request_at_a_time_per_host_paced_while_hosts_run_in_parallel(
         counts = await check_links(
             services, client=http, request_timeout=TIMEOUT, host_interval=interval, max_hosts=2
         )
-        expected = {"ok": ("ok", None), "moved": ("ok", None), "no-head": ("ok", None)}
+        expected: dict[str, tuple[str, str | None]] = {
+            "ok": ("ok", None),
+            "moved": ("ok", None),
+            "no-head": ("ok", None),
+        }
         expected |= {"missing": ("failing", "HTTP 404"), "slow": ("failing", "time-out")}
         assert await verdicts(db) == {
             f"{number}-{path}": verdict for number in (0, 1) for path, verdict in expected.items()
