@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 from arq.worker import Retry
 from sqlalchemy import Index, String, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -99,35 +103,73 @@ def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """What ARQ needs to deliver an outbox row: its id, version and time."""
+
+    id: int
+    version: int
+    run_at: datetime
+
+
+# ARQ's own enqueue is a WATCH/MULTI/EXEC transaction per job (three round trips each); a
+# commit's jobs go in one script call instead, with the same effect per job: skipped when
+# ARQ already holds that job or its result, else stored with an expiry and put in the
+# queue. KEYS: the queue, then per job its job key and result key. ARGV: per job its id,
+# score (ms), expiry (ms) and serialized body.
+_ENQUEUE_SCRIPT = """
+local added = 0
+for i = 0, #ARGV / 4 - 1 do
+  local job_key, result_key = KEYS[2 + 2 * i], KEYS[3 + 2 * i]
+  if redis.call('EXISTS', job_key, result_key) == 0 then
+    redis.call('PSETEX', job_key, ARGV[3 + 4 * i], ARGV[4 + 4 * i])
+    redis.call('ZADD', KEYS[1], ARGV[2 + 4 * i], ARGV[1 + 4 * i])
+    added = added + 1
+  end
+end
+return added
+"""
+
+
 class JobQueue:
     def __init__(self, redis: ArqRedis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
         self.queue_name = keys.job_queue
+        self._script = redis.register_script(_ENQUEUE_SCRIPT)
 
     def job_id(self, job_id: int, version: int) -> str:
         # ARQ keeps job and result keys outside our namespace ("arq:job:<id>"), so the id
         # itself carries the namespace: deployments sharing one Redis never collide.
         return self._keys.key("outbox", str(job_id), f"v{version}")
 
-    async def enqueue(
-        self, job_id: int, version: int, run_at: datetime, *, suffix: str = ""
-    ) -> None:
-        # Only defer to the future: ARQ derives the job's expiry from the defer time, and a
-        # time long past (an overdue job found by the sweep) would give a negative expiry.
-        await self._redis.enqueue_job(
-            "run_outbox_job",
-            job_id,
-            version,
-            _job_id=self.job_id(job_id, version) + suffix,
-            _defer_until=run_at if run_at > utcnow() else None,
-            _queue_name=self.queue_name,
-        )
+    async def enqueue(self, jobs: Sequence[ScheduledJob], *, suffix: str = "") -> int:
+        """Put these jobs in ARQ's queue in one round trip; returns how many were new."""
+        if not jobs:
+            return 0
+        now_ms = round(time.time() * 1000)
+        keys: list[str] = [self.queue_name]
+        args: list[str | int | bytes] = []
+        for job in jobs:
+            arq_id = self.job_id(job.id, job.version) + suffix
+            # A time in the past (an overdue job found by the sweep) runs now, as ARQ does.
+            score = max(now_ms, round(job.run_at.timestamp() * 1000))
+            body = serialize_job(
+                "run_outbox_job",
+                (job.id, job.version),
+                {},
+                None,
+                now_ms,
+                serializer=self._redis.job_serializer,
+            )
+            keys += [job_key_prefix + arq_id, result_key_prefix + arq_id]
+            args += [arq_id, score, score - now_ms + self._redis.expires_extra_ms, body]
+        added: int = await self._script(keys=keys, args=args)
+        return added
 
 
-def _enqueue_after_commit(session: AsyncSession, queue: JobQueue, job: OutboxJob) -> None:
-    job_id, version, run_at = job.id, job.version, job.run_at
-    after_commit(session, lambda: queue.enqueue(job_id, version, run_at))
+def _enqueue_after_commit(session: AsyncSession, queue: JobQueue, jobs: list[ScheduledJob]) -> None:
+    after_commit(session, lambda: queue.enqueue(jobs))
 
 
 @dataclass(frozen=True)
@@ -137,6 +179,17 @@ class NewJob:
     run_at: datetime | None = None  # None: now
 
 
+# One statement for any number of jobs (a booking plans its confirmation and reminders).
+_INSERT_JOBS = text(
+    """
+    INSERT INTO outbox_jobs (kind, payload, run_at, version, attempts, created_at)
+    SELECT job->>'kind', job->'payload', CAST(job->>'run_at' AS timestamptz), 1, 0, :now
+      FROM jsonb_array_elements(CAST(:jobs AS jsonb)) AS job
+    RETURNING id, version, run_at
+    """
+)
+
+
 async def schedule_job(
     session: AsyncSession,
     queue: JobQueue,
@@ -144,24 +197,25 @@ async def schedule_job(
     payload: dict[str, Any],
     *,
     run_at: datetime | None = None,
-) -> OutboxJob:
+) -> ScheduledJob:
     return (await schedule_jobs(session, queue, [NewJob(kind, payload, run_at)]))[0]
 
 
 async def schedule_jobs(
     session: AsyncSession, queue: JobQueue, new_jobs: list[NewJob]
-) -> list[OutboxJob]:
-    """Several jobs in one INSERT (a booking plans its confirmation and reminders)."""
+) -> list[ScheduledJob]:
+    """Outbox rows written in the session's transaction, enqueued in ARQ after its commit."""
     for new in new_jobs:
         if new.kind not in _HANDLERS:
             raise ValueError(f"no handler registered for job kind {new.kind!r}")
     now = utcnow()
-    rows = [OutboxJob(kind=n.kind, payload=n.payload, run_at=n.run_at or now) for n in new_jobs]
-    session.add_all(rows)
-    await session.flush()
-    for job in rows:
-        _enqueue_after_commit(session, queue, job)
-    return rows
+    rows = [
+        {"kind": new.kind, "payload": new.payload, "run_at": new.run_at or now} for new in new_jobs
+    ]
+    result = await session.execute(_INSERT_JOBS, {"jobs": orjson.dumps(rows).decode(), "now": now})
+    scheduled = [ScheduledJob(*row) for row in result.all()]
+    _enqueue_after_commit(session, queue, scheduled)
+    return scheduled
 
 
 async def reschedule_job(
@@ -171,7 +225,7 @@ async def reschedule_job(
     job.version += 1
     job.run_at = run_at
     await session.flush()
-    _enqueue_after_commit(session, queue, job)
+    _enqueue_after_commit(session, queue, [ScheduledJob(job.id, job.version, job.run_at)])
 
 
 async def pending_jobs(session: AsyncSession, kind: str, **payload: str) -> list[OutboxJob]:
@@ -259,8 +313,7 @@ async def sweep_outbox(services: Services, *, now: datetime | None = None) -> in
             )
         ).all()
     stamp = f":sweep{int(now.timestamp()) // 60}"
-    for job_id, version, run_at in rows:
-        await services.jobs.enqueue(job_id, version, run_at, suffix=stamp)
+    await services.jobs.enqueue([ScheduledJob(*row) for row in rows], suffix=stamp)
     if rows:
         log.info("outbox sweep re-enqueued %s overdue jobs", len(rows))
     return len(rows)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb import jobs
 from clb.audit import AuditEvent, record_audit
 from clb.db import commit, rollback, utcnow
-from clb.jobs import JobContext, OutboxJob, job_handler
+from clb.jobs import JobContext, OutboxJob, ScheduledJob, job_handler
 from clb.services import Services
 from clb.worker import create_worker
 
@@ -42,6 +42,12 @@ async def effects(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
+async def fresh(session: AsyncSession, job: ScheduledJob) -> OutboxJob:
+    """The outbox row as other sessions left it."""
+    await session.rollback()
+    return await session.get_one(OutboxJob, job.id, populate_existing=True)
+
+
 async def queued_ids(services: Services) -> set[str]:
     return {m.decode() for m in await services.redis.zrange(services.jobs.queue_name, 0, -1)}
 
@@ -61,8 +67,8 @@ async def test_job_is_enqueued_only_after_commit_and_runs_once(
 
     await run_worker_until_idle(services)
     assert await effects(db) == 1
-    await db.refresh(job)
-    assert job.done_at is not None and job.attempts == 1
+    row = await fresh(db, job)
+    assert row.done_at is not None and row.attempts == 1
 
 
 async def test_rolled_back_change_enqueues_nothing(services: Services, db: AsyncSession) -> None:
@@ -84,7 +90,8 @@ async def test_job_delivered_twice_has_its_effect_once(
     )
     assert sorted(results) == ["done", "skipped"]
     # ...and once more through the real worker with a duplicate delivery queued.
-    await services.jobs.enqueue(job.id, job.version, job.run_at, suffix=":dup")
+    assert await services.jobs.enqueue([job], suffix=":dup") == 1
+    assert await services.jobs.enqueue([job], suffix=":dup") == 0  # ARQ holds it already
     await run_worker_until_idle(services)
     assert await effects(db) == 1
 
@@ -104,7 +111,7 @@ async def test_rescheduled_job_runs_only_in_its_new_version(
 ) -> None:
     job = await jobs.schedule_job(db, services.jobs, "test.audit", {"object_id": "e"})
     await commit(db)
-    await jobs.reschedule_job(db, services.jobs, job, utcnow())
+    await jobs.reschedule_job(db, services.jobs, await db.get_one(OutboxJob, job.id), utcnow())
     await commit(db)
     assert await queued_ids(services) == {
         services.jobs.job_id(job.id, 1),
@@ -118,7 +125,7 @@ async def test_rescheduled_job_runs_only_in_its_new_version(
 async def test_cancelled_job_does_nothing(services: Services, db: AsyncSession) -> None:
     job = await jobs.schedule_job(db, services.jobs, "test.audit", {"object_id": "f"})
     await commit(db)
-    jobs.cancel_job(job)
+    jobs.cancel_job(await db.get_one(OutboxJob, job.id))
     await commit(db)
     await run_worker_until_idle(services)
     assert await effects(db) == 0
@@ -147,12 +154,12 @@ async def test_failing_job_is_retried_with_backoff_then_given_up(
     for attempt in range(1, jobs.MAX_ATTEMPTS):
         with pytest.raises(Retry):
             await jobs.run_outbox_job(services, job.id, job.version)
-        await db.refresh(job)
-        assert job.attempts == attempt
-        assert job.last_error == "ConnectionError"  # the type only, never the message
+        row = await fresh(db, job)
+        assert row.attempts == attempt
+        assert row.last_error == "ConnectionError"  # the type only, never the message
     assert await jobs.run_outbox_job(services, job.id, job.version) == "failed"
-    await db.refresh(job)
-    assert job.failed_at is not None and job.done_at is None
+    row = await fresh(db, job)
+    assert row.failed_at is not None and row.done_at is None
     assert await effects(db) == 0
 
 
@@ -178,6 +185,6 @@ async def test_a_permanent_failure_is_not_retried(services: Services, db: AsyncS
     )
     await commit(db)
     assert await jobs.run_outbox_job(services, job.id, job.version) == "failed"
-    await db.refresh(job)
-    assert job.attempts == 1 and job.failed_at is not None
-    assert job.last_error == "Refused"
+    row = await fresh(db, job)
+    assert row.attempts == 1 and row.failed_at is not None
+    assert row.last_error == "Refused"

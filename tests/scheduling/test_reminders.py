@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb import jobs
 from clb.config import Settings
 from clb.db import transaction, utcnow
-from clb.jobs import OutboxJob
+from clb.jobs import OutboxJob, ScheduledJob
 from clb.services import Services
 from clb.sms import OutboxLogSmsTransport
 from clb.worker import create_worker
@@ -665,7 +665,9 @@ async def test_two_workers_racing_for_one_job_send_one_mail(
     ]
     # ARQ delivers the job three more times (retries, sweeps): four copies, two workers.
     for dup in range(3):
-        await services.jobs.enqueue(job.id, job.version, job.run_at, suffix=f":dup{dup}")
+        await services.jobs.enqueue(
+            [ScheduledJob(job.id, job.version, job.run_at)], suffix=f":dup{dup}"
+        )
     workers.start()
     workers.start()
     await wait_for_event(mailbox.data_started, 30, "DATA from a worker")
