@@ -207,14 +207,13 @@ async def create_appointment(
             starts_at=body.starts_at,
             location_id=body.location_id,
             contact=Contact(**body.contact.model_dump()),
+            handover_conversation_id=handed_over.conversation_id if handed_over else None,
         ),
         idempotency_key=idempotency_key,
     )
     if booked.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     appointment = booked.appointment
-    if handed_over is not None:
-        appointment.handover_conversation_id = handed_over.conversation_id
     return AppointmentOut(
         id=appointment.id,
         status=appointment.status,

@@ -22,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from clb.auth.models import StaffAccount
 from clb.db import rollback, utcnow
@@ -57,7 +58,7 @@ from scheduling.tokens import derive_token, hash_token
 NOTIFY_JOB = "scheduling.notify"
 MANAGE_PURPOSE = "appointment-manage"
 FRESH_SLOTS = 6  # alternatives offered with a conflict
-ALTERNATIVE_SPANS = (2, 14)  # days searched for them: nearby first
+ALTERNATIVE_SPANS = (0, 2, 14)  # days after the wanted one searched for them: nearby first
 EXCLUSION_VIOLATION = "23P01"
 _PHONE_CHARS = re.compile(r"[\s./()-]")
 _PHONE = re.compile(r"^(\+|00)?[0-9]{8,15}$")
@@ -94,6 +95,7 @@ class BookingRequest:
     contact: Contact
     location_id: uuid.UUID | None = None
     booker: Booker | None = None
+    handover_conversation_id: uuid.UUID | None = None  # a chat's handover code was given
 
     def fingerprint(self) -> str:
         data: dict[str, Any] = {
@@ -113,6 +115,8 @@ class BookingRequest:
         }
         if self.booker is not None:
             data["booker"] = dataclasses.astuple(self.booker)
+        if self.handover_conversation_id is not None:
+            data["handover"] = str(self.handover_conversation_id)
         return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -269,8 +273,8 @@ async def _fresh_alternatives(
     around: date,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """A few free moments from ``around`` on: the next days first, two weeks only when
-    those are full (a conflict should not cost much more than a booking)."""
+    """A few free moments from ``around`` on: that day first, then the next days, two
+    weeks only when those are full (a conflict should not cost much more than a booking)."""
     first = max(around, local_day(now))
     for span in ALTERNATIVE_SPANS:
         slots = await offer(
@@ -341,8 +345,23 @@ async def _free_slot(
     day = local_day(starts_at)
     calendars = await _calendars(session, [counsellor_id], day, day, ignore_appointment, for_staff)
     closed = await repository.closed_days(session, centre_id, day, day)
+    return _slot_at(calendars[0], kind, mode, starts_at, location_id, now=now, closed=closed)
+
+
+def _slot_at(
+    calendar: CounsellorCalendar,
+    kind: AppointmentType,
+    mode: str,
+    starts_at: datetime,
+    location_id: uuid.UUID | None,
+    *,
+    now: datetime,
+    closed: frozenset[date],
+) -> Slot | None:
+    """Exactly this slot, if the slot function offers it."""
+    day = local_day(starts_at)
     for slot in free_slots(
-        calendars[0], duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
+        calendar, duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
     ):
         if slot.starts_at == starts_at and (location_id is None or slot.location_id == location_id):
             return slot
@@ -362,6 +381,23 @@ async def _counsellor_of_centre(
     return found is not None
 
 
+# The appointment's INSERT, written once from the table's columns: a booking sends it as
+# is, without the unit of work or a statement compilation per request (the hot path).
+_APPOINTMENT_COLUMNS = tuple(column.key for column in Appointment.__table__.columns)
+_INSERT_APPOINTMENT = text(
+    f"INSERT INTO appointments ({', '.join(_APPOINTMENT_COLUMNS)}) "  # noqa: S608 - the model's
+    f"VALUES ({', '.join(':' + name for name in _APPOINTMENT_COLUMNS)})"
+)
+
+
+async def _insert(session: AsyncSession, appointment: Appointment) -> None:
+    """Insert, then keep ``appointment`` in the session as the persistent row it now is."""
+    values = {name: getattr(appointment, name) for name in _APPOINTMENT_COLUMNS}
+    await session.execute(_INSERT_APPOINTMENT, values)
+    make_transient_to_detached(appointment)
+    session.add(appointment)
+
+
 async def book(
     session: AsyncSession,
     services: Services,
@@ -372,28 +408,10 @@ async def book(
 ) -> Booked:
     now = now or utcnow()
     contact = clean_contact(request.contact)
-    request = BookingRequest(
-        request.school_id,
-        request.type_slug,
-        request.mode,
-        request.counsellor_id,
-        request.starts_at,
-        contact,
-        request.location_id,
-        request.booker,
-    )
+    request = dataclasses.replace(request, contact=contact)
     if request.starts_at.tzinfo is None:
         raise InvalidBooking("Kies een moment uit de lijst.", field="slot")
     mode = mode_or_error(request.mode)
-    # School, its centre, the type and the counsellor in one query (this is the hot path).
-    found = await repository.booking_context(
-        session, request.school_id, request.type_slug, request.counsellor_id
-    )
-    if found is None:
-        raise InvalidBooking("Kies je school uit de lijst.", field="school")
-    if found.kind is None:
-        raise InvalidBooking("Kies waarover de afspraak gaat.", field="type")
-    school, kind = found.school, found.kind
     key_hash = fingerprint = None
     if idempotency_key is not None:
         key_hash = hash_token(f"booking:{idempotency_key}")
@@ -402,32 +420,39 @@ async def book(
         replay = await _replay(session, services, key_hash, fingerprint)
         if replay is not None:
             return replay
+    day = local_day(request.starts_at)
+    # Locked first, so the day's bookings read next include every one committed before.
+    await _lock(session, "booking", request.counsellor_id, day)
+    found = await repository.booking_snapshot(
+        session, request.school_id, request.type_slug, request.counsellor_id, day
+    )
+    if found is None:
+        raise InvalidBooking("Kies je school uit de lijst.", field="school")
+    kind = found.kind
+    if kind is None:
+        raise InvalidBooking("Kies waarover de afspraak gaat.", field="type")
     if request.starts_at <= now:
         raise InvalidBooking(
             "Dit moment is al voorbij. Kies een moment in de toekomst.", field="slot"
         )
-    day = local_day(request.starts_at)
-    if found.counsellor_name is None:
-        raise await _taken(session, school.centre_id, kind, mode, day, now)
-    await _lock(session, "booking", request.counsellor_id, day)
-    slot = await _free_slot(
-        session,
-        school.centre_id,
-        kind,
-        mode,
-        request.counsellor_id,
-        request.starts_at,
-        request.location_id,
-        now=now,
-    )
+    slot = None
+    if found.counsellor_name is not None:
+        slot = _slot_at(
+            found.calendar,
+            kind,
+            mode.value,
+            request.starts_at,
+            request.location_id,
+            now=now,
+            closed=found.closed_days,
+        )
     if slot is None:
-        raise await _taken(session, school.centre_id, kind, mode, day, now)
-    appointment_id = uuid.uuid4()
+        raise await _taken(session, found.centre_id, kind, mode, day, now)
     appointment = Appointment(
-        id=appointment_id,
+        id=uuid.uuid4(),
         counsellor_id=request.counsellor_id,
-        centre_id=school.centre_id,
-        school_id=school.id,
+        centre_id=found.centre_id,
+        school_id=request.school_id,
         type_id=kind.id,
         mode=mode.value,
         location_id=slot.location_id if mode is Mode.office else None,
@@ -445,23 +470,28 @@ async def book(
         booker_name=request.booker.name if request.booker else None,
         booker_email=request.booker.email if request.booker else None,
         booker_phone=request.booker.phone if request.booker else None,
+        handover_conversation_id=request.handover_conversation_id,
         manage_token_generation=0,
         manage_token_hash="",
+        sequence=0,
         idempotency_key_hash=key_hash,
         request_fingerprint=fingerprint,
+        conversation_id=None,
+        counsellor_note="",
+        cancel_reason="",
+        cancelled_by=None,
+        cancelled_at=None,
         created_at=now,
         updated_at=now,
     )
     token = manage_token(services, appointment)
     appointment.manage_token_hash = hash_token(token)
-    session.add(appointment)
-    centre_id = school.centre_id
     try:
-        await session.flush()
+        await _insert(session, appointment)
     except IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        raise await _taken(session, centre_id, kind, mode, day, now) from None
+        raise await _taken(session, found.centre_id, kind, mode, day, now) from None
     await _plan_messages(
         session, services, appointment, NotificationKind.confirmation, now, new=True
     )
@@ -469,7 +499,7 @@ async def book(
         appointment,
         token,
         centre_name=found.centre_name,
-        counsellor_name=found.counsellor_name,
+        counsellor_name=found.counsellor_name or "",
         type_name=kind.name,
     )
 
@@ -484,8 +514,7 @@ async def _taken(
 ) -> SlotTaken:
     """The conflict, with what is free now. Rolled back first: the (counsellor, day) lock
     is released before the (slower) alternatives are looked up, so a storm of requests for
-    one slot does not queue behind them. The type is detached to keep its loaded fields."""
-    session.expunge(kind)
+    one slot does not queue behind them. (The type is not in the session: it survives.)"""
     await rollback(session)
     return SlotTaken(await _fresh_alternatives(session, centre_id, kind, mode, day, now))
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     DateTime,
     String,
     Uuid,
-    and_,
     bindparam,
     func,
     literal,
@@ -135,29 +134,27 @@ async def closed_days(
     return frozenset(days)
 
 
-# One round trip for all four parts (this runs on every booking and every slot listing):
-# each part as a JSON array, with the counsellor's id in every element.
-_CALENDARS_SQL = text(
-    """
-    SELECT
+# The four parts of a calendar as JSON arrays, each element carrying its counsellor's id:
+# one round trip for all of them (this runs on every booking and every slot listing).
+_CALENDAR_PARTS = """
       (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
                                          'e', ends_at, 'm', modes, 'l', location_id))
-         FROM availability_rules WHERE counsellor_id = ANY(:ids)),
+         FROM availability_rules WHERE counsellor_id = ANY(:ids)) AS rules,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'd', day, 's', starts_at,
                                          'e', ends_at, 'm', modes, 'l', location_id))
          FROM availability_overrides
-        WHERE counsellor_id = ANY(:ids) AND day BETWEEN :first AND :last),
+        WHERE counsellor_id = ANY(:ids) AND day BETWEEN :first AND :last) AS overrides,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'n', min_notice_working_days,
                                          'h', horizon_days, 'x', max_per_day))
-         FROM booking_policies WHERE counsellor_id = ANY(:ids)),
+         FROM booking_policies WHERE counsellor_id = ANY(:ids)) AS policies,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
                                          'u', blocked_until, 's', starts_at))
          FROM appointments
         WHERE counsellor_id = ANY(:ids) AND status IN ('confirmed', 'no_show')
           AND blocked_until > :range_start AND blocked_from < :range_end
-          AND id IS DISTINCT FROM :ignore)
-    """
-).bindparams(
+          AND id IS DISTINCT FROM :ignore) AS busy
+"""
+_CALENDAR_BINDS = (
     bindparam("ids", type_=ARRAY(Uuid())),
     bindparam("first", type_=Date()),
     bindparam("last", type_=Date()),
@@ -165,6 +162,21 @@ _CALENDARS_SQL = text(
     bindparam("range_end", type_=DateTime(timezone=True)),
     bindparam("ignore", type_=Uuid()),
 )
+_CALENDARS_SQL = text("SELECT" + _CALENDAR_PARTS).bindparams(*_CALENDAR_BINDS)
+
+
+def _calendar_params(
+    counsellor_ids: list[uuid.UUID], first: date, last: date, ignore: uuid.UUID | None
+) -> dict[str, Any]:
+    # Busy times one day wider than the dates, for buffers at midnight.
+    return {
+        "ids": counsellor_ids,
+        "first": first,
+        "last": last,
+        "range_start": local_instant(first - timedelta(days=1), time()),
+        "range_end": local_instant(last + timedelta(days=2), time()),
+        "ignore": ignore,
+    }
 
 
 def _json_rows(value: Any) -> list[dict[str, Any]]:
@@ -191,24 +203,18 @@ async def load_calendars(
     ignore_appointment: uuid.UUID | None = None,
 ) -> list[CounsellorCalendar]:
     """Weekly hours, overrides, policy, busy times and per-day counts for these counsellors
-    over local dates ``first``..``last`` (busy times one day wider, for buffers at
-    midnight)."""
+    over local dates ``first``..``last``."""
     if not counsellor_ids:
         return []
+    params = _calendar_params(counsellor_ids, first, last, ignore_appointment)
+    parts = (await session.execute(_CALENDARS_SQL, params)).one()
+    return _calendars_from(counsellor_ids, *parts)
+
+
+def _calendars_from(
+    counsellor_ids: list[uuid.UUID], rules: Any, overrides: Any, policies: Any, busy: Any
+) -> list[CounsellorCalendar]:
     calendars = {cid: CounsellorCalendar(cid, weekly=[]) for cid in counsellor_ids}
-    rules, overrides, policies, busy = (
-        await session.execute(
-            _CALENDARS_SQL,
-            {
-                "ids": counsellor_ids,
-                "first": first,
-                "last": last,
-                "range_start": local_instant(first - timedelta(days=1), time()),
-                "range_end": local_instant(last + timedelta(days=2), time()),
-                "ignore": ignore_appointment,
-            },
-        )
-    ).one()
     weekly: dict[uuid.UUID, list[WeeklyHours]] = defaultdict(list)
     for row in _json_rows(rules):
         weekly[uuid.UUID(row["c"])].append(
@@ -349,36 +355,62 @@ async def details_for(
 
 
 @dataclass(frozen=True)
-class BookingContext:
-    school: School
+class BookingSnapshot:
+    """Everything a booking checks, read under its (counsellor, day) lock."""
+
+    centre_id: uuid.UUID
     centre_name: str
     kind: AppointmentType | None  # None: no active type with that slug
     counsellor_name: str | None  # None: not an active staff member of the school's centre
+    calendar: CounsellorCalendar  # the counsellor's, for the day
+    closed_days: frozenset[date]  # the day, if the centre is closed then
 
 
-async def booking_context(
-    session: AsyncSession, school_id: uuid.UUID, type_slug: str, counsellor_id: uuid.UUID
-) -> BookingContext | None:
-    """Everything a booking checks before the slot, in one query; None: unknown school."""
-    row = (
-        await session.execute(
-            select(School, Centre.name, AppointmentType, StaffAccount.display_name)
-            .join(Centre, Centre.id == School.centre_id)
-            .outerjoin(
-                AppointmentType,
-                and_(AppointmentType.slug == type_slug, AppointmentType.is_active.is_(True)),
-            )
-            .outerjoin(
-                StaffAccount,
-                and_(
-                    StaffAccount.id == counsellor_id,
-                    StaffAccount.centre_id == School.centre_id,
-                    StaffAccount.is_active.is_(True),
-                ),
-            )
-            .where(School.id == school_id)
-        )
-    ).first()
+# School, centre, type, counsellor, the counsellor's calendar for the day and whether the
+# centre is closed: the booking's one read (a text statement: this is the hot path).
+_SNAPSHOT_SQL = text(
+    """
+    SELECT s.centre_id, c.name, t.id, t.name, t.duration_minutes, t.buffer_before_minutes,
+           t.buffer_after_minutes, staff.display_name,
+           EXISTS (SELECT 1 FROM closed_periods p
+                    WHERE (p.centre_id = s.centre_id OR p.centre_id IS NULL)
+                      AND p.first_day <= :first AND p.last_day >= :first) AS closed,"""  # noqa: S608
+    + _CALENDAR_PARTS
+    + """
+      FROM schools s
+      JOIN centres c ON c.id = s.centre_id
+      LEFT JOIN appointment_types t ON t.slug = :type_slug AND t.is_active
+      LEFT JOIN staff_accounts staff
+        ON staff.id = :counsellor AND staff.centre_id = s.centre_id AND staff.is_active
+     WHERE s.id = :school
+    """
+).bindparams(*_CALENDAR_BINDS, bindparam("counsellor", type_=Uuid()))
+
+
+async def booking_snapshot(
+    session: AsyncSession,
+    school_id: uuid.UUID,
+    type_slug: str,
+    counsellor_id: uuid.UUID,
+    day: date,
+) -> BookingSnapshot | None:
+    """None: unknown school."""
+    params = _calendar_params([counsellor_id], day, day, None)
+    params |= {"school": school_id, "type_slug": type_slug, "counsellor": counsellor_id}
+    row = (await session.execute(_SNAPSHOT_SQL, params)).first()
     if row is None:
         return None
-    return BookingContext(row[0], row[1], row[2], row[3])
+    kind = None
+    if row[2] is not None:
+        kind = AppointmentType(
+            id=row[2],
+            slug=type_slug,
+            name=row[3],
+            duration_minutes=row[4],
+            buffer_before_minutes=row[5],
+            buffer_after_minutes=row[6],
+        )
+    [calendar] = _calendars_from([counsellor_id], *row[9:])
+    return BookingSnapshot(
+        row[0], row[1], kind, row[7], calendar, frozenset({day}) if row[8] else frozenset()
+    )

@@ -440,7 +440,8 @@ async def book(
         )
     try:
         handed_over = await handover_link.check_code(session, choice.code)
-        booked = await _book(session, services, choice, contact, key)
+        handover = handed_over.conversation_id if handed_over is not None else None
+        booked = await _book(session, services, choice, contact, key, handover)
     except (SlotTaken, InvalidBooking, IdempotencyKeyReused) as exc:
         # Undo the attempt, then show the step again from fresh data.
         await rollback(session)
@@ -449,15 +450,18 @@ async def book(
         except StepError as step:
             return step.response
         return await _not_booked(request, session, choice, contact, key, exc)
-    if handed_over is not None:
-        booked.appointment.handover_conversation_id = handed_over.conversation_id
     response = RedirectResponse(f"{MANAGE_PATH}/bevestiging", status_code=303)
     set_manage_cookie(response, services.settings, booked.manage_token)
     return response
 
 
 async def _book(
-    session: AsyncSession, services: Services, choice: Choice, contact: ContactForm, key: str
+    session: AsyncSession,
+    services: Services,
+    choice: Choice,
+    contact: ContactForm,
+    key: str,
+    handover: uuid.UUID | None,
 ) -> booking.Booked:
     assert choice.kind and choice.mode and choice.slot  # noqa: S101 - checked by _choice
     return await booking.book(
@@ -472,6 +476,7 @@ async def _book(
             contact=contact.contact(),
             location_id=choice.slot.location_id,
             booker=contact.booker(),
+            handover_conversation_id=handover,
         ),
         # A second click on the button books nothing twice: it finds the same booking.
         idempotency_key=f"web:{key}",
