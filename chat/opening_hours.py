@@ -36,8 +36,9 @@ MAX_NOTE_LENGTH = 200
 MAX_DAYS_AHEAD = 2 * 366
 
 
-def chat_clock() -> datetime:
-    """The current instant. A dependency so tests can move the clock."""
+async def chat_clock() -> datetime:
+    """The current instant. A dependency so tests can move the clock (async: FastAPI
+    would run a plain function in a worker thread)."""
     return datetime.now(UTC)
 
 

@@ -33,8 +33,9 @@ from scheduling.slots import local_day, local_instant
 CONTACT_READ = "scheduling.appointment.contact_read"
 
 
-def agenda_clock() -> datetime:
-    """The current instant. A dependency so tests can move the clock."""
+async def agenda_clock() -> datetime:
+    """The current instant. A dependency so tests can move the clock (async: FastAPI
+    would run a plain function in a worker thread)."""
     return utcnow()
 
 

@@ -199,11 +199,16 @@ def free_slots(
             continue
         if calendar.booked_per_day.get(local_day(window.starts_at), 0) >= calendar.max_per_day:
             continue
+        # Only what touches this window can block a start in it (calendars can be full).
+        busy = [
+            b
+            for b in calendar.busy
+            if b.blocked_until > window.starts_at - before
+            and b.blocked_from < window.ends_at + after
+        ]
         start = window.starts_at
         while start + length <= window.ends_at:
-            if start >= earliest and not _overlaps(
-                start - before, start + length + after, calendar.busy
-            ):
+            if start >= earliest and not _overlaps(start - before, start + length + after, busy):
                 slots.append(
                     Slot(start, start + length, window.counsellor_id, mode, window.location_id)
                 )

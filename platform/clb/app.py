@@ -113,6 +113,8 @@ def _include_routers(app: FastAPI) -> None:
 
     for router in (
         ops_router,
+        # Early: requests are matched against routes in order, and booking is the hot path.
+        scheduling_api_router,
         api_docs_router,
         pages_router,
         auth_router,
@@ -127,7 +129,6 @@ def _include_routers(app: FastAPI) -> None:
         scheduling_manage_router,
         meeting_router,
         meeting_console_router,
-        scheduling_api_router,
         agenda_router,
         appointment_console_router,
         availability_router,

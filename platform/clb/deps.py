@@ -16,7 +16,9 @@ from clb.errors import Forbidden, NotAuthenticated
 from clb.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # Async on purpose: FastAPI runs a plain-function dependency in a worker thread, a
+    # thread hop on every request for what is an attribute lookup.
     services: Services = request.app.state.services
     return services
 
