@@ -141,6 +141,28 @@ async def test_a_cancelled_booking_frees_its_slot(
     assert statuses == {"cancelled": 1, "confirmed": 1}
 
 
+async def test_the_maximum_per_day_holds_when_different_slots_are_booked_at_once(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    # Each booking locks (counsellor, day) before it reads that day: one that waited for the
+    # lock still counts the bookings committed meanwhile, so no fourth one slips in.
+    staff, school = await bookable_counsellor(db, max_per_day=3)
+    day = await open_day(db, school.centre_id)
+    bodies = [
+        booking_body(
+            school,
+            staff,
+            at(day, hour),
+            contact={"first_name": f"Ouder {hour}", "email": f"ouder{hour}@example.be"},
+        )
+        for hour in range(9, 17)
+    ]
+    responses = await asyncio.gather(*(book(client, body) for body in bodies))
+    assert Counter(r.status_code for r in responses) == {201: 3, 409: 5}
+    assert {error_of(r.json())["code"] for r in responses if r.status_code == 409} == {"slot_taken"}
+    assert await count(db, Appointment) == 3
+
+
 # --- Idempotency-Key -----------------------------------------------------------------------
 
 
