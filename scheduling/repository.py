@@ -150,10 +150,14 @@ _CALENDAR_PARTS = """
       (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
                                          'u', blocked_until, 's', starts_at))
          FROM appointments
-        WHERE counsellor_id = ANY(:ids) AND status IN ('confirmed', 'no_show')
-          AND blocked_until > :range_start AND blocked_from < :range_end
+        WHERE counsellor_id = ANY(:ids) AND status <> 'cancelled'
+          AND tstzrange(blocked_from, blocked_until, '[)')
+              && tstzrange(:range_start, :range_end, '[)')
           AND id IS DISTINCT FROM :ignore) AS busy
 """
+# Busy times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
+# blocked range, not cancelled), so only the rows in range are read, not every appointment
+# the counsellor ever had.
 _CALENDAR_BINDS = (
     bindparam("ids", type_=ARRAY(Uuid())),
     bindparam("first", type_=Date()),
