@@ -1,11 +1,12 @@
 """Deferred work: the outbox in PostgreSQL is the record, ARQ on Redis is the delivery.
 
 A job is a row written in the same transaction as the change that caused it. After commit
-it is put in ARQ's queue (all of a commit's jobs in one round trip) with an id that includes
-its version, scored at its time when it is timed. The worker claims the row with ``FOR UPDATE SKIP LOCKED`` where version matches and
-it is not done or cancelled, runs the handler inside that transaction and marks it done
-there too: ARQ may deliver a job twice, the database makes its effect happen once. A cron
-sweep re-enqueues rows that are overdue (a lost Redis, a failed enqueue).
+it is put in ARQ's queue (all of a commit's jobs in one round trip) with an id that
+includes its version, scored at its time when it is timed. The worker claims the row with
+``FOR UPDATE SKIP LOCKED`` where version matches and it is not done or cancelled, runs the
+handler inside that transaction and marks it done there too: ARQ may deliver a job twice,
+the database makes its effect happen once. A cron sweep re-enqueues rows that are overdue
+(a lost Redis, a failed enqueue).
 
 ARQ is in maintenance mode upstream, so it stays behind this module: domains only call
 :func:`schedule_job`, :func:`reschedule_job`, :func:`cancel_job` and :func:`job_handler`.
