@@ -19,8 +19,8 @@ from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre
 from clb.ratelimit import Rate
 from clb.security import ip_hash
-from scheduling import booking, handover_link, repository
-from scheduling.booking import BookingRequest, Contact
+from scheduling import booking, handover_link, offers, repository
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import Mode
 from scheduling.slots import local_day
 
@@ -141,12 +141,12 @@ async def free_slots(
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14,
 ) -> SlotsOut:
     """Free moments, one per start time, from ``start`` (default today) for ``days`` days."""
-    found = await booking.school_or_error(session, school)
-    kind = await booking.type_or_error(session, type)
+    found = await offers.school_or_error(session, school)
+    kind = await offers.type_or_error(session, type)
     centre = await session.get_one(Centre, found.centre_id)
     now = utcnow()
     first = max(start or local_day(now), local_day(now))
-    slots = await booking.offer(
+    slots = await offers.offer(
         session,
         centre.id,
         kind,

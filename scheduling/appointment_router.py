@@ -22,7 +22,7 @@ from clb.deps import ServicesDep, SessionDep
 from clb.i18n import gettext as _
 from clb.security import CsrfProtected
 from clb.templating import render
-from scheduling import booking, labels
+from scheduling import booking, labels, offers
 from scheduling.agenda import (
     AgendaClock,
     AgendaStaff,
@@ -235,7 +235,7 @@ async def _free_slots(
     session: AsyncSession, appointment: Appointment, first: date, now: datetime
 ) -> list[Slot]:
     kind = await session.get_one(AppointmentType, appointment.type_id)
-    slots = await booking.offer(
+    slots = await offers.offer(
         session,
         appointment.centre_id,
         kind,

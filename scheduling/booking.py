@@ -1,8 +1,9 @@
 """Booking, rescheduling and cancelling appointments.
 
-The order of a booking: validate → lock (counsellor, local day) → ask the slot function
-whether exactly this slot is free → insert → outbox jobs (confirmation, reminders). The
-lock keeps "maximum per day" exact and makes conflicts cheap; the exclusion constraint
+The order of a booking: validate (scheduling.booking_input) → lock (counsellor, local day)
+→ one read of that day → ask the slot function whether exactly this slot is free → insert
+→ outbox jobs (confirmation, reminders). The lock keeps "maximum per day" exact and makes
+conflicts cheap; the exclusion constraint
 ``no_overlap`` is what guarantees no double booking even if all of that were wrong: its
 SQLSTATE 23P01 becomes the same 409 as a slot found taken.
 """
@@ -10,15 +11,10 @@ SQLSTATE 23P01 becomes the same 409 as a slot found taken.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-import orjson
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +23,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from clb.auth.models import StaffAccount
 from clb.db import rollback, utcnow
 from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
-from clb.org.models import School
 from clb.services import Services
-from scheduling import repository
+from scheduling import offers, repository
+from scheduling.booking_input import BookingRequest, clean_contact, mode_or_error
 from scheduling.errors import (
     AppointmentGone,
     ChangeClosed,
@@ -47,77 +43,15 @@ from scheduling.models import (
 )
 from scheduling.slots import (
     CounsellorCalendar,
-    Duration,
     Slot,
     free_slots,
     local_day,
-    merge_by_time,
 )
 from scheduling.tokens import derive_token, hash_token
 
 NOTIFY_JOB = "scheduling.notify"
 MANAGE_PURPOSE = "appointment-manage"
-FRESH_SLOTS = 6  # alternatives offered with a conflict
-ALTERNATIVE_SPANS = (0, 2, 14)  # days after the wanted one searched for them: nearby first
 EXCLUSION_VIOLATION = "23P01"
-_PHONE_CHARS = re.compile(r"[\s./()-]")
-_PHONE = re.compile(r"^(\+|00)?[0-9]{8,15}$")
-LANGUAGES = ("nl", "en", "fr", "de", "tr", "ar", "uk", "pl")
-
-
-@dataclass(frozen=True)
-class Contact:
-    first_name: str
-    email: str | None
-    phone: str | None
-    language: str = "nl"
-    topic: str = ""
-
-
-@dataclass(frozen=True)
-class Booker:
-    """Someone booking "voor iemand anders": how they know the person, their name and how
-    to reach them (checked by scheduling.booking_form before it gets here)."""
-
-    relation: str
-    name: str
-    email: str | None
-    phone: str | None
-
-
-@dataclass(frozen=True)
-class BookingRequest:
-    school_id: uuid.UUID
-    type_slug: str
-    mode: str
-    counsellor_id: uuid.UUID
-    starts_at: datetime
-    contact: Contact
-    location_id: uuid.UUID | None = None
-    booker: Booker | None = None
-    handover_conversation_id: uuid.UUID | None = None  # a chat's handover code was given
-
-    def fingerprint(self) -> str:
-        data: dict[str, Any] = {
-            "school": str(self.school_id),
-            "type": self.type_slug,
-            "mode": self.mode,
-            "counsellor": str(self.counsellor_id),
-            "start": self.starts_at.isoformat(),
-            "location": str(self.location_id),
-            "contact": [
-                self.contact.first_name,
-                self.contact.email,
-                self.contact.phone,
-                self.contact.language,
-                self.contact.topic,
-            ],
-        }
-        if self.booker is not None:
-            data["booker"] = dataclasses.astuple(self.booker)
-        if self.handover_conversation_id is not None:
-            data["handover"] = str(self.handover_conversation_id)
-        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -131,158 +65,7 @@ class Booked:
     type_name: str = ""
 
 
-# --- Input -------------------------------------------------------------------------------
-
-
-def clean_contact(contact: Contact) -> Contact:
-    """Trimmed and normalised, or InvalidBooking naming the field."""
-    first_name = " ".join(contact.first_name.split())
-    if not first_name:
-        raise InvalidBooking("Vul je voornaam in.", field="first_name")
-    if len(first_name) > 60:
-        raise InvalidBooking("Je voornaam mag hoogstens 60 tekens lang zijn.", field="first_name")
-    email = (contact.email or "").strip() or None
-    phone = (contact.phone or "").strip() or None
-    if email is None and phone is None:
-        raise InvalidBooking(
-            "Geef een e-mailadres of een telefoonnummer, zodat we je kunnen bereiken.",
-            field="email",
-        )
-    if email is not None:
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise InvalidBooking(
-                "Dit e-mailadres klopt niet. Bijvoorbeeld: naam@voorbeeld.be", field="email"
-            ) from None
-    if phone is not None:
-        compact = _PHONE_CHARS.sub("", phone)
-        if not _PHONE.match(compact):
-            raise InvalidBooking(
-                "Dit telefoonnummer klopt niet. Bijvoorbeeld: 0470 12 34 56", field="phone"
-            )
-        phone = compact
-    language = contact.language if contact.language in LANGUAGES else "nl"
-    topic = " ".join(contact.topic.split())
-    if len(topic) > 500:
-        raise InvalidBooking("Schrijf hoogstens 500 tekens.", field="topic")
-    return Contact(first_name, email, phone, language, topic)
-
-
-def duration_of(kind: AppointmentType) -> Duration:
-    return Duration(kind.duration_minutes, kind.buffer_before_minutes, kind.buffer_after_minutes)
-
-
-async def school_or_error(session: AsyncSession, school_id: uuid.UUID | None) -> School:
-    school = await session.get(School, school_id) if school_id else None
-    if school is None:
-        raise InvalidBooking("Kies je school uit de lijst.", field="school")
-    return school
-
-
-async def type_or_error(session: AsyncSession, slug: str) -> AppointmentType:
-    kind = await repository.type_by_slug(session, slug)
-    if kind is None:
-        raise InvalidBooking("Kies waarover de afspraak gaat.", field="type")
-    return kind
-
-
-def mode_or_error(mode: str) -> Mode:
-    try:
-        return Mode(mode)
-    except ValueError:
-        raise InvalidBooking("Kies hoe je wil afspreken.", field="mode") from None
-
-
 # --- Offer -------------------------------------------------------------------------------
-
-
-STAFF_HORIZON_DAYS = 366
-
-
-async def _calendars(
-    session: AsyncSession,
-    counsellor_ids: list[uuid.UUID],
-    first: date,
-    last: date,
-    ignore_appointment: uuid.UUID | None,
-    for_staff: bool,
-) -> list[CounsellorCalendar]:
-    calendars = await repository.load_calendars(
-        session, counsellor_ids, first, last, ignore_appointment=ignore_appointment
-    )
-    if for_staff:
-        for calendar in calendars:
-            calendar.min_notice_working_days = 0
-            calendar.horizon_days = STAFF_HORIZON_DAYS
-    return calendars
-
-
-async def offer(
-    session: AsyncSession,
-    centre_id: uuid.UUID,
-    kind: AppointmentType,
-    mode: str,
-    *,
-    now: datetime,
-    first: date,
-    last: date,
-    counsellor_ids: list[uuid.UUID] | None = None,
-    ignore_appointment: uuid.UUID | None = None,
-    for_staff: bool = False,
-) -> list[Slot]:
-    """Free slots of the centre, one per start time and place. ``for_staff``: a counsellor
-    planning their own agenda is not held to the notice and horizon people are."""
-    ids = (
-        counsellor_ids
-        if counsellor_ids is not None
-        else await repository.bookable_counsellors(session, centre_id)
-    )
-    calendars = await _calendars(session, ids, first, last, ignore_appointment, for_staff)
-    closed = await repository.closed_days(session, centre_id, first, last)
-    slots = [
-        slot
-        for calendar in calendars
-        for slot in free_slots(
-            calendar, duration_of(kind), mode, now=now, first=first, last=last, closed_days=closed
-        )
-    ]
-    load = {
-        (calendar.counsellor_id, day): count
-        for calendar in calendars
-        for day, count in calendar.booked_per_day.items()
-    }
-    return merge_by_time(slots, load)
-
-
-def slot_json(slot: Slot) -> dict[str, Any]:
-    return {
-        "starts_at": slot.starts_at.isoformat(),
-        "ends_at": slot.ends_at.isoformat(),
-        "counsellor_id": str(slot.counsellor_id),
-        "mode": slot.mode,
-        "location_id": str(slot.location_id) if slot.location_id else None,
-    }
-
-
-async def _fresh_alternatives(
-    session: AsyncSession,
-    centre_id: uuid.UUID,
-    kind: AppointmentType,
-    mode: str,
-    around: date,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """A few free moments from ``around`` on: that day first, then the next days, two
-    weeks only when those are full (a conflict should not cost much more than a booking)."""
-    first = max(around, local_day(now))
-    for span in ALTERNATIVE_SPANS:
-        slots = await offer(
-            session, centre_id, kind, mode, now=now, first=first, last=first + timedelta(days=span)
-        )
-        if len(slots) >= FRESH_SLOTS:
-            break
-    return [slot_json(slot) for slot in slots[:FRESH_SLOTS]]
 
 
 # --- Book --------------------------------------------------------------------------------
@@ -343,7 +126,9 @@ async def _free_slot(
     for_staff: bool = False,
 ) -> Slot | None:
     day = local_day(starts_at)
-    calendars = await _calendars(session, [counsellor_id], day, day, ignore_appointment, for_staff)
+    calendars = await offers.calendars_for(
+        session, [counsellor_id], day, day, ignore_appointment, for_staff
+    )
     closed = await repository.closed_days(session, centre_id, day, day)
     return _slot_at(calendars[0], kind, mode, starts_at, location_id, now=now, closed=closed)
 
@@ -361,7 +146,7 @@ def _slot_at(
     """Exactly this slot, if the slot function offers it."""
     day = local_day(starts_at)
     for slot in free_slots(
-        calendar, duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
+        calendar, offers.duration_of(kind), mode, now=now, first=day, last=day, closed_days=closed
     ):
         if slot.starts_at == starts_at and (location_id is None or slot.location_id == location_id):
             return slot
@@ -516,7 +301,7 @@ async def _taken(
     is released before the (slower) alternatives are looked up, so a storm of requests for
     one slot does not queue behind them. (The type is not in the session: it survives.)"""
     await rollback(session)
-    return SlotTaken(await _fresh_alternatives(session, centre_id, kind, mode, day, now))
+    return SlotTaken(await offers.fresh_alternatives(session, centre_id, kind, mode, day, now))
 
 
 # --- Messages ----------------------------------------------------------------------------
@@ -616,7 +401,7 @@ async def reschedule(
     )
     if slot is None:
         raise SlotTaken(
-            await _fresh_alternatives(
+            await offers.fresh_alternatives(
                 session, appointment.centre_id, kind, appointment.mode, day, now
             )
         )

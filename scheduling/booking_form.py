@@ -1,6 +1,6 @@
 """The contact step of the booking pages: what was typed, kept as typed, and checked.
 
-The checks are the booking service's own (``booking.clean_contact``); this module only
+The checks are the booking service's own (``booking_input.clean_contact``); this module only
 collects all of them at once, so the page can show every error next to its field.
 """
 
@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scheduling.booking import Booker, Contact, clean_contact
+from scheduling.booking_input import Booker, Contact, clean_contact
 from scheduling.errors import InvalidBooking
 from scheduling.meeting_labels import RELATION_LABELS
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scheduling.booking import Contact, clean_contact
+from scheduling.booking_input import Contact, clean_contact
 from scheduling.errors import InvalidBooking, InvalidRequest
 from scheduling.meeting_models import DayPart, ForWhom, Place, Relation
 from scheduling.meeting_requests import NEED_MAX, MeetingRequestData

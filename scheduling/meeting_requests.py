@@ -26,7 +26,8 @@ from clb.errors import Forbidden
 from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
 from clb.org.models import School
 from clb.services import Services
-from scheduling.booking import BookingRequest, Contact, book, clean_contact
+from scheduling.booking import book
+from scheduling.booking_input import BookingRequest, Contact, clean_contact
 from scheduling.errors import (
     InvalidBooking,
     InvalidRequest,

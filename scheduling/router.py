@@ -38,7 +38,6 @@ from clb.services import Services
 from clb.templating import render
 from scheduling import booking, handover_link, labels, repository, slot_picker
 from scheduling.api import BOOKING_LIMITED, booking_rate
-from scheduling.booking import BookingRequest
 from scheduling.booking_form import (
     CONTACT_FIELDS,
     LANGUAGE_NAMES,
@@ -46,6 +45,7 @@ from scheduling.booking_form import (
     ContactForm,
     ordered,
 )
+from scheduling.booking_input import BookingRequest
 from scheduling.errors import IdempotencyKeyReused, InvalidBooking, SlotTaken
 from scheduling.labels import MODE_HINTS, MODE_LABELS
 from scheduling.manage_router import MANAGE_PATH, set_manage_cookie

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb import i18n
 from clb.i18n import gettext as _
-from scheduling import booking, labels, repository
+from scheduling import labels, offers, repository
 from scheduling.models import AppointmentType, Mode
 from scheduling.slots import Slot, local_day
 
@@ -130,7 +130,7 @@ async def load_week(
     furthest = this_week + MAX_WEEKS_AHEAD * WEEK
 
     async def offer(first: date, last: date) -> list[Slot]:
-        return await booking.offer(
+        return await offers.offer(
             session,
             centre_id,
             kind,

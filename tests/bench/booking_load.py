@@ -893,7 +893,7 @@ async def scenario_breakdown(
     """Sequential bookings through the app in this process, each step timed."""
     from clb import deps, jobs, ratelimit
     from clb.app import create_app
-    from scheduling import api, booking, repository
+    from scheduling import api, booking, offers, repository
 
     settings = Settings(
         env="test",
@@ -926,7 +926,7 @@ async def scenario_breakdown(
         (booking, "_free_slot", "2f free slot? (load + slot function)"),
         (repository, "load_calendars", "2f.1 load_calendars"),
         (repository, "closed_days", "2f.2 closed_days"),
-        (booking, "free_slots", "2f.3 slot function (CPU; also inside 2i)"),
+        (booking, "free_slots", "2f.3 slot function (CPU)"),
         (booking, "manage_token", "2g manage token (HMAC)"),
         (booking, "_insert", "2g' INSERT of the appointment"),
         (booking, "_plan_messages", "2h outbox rows (3 jobs)"),
@@ -934,6 +934,8 @@ async def scenario_breakdown(
         (booking, "schedule_job", "2h.2 schedule_job (flush INSERT)"),
         (booking, "schedule_jobs", "2h.2 schedule_jobs (one INSERT)"),
         (booking, "_fresh_alternatives", "2i fresh alternatives (409 only)"),
+        (offers, "fresh_alternatives", "2i fresh alternatives (409 only)"),
+        (offers, "free_slots", "2i.1 slot function for the alternatives (CPU)"),
         (api, "appointment_out", "3 response (details query)"),
         (deps, "commit", "4 commit + after-commit"),
         (jobs.JobQueue, "enqueue", "4a ARQ enqueue (Redis)"),

@@ -19,7 +19,7 @@ from clb.org.models import School
 from clb.services import Services
 from scheduling import booking
 from scheduling.agenda import agenda_clock
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import Appointment
 from tests.clb.auth.helpers import form_token, login
 

@@ -16,7 +16,7 @@ from clb.db import utcnow
 from clb.org.models import Location, School
 from clb.services import Services
 from scheduling import booking, repository
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import Appointment
 from scheduling.slot_picker import monday, slot_value
 from scheduling.slots import Slot, is_working_day, local_day, local_instant

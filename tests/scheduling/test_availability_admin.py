@@ -16,7 +16,7 @@ from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.org.models import Centre, Location, School
 from clb.services import Services
-from scheduling import booking, repository
+from scheduling import offers, repository
 from scheduling.models import (
     AvailabilityOverride,
     AvailabilityRule,
@@ -65,7 +65,7 @@ async def offered(
     await db.commit()  # a fresh snapshot: see what the requests committed
     appointment_type = await repository.type_by_slug(db, kind)
     assert appointment_type is not None
-    slots = await booking.offer(
+    slots = await offers.offer(
         db,
         staff.centre_id,
         appointment_type,

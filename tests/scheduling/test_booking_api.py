@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.db import commit, rollback
 from clb.services import Services
 from scheduling import booking
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.errors import SlotTaken
 from scheduling.models import Appointment
 from tests.scheduling.support import bookable_counsellor, booking_body, next_weekday_at

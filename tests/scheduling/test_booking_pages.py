@@ -17,8 +17,8 @@ from clb.ratelimit import Rate
 from clb.security import hash_ip
 from clb.services import Services
 from scheduling import labels
-from scheduling.booking import LANGUAGES
 from scheduling.booking_form import LANGUAGE_NAMES
+from scheduling.booking_input import LANGUAGES
 from scheduling.manage_router import cookie_name
 from scheduling.models import Appointment
 from tests.scheduling.booking_pages_support import (

@@ -13,7 +13,7 @@ from chat.models import Conversation
 from clb.db import commit
 from clb.services import Services
 from scheduling import booking, chat_room
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import Appointment
 from tests.chat.support import Visitor, console, staff_cookie
 from tests.scheduling.booking_pages_support import book_directly, csrf_of, move_to

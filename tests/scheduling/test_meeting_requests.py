@@ -30,7 +30,7 @@ from clb.org.models import Centre
 from clb.services import Services
 from scheduling import booking
 from scheduling import meeting_requests as meetings
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.errors import InvalidRequest, RequestStateConflict, SlotTaken
 from scheduling.meeting_models import MeetingRequest, MeetingRequestEvent
 from scheduling.meeting_requests import (

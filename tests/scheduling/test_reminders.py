@@ -52,7 +52,7 @@ from clb.services import Services
 from clb.sms import OutboxLogSmsTransport
 from clb.worker import create_worker
 from scheduling import booking
-from scheduling.booking import BookingRequest, Contact
+from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import AppointmentNotification
 from tests.conftest import ROOT, ServerUrls, free_port, server_env
 from tests.scheduling.booking_helpers import at, open_day
