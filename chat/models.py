@@ -110,7 +110,10 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(default=0)
     time_limit_minutes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]  # the first claim (wait statistics)
+    # The latest claim from the queue: the time limit counts from here (after a cold
+    # transfer the next counsellor gets the whole time).
+    talk_started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(20))
     visitor_delivered_seq: Mapped[int] = mapped_column(default=0)

@@ -122,6 +122,7 @@ async def claim(
             status=Status.active.value,
             counsellor_id=counsellor_id,
             claimed_at=func.coalesce(Conversation.claimed_at, now),
+            talk_started_at=now,
         )
         .returning(Conversation),
         execution_options={"populate_existing": True},
@@ -153,6 +154,7 @@ async def claim_next(
             status=Status.active.value,
             counsellor_id=counsellor_id,
             claimed_at=func.coalesce(Conversation.claimed_at, now),
+            talk_started_at=now,
         )
         .returning(Conversation),
         execution_options={"populate_existing": True},

@@ -120,6 +120,7 @@ async def start_assigned_conversation(
         status=Status.active.value,
         counsellor_id=counsellor.id,
         claimed_at=now,
+        talk_started_at=now,
         time_limit_minutes=time_limit_minutes,
         created_at=now,
     )

@@ -77,6 +77,9 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
         "last_seq": conversation.last_seq,
         "created_at": conversation.created_at.isoformat(),
         "claimed_at": conversation.claimed_at.isoformat() if conversation.claimed_at else None,
+        "talk_started_at": (
+            conversation.talk_started_at.isoformat() if conversation.talk_started_at else None
+        ),
         "time_limit_minutes": conversation.time_limit_minutes,
         "read_seq": {
             "visitor": conversation.visitor_read_seq,

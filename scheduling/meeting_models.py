@@ -122,8 +122,6 @@ class MeetingRequest(Base):
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("appointments.id", ondelete="SET NULL")
     )
-    # For the later handover to a chat.
-    handover_code: Mapped[str | None] = mapped_column(String(32))
     # The chat it was handed over from (no FK: chat retention may purge the conversation).
     handover_conversation_id: Mapped[uuid.UUID | None]
     first_contact_due_at: Mapped[datetime]

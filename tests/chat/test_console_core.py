@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -245,8 +246,15 @@ async def test_cold_transfer_returns_to_the_original_place_ahead_of_later_arriva
     again = await an.expect("claimed")
     assert again["conversation"]["id"] == str(cid)  # its original place: first
     assert again["conversation"]["claimed_at"] == claimed_at.isoformat()  # type: ignore[union-attr]
+    # ...but the time limit counts from this claim, in the console as in the notices.
+    started = datetime.fromisoformat(again["conversation"]["talk_started_at"])
+    assert claimed_at is not None and started > claimed_at
     await pupil.expect("status", status="active")
-    assert len(await jobs.pending_jobs(db, "chat.time_notice", conversation_id=str(cid))) == 2
+    notices = await jobs.pending_jobs(db, "chat.time_notice", conversation_id=str(cid))
+    [time_up] = [job for job in notices if job.payload["notice"] == "time_up"]
+    limit = timedelta(minutes=again["conversation"]["time_limit_minutes"])
+    assert time_up.run_at == started + limit
+    assert len(notices) == 2
     queue = await an.expect("queue")
     while [w["id"] for w in queue["waiting"]] != [later.conversation_id]:
         queue = await an.expect("queue")

@@ -329,11 +329,13 @@ class Panel {
 
   renderTime() {
     const node = this.el.querySelector(".panel-time");
-    if (this.ended || !this.data.claimed_at || !this.limit) {
+    // The limit counts from the latest claim (after a cold transfer, from the new one).
+    const started = this.data.talk_started_at || this.data.claimed_at;
+    if (this.ended || !started || !this.limit) {
       node.textContent = "";
       return;
     }
-    const minutes = minutesSince(this.data.claimed_at);
+    const minutes = minutesSince(started);
     node.textContent =
       minutes >= this.limit
         ? fill(texts.time_over, { limit: this.limit })
