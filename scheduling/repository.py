@@ -135,7 +135,10 @@ async def closed_days(
 
 
 # The four parts of a calendar as JSON arrays, each element carrying its counsellor's id:
-# one round trip for all of them (this runs on every booking and every slot listing).
+# one round trip for all of them (this runs on every booking and every slot listing). Busy
+# times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
+# blocked range, not cancelled), so only the rows in range are read, not every appointment
+# the counsellor ever had.
 _CALENDAR_PARTS = """
       (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
                                          'e', ends_at, 'm', modes, 'l', location_id))
@@ -155,9 +158,6 @@ _CALENDAR_PARTS = """
               && tstzrange(:range_start, :range_end, '[)')
           AND id IS DISTINCT FROM :ignore) AS busy
 """
-# Busy times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
-# blocked range, not cancelled), so only the rows in range are read, not every appointment
-# the counsellor ever had.
 _CALENDAR_BINDS = (
     bindparam("ids", type_=ARRAY(Uuid())),
     bindparam("first", type_=Date()),
