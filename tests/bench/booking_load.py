@@ -893,7 +893,7 @@ async def scenario_breakdown(
     """Sequential bookings through the app in this process, each step timed."""
     from clb import deps, jobs, ratelimit
     from clb.app import create_app
-    from scheduling import api, booking, offers, repository
+    from scheduling import booking, offers, repository
 
     settings = Settings(
         env="test",
@@ -916,27 +916,17 @@ async def scenario_breakdown(
         (ratelimit.RateLimiter, "hit", "1 rate limit (Redis)"),
         (booking, "book", "2 book() total"),
         (booking, "clean_contact", "2a clean_contact (e-mail check)"),
-        # Steps of the code as it was measured first; later versions time what exists.
-        (booking, "school_or_error", "2b school"),
-        (booking, "type_or_error", "2c appointment type"),
-        (booking, "_counsellor_of_centre", "2d counsellor of centre"),
-        (repository, "booking_context", "2bcd school + type + counsellor (one query)"),
         (repository, "booking_snapshot", "2bcdf the one read: school … calendar, closed day"),
         (booking, "_lock", "2e advisory lock"),
-        (booking, "_free_slot", "2f free slot? (load + slot function)"),
-        (repository, "load_calendars", "2f.1 load_calendars"),
-        (repository, "closed_days", "2f.2 closed_days"),
+        (repository, "load_calendars", "2i.2 load_calendars (409 only)"),
+        (repository, "closed_days", "2i.3 closed_days (409 only)"),
         (booking, "free_slots", "2f.3 slot function (CPU)"),
         (booking, "manage_token", "2g manage token (HMAC)"),
         (booking, "_insert", "2g' INSERT of the appointment"),
         (booking, "_plan_messages", "2h outbox rows (3 jobs)"),
-        (booking, "pending_jobs", "2h.1 pending jobs (SELECT FOR UPDATE)"),
-        (booking, "schedule_job", "2h.2 schedule_job (flush INSERT)"),
         (booking, "schedule_jobs", "2h.2 schedule_jobs (one INSERT)"),
-        (booking, "_fresh_alternatives", "2i fresh alternatives (409 only)"),
         (offers, "fresh_alternatives", "2i fresh alternatives (409 only)"),
         (offers, "free_slots", "2i.1 slot function for the alternatives (CPU)"),
-        (api, "appointment_out", "3 response (details query)"),
         (deps, "commit", "4 commit + after-commit"),
         (jobs.JobQueue, "enqueue", "4a ARQ enqueue (Redis)"),
     ]
