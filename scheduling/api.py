@@ -20,6 +20,7 @@ from clb.org.models import Centre
 from clb.ratelimit import Rate
 from clb.security import ip_hash
 from scheduling import booking, handover_link, offers, repository
+from scheduling.batcher import BookingBatcher
 from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import Mode
 from scheduling.slots import local_day
@@ -188,29 +189,39 @@ async def create_appointment(
     response: Response,
     body: BookingIn,
     services: ServicesDep,
-    session: SessionDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> AppointmentOut:
     """Book a slot from ``/api/appointments/slots``. With an ``Idempotency-Key`` header a
     repeated request returns the same appointment instead of a second one."""
     decision = await services.limiter.hit(f"booking:{ip_hash(request)}", booking_rate(services))
     decision.raise_if_denied(BOOKING_LIMITED)
-    handed_over = await handover_link.check_code(session, body.handover_code, field="handover_code")
-    booked = await booking.book(
-        session,
-        services,
-        BookingRequest(
-            school_id=body.school_id,
-            type_slug=body.type,
-            mode=body.mode.value,
-            counsellor_id=body.counsellor_id,
-            starts_at=body.starts_at,
-            location_id=body.location_id,
-            contact=Contact(**body.contact.model_dump()),
-            handover_conversation_id=handed_over.conversation_id if handed_over else None,
+    handed_over = None
+    if body.handover_code is not None:
+        async with services.sessionmaker() as session:
+            handed_over = await handover_link.check_code(
+                session, body.handover_code, field="handover_code"
+            )
+    wish = booking.Wish(
+        booking.prepare(
+            BookingRequest(
+                school_id=body.school_id,
+                type_slug=body.type,
+                mode=body.mode.value,
+                counsellor_id=body.counsellor_id,
+                starts_at=body.starts_at,
+                location_id=body.location_id,
+                contact=Contact(**body.contact.model_dump()),
+                handover_conversation_id=handed_over.conversation_id if handed_over else None,
+            )
         ),
-        idempotency_key=idempotency_key,
+        idempotency_key,
     )
+    # Booked together with the requests arriving at the same time (scheduling.batcher).
+    outcome = await BookingBatcher.of(services).book(wish)
+    if isinstance(outcome, booking.Taken):
+        async with services.sessionmaker() as session:
+            raise await booking.conflict(session, outcome, utcnow())
+    booked = booking.booked_or_raise(outcome)
     if booked.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     appointment = booked.appointment

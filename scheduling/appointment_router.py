@@ -22,7 +22,7 @@ from clb.deps import ServicesDep, SessionDep
 from clb.i18n import gettext as _
 from clb.security import CsrfProtected
 from clb.templating import render
-from scheduling import booking, labels, offers
+from scheduling import changes, labels, offers
 from scheduling.agenda import (
     AgendaClock,
     AgendaStaff,
@@ -164,7 +164,7 @@ async def cancel_appointment(
     status_code = 422
     if not errors:
         try:
-            await booking.cancel(
+            await changes.cancel(
                 session, services, appointment.id, by_staff=True, reason=cleaned, now=now
             )
         except InvalidBooking as exc:
@@ -197,7 +197,7 @@ async def mark_no_show(
 ) -> Response:
     appointment = await visible_appointment(session, viewer, appointment_id)
     try:
-        await booking.mark_no_show(session, appointment.id, now=now)
+        await changes.mark_no_show(session, appointment.id, now=now)
     except InvalidBooking as exc:
         errors = {"no_show": _(exc.detail_message)}
         return await _detail(
@@ -331,7 +331,7 @@ async def reschedule_appointment(
     if chosen is not None and not errors:
         starts_at, location_id = chosen
         try:
-            await booking.reschedule(
+            await changes.reschedule(
                 session,
                 services,
                 appointment.id,

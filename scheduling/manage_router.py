@@ -24,7 +24,7 @@ from clb.i18n import gettext as _
 from clb.security import CsrfProtected
 from clb.services import Services
 from clb.templating import render
-from scheduling import booking, chat_room, ics, labels, messages, repository, slot_picker
+from scheduling import booking, changes, chat_room, ics, labels, messages, repository, slot_picker
 from scheduling.errors import AppointmentGone, ChangeClosed, InvalidBooking, SlotTaken
 from scheduling.models import Appointment, AppointmentType, Mode, Status
 from scheduling.repository import Details
@@ -124,7 +124,7 @@ def appointment_view(
         phone=appointment.phone,
         active=appointment.is_active,
         cancelled=appointment.status == Status.cancelled.value,
-        can_change=booking.can_change_online(services, appointment, now),
+        can_change=changes.can_change_online(services, appointment, now),
         cutoff_hours=services.settings.booking_change_cutoff_hours,
         school_id=str(appointment.school_id),
         chat_open=chat_room.chat_is_open(appointment, now),
@@ -134,7 +134,7 @@ def appointment_view(
 
 async def _appointment(request: Request, session: AsyncSession) -> Appointment | None:
     token = request.cookies.get(cookie_name(request.app.state.settings), "")
-    return await booking.by_manage_token(session, token)
+    return await changes.by_manage_token(session, token)
 
 
 async def _page(
@@ -215,7 +215,7 @@ async def _reschedule_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
-    if not booking.can_change_online(services, appointment, now):
+    if not changes.can_change_online(services, appointment, now):
         return await _page(request, services, session, appointment, "booking_manage.html")
     kind = await session.get_one(AppointmentType, appointment.type_id)
     found = await slot_picker.load_week(
@@ -274,7 +274,7 @@ async def reschedule(
             status_code=422,
         )
     try:
-        await booking.reschedule(
+        await changes.reschedule(
             session,
             services,
             appointment.id,
@@ -312,7 +312,7 @@ async def cancel_form(request: Request, services: ServicesDep, session: SessionD
     appointment = await _appointment(request, session)
     if appointment is None:
         return link_not_working(request)
-    if not booking.can_change_online(services, appointment, utcnow()):
+    if not changes.can_change_online(services, appointment, utcnow()):
         return RedirectResponse(MANAGE_PATH, status_code=303)
     return await _page(request, services, session, appointment, "booking_cancel.html")
 
@@ -325,7 +325,7 @@ async def cancel(
     if appointment is None:
         return link_not_working(request)
     try:
-        await booking.cancel(session, services, appointment.id, by_staff=False)
+        await changes.cancel(session, services, appointment.id, by_staff=False)
     except (ChangeClosed, AppointmentGone):
         await rollback(session)
         return RedirectResponse(MANAGE_PATH, status_code=303)
@@ -359,7 +359,7 @@ async def close(request: Request, _csrf: CsrfProtected) -> Response:
 @router.get("/{token}")
 async def open_link(request: Request, token: str, session: SessionDep) -> Response:
     """Swap the link's token for the cookie, and get it out of the address bar."""
-    appointment = await booking.by_manage_token(session, token)
+    appointment = await changes.by_manage_token(session, token)
     if appointment is None:
         return link_not_working(request, forget=False)
     response = RedirectResponse(MANAGE_PATH, status_code=303)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -138,26 +139,29 @@ async def closed_days(
 # one round trip for all of them (this runs on every booking and every slot listing). Busy
 # times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
 # blocked range, not cancelled), so only the rows in range are read, not every appointment
-# the counsellor ever had.
-_CALENDAR_PARTS = """
+# the counsellor ever had. Written once with the counsellor test and the dates as holes:
+# bind parameters for a listing, the columns of a booking's row for a batch of bookings.
+def _calendar_parts(counsellor: str, first: str, last: str, since: str, until: str) -> str:
+    return f"""
       (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
                                          'e', ends_at, 'm', modes, 'l', location_id))
-         FROM availability_rules WHERE counsellor_id = ANY(:ids)) AS rules,
+         FROM availability_rules WHERE counsellor_id {counsellor}) AS rules,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'd', day, 's', starts_at,
                                          'e', ends_at, 'm', modes, 'l', location_id))
          FROM availability_overrides
-        WHERE counsellor_id = ANY(:ids) AND day BETWEEN :first AND :last) AS overrides,
+        WHERE counsellor_id {counsellor} AND day BETWEEN {first} AND {last}) AS overrides,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'n', min_notice_working_days,
                                          'h', horizon_days, 'x', max_per_day))
-         FROM booking_policies WHERE counsellor_id = ANY(:ids)) AS policies,
+         FROM booking_policies WHERE counsellor_id {counsellor}) AS policies,
       (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
                                          'u', blocked_until, 's', starts_at))
          FROM appointments
-        WHERE counsellor_id = ANY(:ids) AND status <> 'cancelled'
-          AND tstzrange(blocked_from, blocked_until, '[)')
-              && tstzrange(:range_start, :range_end, '[)')
+        WHERE counsellor_id {counsellor} AND status <> 'cancelled'
+          AND tstzrange(blocked_from, blocked_until, '[)') && tstzrange({since}, {until}, '[)')
           AND id IS DISTINCT FROM :ignore) AS busy
-"""
+"""  # noqa: S608 - the holes are filled from this module's constants only
+
+
 _CALENDAR_BINDS = (
     bindparam("ids", type_=ARRAY(Uuid())),
     bindparam("first", type_=Date()),
@@ -166,7 +170,9 @@ _CALENDAR_BINDS = (
     bindparam("range_end", type_=DateTime(timezone=True)),
     bindparam("ignore", type_=Uuid()),
 )
-_CALENDARS_SQL = text("SELECT" + _CALENDAR_PARTS).bindparams(*_CALENDAR_BINDS)
+_CALENDARS_SQL = text(
+    "SELECT" + _calendar_parts("= ANY(:ids)", ":first", ":last", ":range_start", ":range_end")
+).bindparams(*_CALENDAR_BINDS)
 
 
 def _calendar_params(
@@ -370,51 +376,82 @@ class BookingSnapshot:
     closed_days: frozenset[date]  # the day, if the centre is closed then
 
 
-# School, centre, type, counsellor, the counsellor's calendar for the day and whether the
-# centre is closed: the booking's one read (a text statement: this is the hot path).
-_SNAPSHOT_SQL = text(
+@dataclass(frozen=True)
+class Wanted:
+    """What a booking asks for, as far as the snapshot is concerned."""
+
+    school_id: uuid.UUID
+    type_slug: str
+    counsellor_id: uuid.UUID
+    day: date
+
+
+# Per wanted booking: school, centre, type, counsellor, the counsellor's calendar for the
+# day and whether the centre is closed: the one read of a batch of bookings, a row per
+# booking in their order (a text statement: this is the hot path). Busy times one day
+# wider than the day, for buffers at midnight, as in _calendar_params.
+_SNAPSHOTS_SQL = text(
     """
     SELECT s.centre_id, c.name, t.id, t.name, t.duration_minutes, t.buffer_before_minutes,
            t.buffer_after_minutes, staff.display_name,
            EXISTS (SELECT 1 FROM closed_periods p
                     WHERE (p.centre_id = s.centre_id OR p.centre_id IS NULL)
-                      AND p.first_day <= :first AND p.last_day >= :first) AS closed,"""  # noqa: S608
-    + _CALENDAR_PARTS
+                      AND p.first_day <= w.day AND p.last_day >= w.day) AS closed,"""  # noqa: S608
+    + _calendar_parts(
+        "= w.counsellor",
+        "w.day",
+        "w.day",
+        "CAST(w.day - 1 AS timestamp) AT TIME ZONE 'Europe/Brussels'",
+        "CAST(w.day + 2 AS timestamp) AT TIME ZONE 'Europe/Brussels'",
+    )
     + """
-      FROM schools s
-      JOIN centres c ON c.id = s.centre_id
-      LEFT JOIN appointment_types t ON t.slug = :type_slug AND t.is_active
+      FROM unnest(CAST(:schools AS uuid[]), CAST(:types AS text[]),
+                  CAST(:counsellors AS uuid[]), CAST(:days AS date[]))
+           WITH ORDINALITY AS w(school, type_slug, counsellor, day, i)
+      LEFT JOIN schools s ON s.id = w.school
+      LEFT JOIN centres c ON c.id = s.centre_id
+      LEFT JOIN appointment_types t ON t.slug = w.type_slug AND t.is_active
       LEFT JOIN staff_accounts staff
-        ON staff.id = :counsellor AND staff.centre_id = s.centre_id AND staff.is_active
-     WHERE s.id = :school
+        ON staff.id = w.counsellor AND staff.centre_id = s.centre_id AND staff.is_active
+     ORDER BY w.i
     """
-).bindparams(*_CALENDAR_BINDS, bindparam("counsellor", type_=Uuid()))
+).bindparams(
+    bindparam("schools", type_=ARRAY(Uuid())),
+    bindparam("types", type_=ARRAY(String())),
+    bindparam("counsellors", type_=ARRAY(Uuid())),
+    bindparam("days", type_=ARRAY(Date())),
+    bindparam("ignore", type_=Uuid()),
+)
 
 
-async def booking_snapshot(
-    session: AsyncSession,
-    school_id: uuid.UUID,
-    type_slug: str,
-    counsellor_id: uuid.UUID,
-    day: date,
-) -> BookingSnapshot | None:
-    """None: unknown school."""
-    params = _calendar_params([counsellor_id], day, day, None)
-    params |= {"school": school_id, "type_slug": type_slug, "counsellor": counsellor_id}
-    row = (await session.execute(_SNAPSHOT_SQL, params)).first()
-    if row is None:
+async def booking_snapshots(
+    session: AsyncSession, wanted: Sequence[Wanted]
+) -> list[BookingSnapshot | None]:
+    """One snapshot per wanted booking, in order; None: unknown school."""
+    params = {
+        "schools": [w.school_id for w in wanted],
+        "types": [w.type_slug for w in wanted],
+        "counsellors": [w.counsellor_id for w in wanted],
+        "days": [w.day for w in wanted],
+        "ignore": None,
+    }
+    rows = (await session.execute(_SNAPSHOTS_SQL, params)).all()
+    return [_snapshot(w, row) for w, row in zip(wanted, rows, strict=True)]
+
+
+def _snapshot(wanted: Wanted, row: Any) -> BookingSnapshot | None:
+    if row[0] is None:
         return None
     kind = None
     if row[2] is not None:
         kind = AppointmentType(
             id=row[2],
-            slug=type_slug,
+            slug=wanted.type_slug,
             name=row[3],
             duration_minutes=row[4],
             buffer_before_minutes=row[5],
             buffer_after_minutes=row[6],
         )
-    [calendar] = _calendars_from([counsellor_id], *row[9:])
-    return BookingSnapshot(
-        row[0], row[1], kind, row[7], calendar, frozenset({day}) if row[8] else frozenset()
-    )
+    [calendar] = _calendars_from([wanted.counsellor_id], *row[9:])
+    closed = frozenset({wanted.day}) if row[8] else frozenset()
+    return BookingSnapshot(row[0], row[1], kind, row[7], calendar, closed)

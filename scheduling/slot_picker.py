@@ -2,7 +2,7 @@
 form value and an accessible name that says the full date and time.
 
 A slot's form value is ``<epoch seconds>_<counsellor id>_<location id or empty>``: enough
-for ``booking.book`` / ``booking.reschedule`` to check it again, nothing personal.
+for ``booking.book`` / ``changes.reschedule`` to check it again, nothing personal.
 """
 
 from __future__ import annotations

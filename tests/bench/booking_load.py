@@ -891,9 +891,9 @@ async def scenario_breakdown(
     resources: Resources, options: argparse.Namespace, counsellors: list[Counsellor]
 ) -> dict[str, Any]:
     """Sequential bookings through the app in this process, each step timed."""
-    from clb import deps, jobs, ratelimit
+    from clb import db, jobs, ratelimit
     from clb.app import create_app
-    from scheduling import booking, offers, repository
+    from scheduling import batcher, booking, offers, repository
 
     settings = Settings(
         env="test",
@@ -914,21 +914,21 @@ async def scenario_breakdown(
     timer = StepTimer()
     steps = [
         (ratelimit.RateLimiter, "hit", "1 rate limit (Redis)"),
-        (booking, "book", "2 book() total"),
-        (booking, "clean_contact", "2a clean_contact (e-mail check)"),
-        (repository, "booking_snapshot", "2bcdf the one read: school … calendar, closed day"),
-        (booking, "_lock", "2e advisory lock"),
-        (repository, "load_calendars", "2i.2 load_calendars (409 only)"),
-        (repository, "closed_days", "2i.3 closed_days (409 only)"),
-        (booking, "free_slots", "2f.3 slot function (CPU)"),
-        (booking, "manage_token", "2g manage token (HMAC)"),
-        (booking, "_insert", "2g' INSERT of the appointment"),
-        (booking, "_plan_messages", "2h outbox rows (3 jobs)"),
-        (booking, "schedule_jobs", "2h.2 schedule_jobs (one INSERT)"),
-        (offers, "fresh_alternatives", "2i fresh alternatives (409 only)"),
-        (offers, "free_slots", "2i.1 slot function for the alternatives (CPU)"),
-        (deps, "commit", "4 commit + after-commit"),
-        (jobs.JobQueue, "enqueue", "4a ARQ enqueue (Redis)"),
+        (booking, "prepare", "2 prepare (e-mail check)"),
+        (batcher.BookingBatcher, "_transaction", "3 the batch's transaction (one booking here)"),
+        (booking, "book_many", "3a book_many()"),
+        (booking, "take_locks", "3b advisory locks"),
+        (repository, "booking_snapshots", "3c the one read: school … calendar, closed day"),
+        (booking, "free_slots", "3d slot function (CPU)"),
+        (booking, "manage_token", "3e manage token (HMAC)"),
+        (booking, "_insert", "3f INSERT of the appointments"),
+        (booking, "schedule_jobs", "3g outbox rows (one INSERT)"),
+        (db, "commit", "3h commit + after-commit"),
+        (jobs.JobQueue, "enqueue", "3h.1 ARQ enqueue (Redis)"),
+        (offers, "fresh_alternatives", "4 fresh alternatives (409 only)"),
+        (repository, "load_calendars", "4a load_calendars (409 only)"),
+        (repository, "closed_days", "4b closed_days (409 only)"),
+        (offers, "free_slots", "4c slot function for the alternatives (CPU)"),
     ]
     statements: list[int] = []
     state = {"statements": 0}

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import commit, rollback
 from clb.services import Services
-from scheduling import booking
+from scheduling import booking, changes
 from scheduling.booking_input import BookingRequest, Contact
 from scheduling.errors import SlotTaken
 from scheduling.models import Appointment
@@ -77,11 +77,11 @@ async def test_staff_may_move_inside_the_notice_people_are_held_to(
     appointment_id, counsellor_id = booked.appointment.id, staff.id
     tomorrow = now + timedelta(days=1, hours=2)  # Tuesday 10:00, inside 3 working days
     with pytest.raises(SlotTaken):
-        await booking.reschedule(
+        await changes.reschedule(
             db, services, appointment_id, counsellor_id, tomorrow, by_staff=False, now=now
         )
     await rollback(db)
-    moved = await booking.reschedule(
+    moved = await changes.reschedule(
         db,
         services,
         appointment_id,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.db import Base, transaction
 from clb.jobs import OutboxJob
 from clb.services import Services
-from scheduling import booking
+from scheduling import changes as appointment_changes
 from scheduling.models import Appointment
 from tests.scheduling.booking_helpers import at, count, error_of, field_named, open_day
 from tests.scheduling.support import bookable_counsellor, booking_body
@@ -124,7 +124,9 @@ async def test_a_cancelled_booking_frees_its_slot(
 
     assert at(day, 14) not in await offered()
     async with transaction(services.sessionmaker) as session:
-        await booking.cancel(session, services, uuid.UUID(first.json()["id"]), by_staff=False)
+        await appointment_changes.cancel(
+            session, services, uuid.UUID(first.json()["id"]), by_staff=False
+        )
     assert at(day, 14) in await offered()
     again = await book(
         client,
@@ -359,8 +361,11 @@ async def test_the_manage_token_is_stored_only_as_its_sha256(
         dump = await db.scalar(text(query))
         assert token not in (dump or ""), table.name
     # The hash is what finds the appointment again.
-    found = await booking.by_manage_token(db, token)
+    found = await appointment_changes.by_manage_token(db, token)
     assert found is not None and str(found.id) == response.json()["id"]
     assert (
-        await booking.by_manage_token(db, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+        await appointment_changes.by_manage_token(
+            db, token[:-1] + ("A" if token[-1] != "A" else "B")
+        )
+        is None
     )

@@ -51,7 +51,7 @@ from clb.jobs import OutboxJob, ScheduledJob
 from clb.services import Services
 from clb.sms import OutboxLogSmsTransport
 from clb.worker import create_worker
-from scheduling import booking
+from scheduling import booking, changes
 from scheduling.booking_input import BookingRequest, Contact
 from scheduling.models import AppointmentNotification
 from tests.conftest import ROOT, ServerUrls, free_port, server_env
@@ -350,7 +350,7 @@ async def test_after_a_reschedule_only_the_new_time_is_reminded(
     assert score == pytest.approx((old - timedelta(hours=24)).timestamp() * 1000, abs=2)
 
     async with transaction(services.sessionmaker) as session:
-        await booking.reschedule(session, services, appointment_id, staff_id, new, by_staff=False)
+        await changes.reschedule(session, services, appointment_id, staff_id, new, by_staff=False)
     # The old reminders' ARQ jobs are still queued; when they come up they do nothing.
     assert await services.redis.zscore(services.jobs.queue_name, old_arq_id) == score
     await run_due(services, old - timedelta(hours=24))
@@ -389,7 +389,7 @@ async def test_a_cancelled_appointment_gets_a_cancellation_and_no_reminder(
     appointment_id = await book(services, staff_id, school_id, starts, language="en")
     await run_due(services, utcnow())
     async with transaction(services.sessionmaker) as session:
-        await booking.cancel(session, services, appointment_id, by_staff=False)
+        await changes.cancel(session, services, appointment_id, by_staff=False)
     await run_due(services, starts + timedelta(hours=1))  # past every reminder's time
 
     confirmation, cancellation = mailbox.mails()
