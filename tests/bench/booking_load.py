@@ -47,7 +47,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 from typing import Any
@@ -642,6 +642,7 @@ async def load_step(
         await asyncio.gather(*(c.warm() for c in clients))
         machine_before = await wait_quiet(options.wait_quiet)
         before = await verify_bookings(resources)
+        step_began = datetime.now(UTC)
         lag.start()
         start = time.monotonic() + 0.2
         window_start = start + options.warmup
@@ -672,6 +673,7 @@ async def load_step(
             await client.aclose()
     await asyncio.sleep(1)  # let the servers finish what the cancelled requests started
     after = await verify_bookings(resources)
+    batches = await batch_sizes(resources, step_began)
 
     measured = [o for o in outcomes if window_start <= o.due < window_end]
     answered_in_window = [o for o in outcomes if window_start <= o.done < window_end]
@@ -710,6 +712,7 @@ async def load_step(
         "client_loop_lag_ms": loop_lag,
         "answered_201": sum(o.status == 201 for o in outcomes),
         "booked": after["appointments"] - before["appointments"],
+        "bookings_per_batch": batches,
         "database": after,
         "timeline": timeline(outcomes, start),
     }
@@ -772,6 +775,30 @@ async def verify_bookings(resources: Resources) -> dict[str, int]:
         "appointments": int(appointments),
         "overlapping_pairs": int(overlapping),
         "outbox_jobs": int(outbox),
+    }
+
+
+async def batch_sizes(resources: Resources, since: datetime) -> dict[str, float]:
+    """How many bookings the servers wrote per transaction (scheduling.batcher): a batch
+    stamps all its bookings with one ``created_at``."""
+    connection = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    try:
+        sizes = sorted(
+            await connection.fetchval(
+                "SELECT array_agg(n) FROM (SELECT count(*) AS n FROM appointments "
+                "WHERE created_at >= $1 GROUP BY created_at) AS batches",
+                since,
+            )
+            or [0]
+        )
+    finally:
+        await connection.close()
+    return {
+        "batches": len(sizes),
+        "mean": round(sum(sizes) / len(sizes), 2),
+        "p50": sizes[len(sizes) // 2],
+        "p90": sizes[int(len(sizes) * 0.9)],
+        "max": sizes[-1],
     }
 
 
@@ -1156,6 +1183,12 @@ def print_summary(results: dict[str, Any]) -> None:
                 "  booked / answered 201 / overlapping pairs",
                 f"{fmt(step['booked'])} / {fmt(step['answered_201'])} / "
                 f"{step['database']['overlapping_pairs']}",
+            ),
+            (
+                "  bookings per batch: mean / p50 / p90 / max",
+                " / ".join(
+                    fmt(step["bookings_per_batch"][k]) for k in ("mean", "p50", "p90", "max")
+                ),
             ),
         ]
     storm = results.get("storm")
