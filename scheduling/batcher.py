@@ -4,8 +4,8 @@ written go together in the next, in one transaction (scheduling.booking.book_man
 Nothing waits on purpose: when no batch is running, a request starts one at once, alone.
 Under load, batches grow by themselves, and the locks, the read, the INSERTs, the commit
 and the ARQ enqueue are paid once per batch instead of once per booking. A booking that is
-refused or finds its slot taken does not affect its batch-mates; only an INSERT that hits
-the exclusion constraint (a booking the batch's read could not see) undoes the batch, and
+refused or finds its slot taken does not affect its batch-mates; only an INSERT that fails
+on a constraint (usually a booking the batch's read could not see) undoes the batch, and
 then each of its requests is booked alone.
 """
 

@@ -82,8 +82,9 @@ class Wish:
 
 
 class BatchConflict(Exception):  # noqa: N818 - a signal to the batcher, not an error shown
-    """A batch's INSERT met a booking its read did not see. Nothing of the batch is kept;
-    the batcher books each of its requests alone."""
+    """A batch's INSERT failed on a constraint, usually a booking its read did not see.
+    Nothing of the batch is kept; the batcher books each of its requests alone, so only
+    the one at fault gets the conflict (or the error)."""
 
 
 def manage_token(services: Services, appointment: Appointment) -> str:
@@ -173,7 +174,7 @@ async def book_many(
 ) -> list[Outcome]:
     """Book these (prepared) requests in ``session``'s transaction; an outcome each, in
     order. A batch must not hold one Idempotency-Key twice. Raises BatchConflict when
-    the INSERT of more than one booking hits the exclusion constraint."""
+    the INSERT of more than one booking fails on a constraint."""
     keys = [_idempotency(wish) for wish in wishes]
     days = [local_day(wish.request.starts_at) for wish in wishes]
     await take_locks(
@@ -216,10 +217,10 @@ async def book_many(
         try:
             await _insert(session, [booked.appointment for _, booked, _ in made])
         except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
-                raise
             if len(made) > 1:
                 raise BatchConflict() from None
+            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+                raise
             [(i, _, taken)] = made
             outcomes[i] = taken
             return _all(outcomes)

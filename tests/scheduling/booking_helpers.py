@@ -37,6 +37,22 @@ async def open_day(
         day += timedelta(days=1)
 
 
+# Bypassing the service (as a faulty code path or a manual fix might): a copy of appointment
+# $1 for counsellor $2 (NULL: the same) from $3 to $4 with status $5, written straight into
+# the table, without the (counsellor, day) lock.
+COPY_BYPASSING_SERVICE = """
+    INSERT INTO appointments (
+        id, counsellor_id, centre_id, school_id, type_id, mode, location_id,
+        starts_at, ends_at, blocked_from, blocked_until, status, first_name, email, phone,
+        language, topic, manage_token_generation, manage_token_hash, sequence,
+        counsellor_note, cancel_reason, created_at, updated_at)
+    SELECT gen_random_uuid(), coalesce($2, counsellor_id), centre_id, school_id, type_id,
+        mode, location_id, $3, $4, $3, $4, $5, first_name, email, phone, language, topic,
+        0, md5(random()::text), 0, '', '', now(), now()
+    FROM appointments WHERE id = $1
+"""
+
+
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     """A Brussels clock time on ``day`` as a UTC instant."""
     return local_instant(day, time(hour, minute))

@@ -23,7 +23,7 @@ from scheduling.booking import Booked, Outcome, Taken, Wish
 from scheduling.booking_input import BookingRequest, Contact
 from scheduling.errors import InvalidBooking
 from scheduling.models import Appointment
-from tests.scheduling.booking_helpers import at, open_day
+from tests.scheduling.booking_helpers import COPY_BYPASSING_SERVICE, at, open_day
 from tests.scheduling.support import bookable_counsellor
 
 
@@ -166,21 +166,6 @@ async def test_a_request_given_up_before_its_batch_is_not_booked(
     assert [row.first_name for row in await stored(db)] == ["Noor"]
 
 
-# A row written straight into the table, without the day lock (as a faulty code path or a
-# manual fix might): a copy of an existing appointment at another time.
-_COPY_WITHOUT_LOCK = """
-    INSERT INTO appointments (
-        id, counsellor_id, centre_id, school_id, type_id, mode, location_id,
-        starts_at, ends_at, blocked_from, blocked_until, status, first_name, email, phone,
-        language, topic, manage_token_generation, manage_token_hash, sequence,
-        counsellor_note, cancel_reason, created_at, updated_at)
-    SELECT gen_random_uuid(), counsellor_id, centre_id, school_id, type_id, mode, location_id,
-        $2, $3, $2, $3, 'confirmed', 'Buiten', email, phone, language, topic,
-        0, md5(random()::text), 0, '', '', now(), now()
-    FROM appointments WHERE id = $1
-"""
-
-
 async def test_a_conflict_the_batch_could_not_see_undoes_it_and_each_is_booked_alone(
     db: AsyncSession, services: Services, database_url: str
 ) -> None:
@@ -196,7 +181,14 @@ async def test_a_conflict_the_batch_could_not_see_undoes_it_and_each_is_booked_a
         writer = outside.transaction()
         await writer.start()
         # Not yet committed: the batch's read does not see it, its INSERT waits for it.
-        await outside.execute(_COPY_WITHOUT_LOCK, first.appointment.id, at(day, 10), at(day, 11))
+        await outside.execute(
+            COPY_BYPASSING_SERVICE,
+            first.appointment.id,
+            None,
+            at(day, 10),
+            at(day, 11),
+            "confirmed",
+        )
         batcher = BookingBatcher(services)
         batch = asyncio.gather(
             batcher.book(wish(school.id, staff.id, at(day, 10), name="Botst")),
@@ -209,8 +201,8 @@ async def test_a_conflict_the_batch_could_not_see_undoes_it_and_each_is_booked_a
         await outside.close()
     assert isinstance(clash, Taken) and clash.day == day
     assert isinstance(fits, Booked)
-    names = [row.first_name for row in await stored(db)]
-    assert names == ["Buiten", "Past", "Eerst"]
+    rows = [(row.first_name, row.starts_at) for row in await stored(db)]
+    assert rows == [("Eerst", at(day, 10)), ("Past", at(day, 13)), ("Eerst", at(day, 16))]
 
 
 async def _until_a_lock_wait(connection: asyncpg.Connection, timeout: float = 30) -> None:

@@ -22,7 +22,14 @@ from clb.jobs import OutboxJob
 from clb.services import Services
 from scheduling import changes as appointment_changes
 from scheduling.models import Appointment
-from tests.scheduling.booking_helpers import at, count, error_of, field_named, open_day
+from tests.scheduling.booking_helpers import (
+    COPY_BYPASSING_SERVICE,
+    at,
+    count,
+    error_of,
+    field_named,
+    open_day,
+)
 from tests.scheduling.support import bookable_counsellor, booking_body
 
 BOOK = "/api/appointments"
@@ -67,17 +74,7 @@ async def test_the_database_itself_refuses_an_overlapping_row(
     assert booked.status_code == 201, booked.text
     existing = uuid.UUID(booked.json()["id"])  # blocked 10:00-11:00
 
-    copy = """
-        INSERT INTO appointments (
-            id, counsellor_id, centre_id, school_id, type_id, mode, location_id,
-            starts_at, ends_at, blocked_from, blocked_until, status, first_name, email, phone,
-            language, topic, manage_token_generation, manage_token_hash, sequence,
-            counsellor_note, cancel_reason, created_at, updated_at)
-        SELECT gen_random_uuid(), coalesce($2, counsellor_id), centre_id, school_id, type_id,
-            mode, location_id, $3, $4, $3, $4, $5, first_name, email, phone, language, topic,
-            0, md5(random()::text), 0, '', '', now(), now()
-        FROM appointments WHERE id = $1
-    """
+    copy = COPY_BYPASSING_SERVICE
     connection = await asyncpg.connect("postgresql://" + database_url.split("://", 1)[1])
     try:
         with pytest.raises(asyncpg.exceptions.ExclusionViolationError) as refused:
