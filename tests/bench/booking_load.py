@@ -943,7 +943,7 @@ async def scenario_breakdown(
         (ratelimit.RateLimiter, "hit", "1 rate limit (Redis)"),
         (booking, "prepare", "2 prepare (e-mail check)"),
         (batcher.BookingBatcher, "_transaction", "3 the batch's transaction (one booking here)"),
-        (booking, "book_many", "3a book_many()"),
+        (batcher, "book_many", "3a book_many()"),
         (booking, "take_locks", "3b advisory locks"),
         (repository, "booking_snapshots", "3c the one read: school … calendar, closed day"),
         (booking, "free_slots", "3d slot function (CPU)"),
