@@ -638,8 +638,10 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
         if len(results) >= 2:
             break
         await asyncio.sleep(0.1)
-    # (A periodic sweep in between could add a third copy: it would skip as well.)
-    assert results.count("done") == 1 and set(results) == {"done", "skipped"}, workers.logs()
+    # The sweep runs at the worker's start: when the ARQ retry has already finished by then,
+    # the row is done and the sweep adds no copy, so a lone "done" is right too (seen on a
+    # busy CI machine). A periodic sweep in between could add a third copy: it would skip.
+    assert results.count("done") == 1 and set(results) <= {"done", "skipped"}, workers.logs()
     assert len(mailbox.accepted) == 1 and mailbox.attempts == 2
     assert mailbox.mails()[0].subject.startswith("Je afspraak met het CLB")
     await db.refresh(confirmation)
