@@ -42,6 +42,7 @@ from chat.socket_common import (
     PRESENCE_EVERY,
     STAFF_MESSAGES,
     TYPING,
+    StaffSocket,
     check_rate,
     conversation_summary,
     publish_typing,
@@ -49,7 +50,7 @@ from chat.socket_common import (
     staff_session_of,
 )
 from clb.auth import service as auth_service
-from clb.auth.models import Role, StaffAccount
+from clb.auth.models import Role
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.errors import ClbError
@@ -91,20 +92,7 @@ async def _capacity_changed(services: Services) -> None:
     await services.bus.publish(queue_channel(services.keys), {"type": "queue_changed"})
 
 
-class Console:
-    def __init__(
-        self,
-        connection: Connection,
-        services: Services,
-        staff: StaffAccount,
-        session_id: uuid.UUID,
-    ) -> None:
-        self.connection = connection
-        self.services = services
-        self.staff = staff
-        self.session_id = session_id
-        self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
-
+class Console(StaffSocket):
     async def welcome_and_watch_queue(self) -> None:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
             async with self.services.sessionmaker() as session:
@@ -189,24 +177,11 @@ class Console:
         self.connection.send({"type": "claimed", "conversation": {**summary, "handover": handover}})
         self.follow(conversation_id, 0)
 
-    def unfollow(self, conversation_id: uuid.UUID) -> None:
-        task = self.feeds.pop(conversation_id, None)
-        if task is not None:
-            task.cancel()
-
     def follow(self, conversation_id: uuid.UUID, last_seq: int) -> None:
-        old = self.feeds.pop(conversation_id, None)
-        if old is not None:
-            old.cancel()
         feed = ConversationFeed(
             self.connection, self.services, conversation_id, last_seq, Sender.counsellor
         )
-        self.feeds[conversation_id] = asyncio.create_task(feed.run())
-
-    async def stop_feeds(self) -> None:
-        for task in self.feeds.values():
-            task.cancel()
-        await asyncio.gather(*self.feeds.values(), return_exceptions=True)
+        self.run_feed(conversation_id, feed)
 
     async def read_frames(self) -> None:
         last_presence = time.monotonic()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.connection import Connection
+from chat.connection import Connection, ConversationFeed
 from chat.errors import InvalidFrame
 from chat.events import conversation_channel
 from chat.models import Conversation, Sender
@@ -117,3 +117,36 @@ async def publish_typing(
 async def check_rate(services: Services, name: str, rate: Rate) -> None:
     decision = await services.limiter.hit(name, rate)
     decision.raise_if_denied(RATE_LIMITED)
+
+
+class StaffSocket:
+    """A staff member's socket (console or supervision): who, on which connection, and the
+    conversations it follows, one feed task each."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        services: Services,
+        staff: StaffAccount,
+        session_id: uuid.UUID,
+    ) -> None:
+        self.connection = connection
+        self.services = services
+        self.staff = staff
+        self.session_id = session_id
+        self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    def run_feed(self, conversation_id: uuid.UUID, feed: ConversationFeed) -> None:
+        """Follow the conversation with ``feed``, instead of any earlier feed of it."""
+        self.unfollow(conversation_id)
+        self.feeds[conversation_id] = asyncio.create_task(feed.run())
+
+    def unfollow(self, conversation_id: uuid.UUID) -> None:
+        task = self.feeds.pop(conversation_id, None)
+        if task is not None:
+            task.cancel()
+
+    async def stop_feeds(self) -> None:
+        for task in self.feeds.values():
+            task.cancel()
+        await asyncio.gather(*self.feeds.values(), return_exceptions=True)

@@ -26,6 +26,7 @@ from chat.socket_common import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     STAFF_MESSAGES,
+    StaffSocket,
     check_rate,
     conversation_summary,
     counsellor_name,
@@ -33,7 +34,7 @@ from chat.socket_common import (
     staff_session_of,
 )
 from clb.auth import service as auth_service
-from clb.auth.models import Role, StaffAccount
+from clb.auth.models import Role
 from clb.bus import SlowSubscriber, Subscription
 from clb.db import commit, utcnow
 from clb.errors import ClbError
@@ -125,20 +126,7 @@ async def _pump(
         await inbox.put((kind, message.data or {}))
 
 
-class Supervisor:
-    def __init__(
-        self,
-        connection: Connection,
-        services: Services,
-        staff: StaffAccount,
-        session_id: uuid.UUID,
-    ) -> None:
-        self.connection = connection
-        self.services = services
-        self.staff = staff
-        self.session_id = session_id
-        self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
-
+class Supervisor(StaffSocket):
     async def send_snapshot(self, kind: str = "snapshot") -> None:
         async with self.services.sessionmaker() as session:
             data = await supervision.snapshot(session, self.services, utcnow())
@@ -195,11 +183,6 @@ class Supervisor:
                     self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
                     return
 
-    async def stop_feeds(self) -> None:
-        for task in self.feeds.values():
-            task.cancel()
-        await asyncio.gather(*self.feeds.values(), return_exceptions=True)
-
     async def read_frames(self) -> None:
         while True:
             try:
@@ -219,9 +202,7 @@ class Supervisor:
         elif isinstance(frame, ReadAlong):
             await self.read_along(frame.conversation_id, frame.last_seq)
         elif isinstance(frame, StopReading):
-            task = self.feeds.pop(frame.conversation_id, None)
-            if task is not None:
-                task.cancel()
+            self.unfollow(frame.conversation_id)
         elif isinstance(frame, Whisper):
             await check_rate(self.services, f"chat:staff:{self.staff.id}", STAFF_MESSAGES)
             async with self.services.sessionmaker() as session:
@@ -240,9 +221,7 @@ class Supervisor:
             )
             summary = conversation_summary(conversation, name)
             await commit(session)
-        old = self.feeds.pop(conversation_id, None)
-        if old is not None:
-            old.cancel()
+        self.unfollow(conversation_id)
         if len(self.feeds) >= MAX_READ_ALONG:
             oldest = next(iter(self.feeds))
             self.feeds.pop(oldest).cancel()
@@ -251,4 +230,4 @@ class Supervisor:
         feed = ReadAlongFeed(
             self.connection, self.services, conversation_id, last_seq, Sender.system
         )
-        self.feeds[conversation_id] = asyncio.create_task(feed.run())
+        self.run_feed(conversation_id, feed)
