@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
+from chat.conversations.models import Conversation, Message, Sender
 from chat.labels import SYSTEM_NOTICES
-from chat.models import Conversation, Message, Sender
 from clb.i18n import gettext
 from clb.redis import Keys
 

@@ -6,7 +6,7 @@ reads them in its own language and the transcript can be rendered again later.
 
 from __future__ import annotations
 
-from chat.models import AgeBand, Topic, Who
+from chat.conversations.models import AgeBand, Topic, Who
 
 WHO_LABELS = {
     Who.leerling: "Leerling",

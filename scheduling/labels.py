@@ -9,8 +9,8 @@ from babel.dates import format_date, format_time
 
 from clb import i18n
 from clb.i18n import gettext as _
-from scheduling.models import Mode
-from scheduling.slots import BRUSSELS
+from scheduling.appointments.models import Mode
+from scheduling.availability.slots import BRUSSELS
 
 MODE_LABELS = {
     Mode.office: "Op het CLB",

@@ -27,14 +27,14 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clb.app import create_app
 from clb.auth.models import StaffAccount
 from clb.auth.passwords import hash_password
 from clb.config import Settings
 from clb.db import Base, create_engine
-from clb.migrate import migrate
 from clb.org.models import Centre, School, SchoolLevel
 from clb.services import Services
+from composition.app import create_app
+from composition.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_URL = "http://127.0.0.1:8000"
@@ -60,7 +60,7 @@ def server_urls() -> Iterator[ServerUrls]:
     if database_url and redis_url:
         yield ServerUrls(_asyncpg_dsn(database_url), redis_url)
         return
-    from clb.embedded import start_embedded
+    from development.embedded import start_embedded
 
     embedded = start_embedded(ROOT / "var" / "test-services")
     try:
@@ -305,7 +305,7 @@ def server_env(
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """A real ``clb serve`` process; the caller stops it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "clb", "serve", "--port", str(port)], env=env, cwd=ROOT
+        [sys.executable, "-m", "composition", "serve", "--port", str(port)], env=env, cwd=ROOT
     )
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=30)

@@ -37,7 +37,7 @@ import httpx
 from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
 from clb.db import transaction, utcnow
-from toolbox.models import Tool, ToolStatus
+from toolbox.catalogue.models import Tool, ToolStatus
 
 if TYPE_CHECKING:
     from clb.services import Services

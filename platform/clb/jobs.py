@@ -16,7 +16,6 @@ an ARQ upgrade is checked by tests/clb/test_jobs.py running the real worker.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -80,16 +79,6 @@ class JobContext:
 
 JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 _HANDLERS: dict[str, JobHandler] = {}
-
-# Domain modules whose import registers their handlers with @job_handler (each domain's
-# tasks.py is added here as it gains deferred work).
-TASK_MODULES: tuple[str, ...] = ("chat.tasks", "scheduling.tasks", "scheduling.meeting_tasks")
-
-
-def load_task_modules() -> None:
-    """Register every domain's handlers (the app schedules jobs, the worker runs them)."""
-    for module in TASK_MODULES:
-        importlib.import_module(module)
 
 
 def job_handler(kind: str) -> Callable[[JobHandler], JobHandler]:

@@ -3,7 +3,7 @@
 ``CLB_SMTP_URL`` names the server: ``smtp://host:port`` (STARTTLS when the server offers
 it), ``smtp://user:password@host:port`` (log in, after STARTTLS, which is then required),
 or ``smtps://…`` (TLS from the first byte). Without it the app still starts; sending raises
-``MailNotConfigured``. ``clb run`` points it at the development mailbox (clb.dev_mailbox).
+``MailNotConfigured``. ``clb run`` points it at the development mailbox (development.mailbox).
 
 Nothing here logs or raises with an address, a subject or a body: errors name the step
 that failed and the SMTP reply code, nothing more.

@@ -67,7 +67,7 @@ class OutboxLogSmsTransport:
     async def send(self, sms: OutgoingSms) -> None:
         stored = False
         if self.mailbox_dir is not None:
-            from clb.dev_mailbox import store_sms
+            from clb.message_folder import store_sms
 
             await asyncio.to_thread(store_sms, self.mailbox_dir, sms, datetime.now(UTC))
             stored = True

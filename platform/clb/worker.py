@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
 from arq.worker import Worker
 
 from clb import jobs
@@ -16,7 +19,6 @@ from clb.auth import service as auth_service
 from clb.config import Settings
 from clb.db import transaction
 from clb.services import Services
-from toolbox import link_checker
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +37,22 @@ async def purge_old_sessions(ctx: dict[str, Any]) -> int:
         return await auth_service.purge_old_sessions(session)
 
 
-async def check_toolbox_links(ctx: dict[str, Any]) -> dict[str, int]:
-    return await link_checker.check_links(ctx["services"])
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Housekeeping a domain asks the worker to run on a schedule (ARQ's cron fields).
+    ``run`` takes the worker context, whose ``services`` are the process's services."""
+
+    run: WorkerCoroutine
+    hour: set[int] | None = None
+    minute: int | None = None
+    second: int = 0
+    timeout: int | None = None
 
 
-def cron_jobs(namespace: str) -> list[CronJob]:
-    """The periodic jobs. Their names carry the namespace: ARQ derives a unique cron job's
-    id from its name alone, so deployments sharing one Redis would otherwise take each
-    other's runs (and one of them would miss its outbox sweep)."""
+def cron_jobs(namespace: str, periodic: Sequence[PeriodicJob] = ()) -> list[CronJob]:
+    """The kernel's periodic jobs and the domains' ones. Their names carry the namespace:
+    ARQ derives a unique cron job's id from its name alone, so deployments sharing one Redis
+    would otherwise take each other's runs (and one of them would miss its outbox sweep)."""
 
     def named(function: str) -> str:
         return f"cron:{namespace}:{function}"
@@ -57,25 +67,34 @@ def cron_jobs(namespace: str) -> list[CronJob]:
             second=0,
             unique=True,
         ),
-        cron(
-            check_toolbox_links,
-            name=named("check_toolbox_links"),
-            hour={2},
-            minute=30,
-            second=0,
-            unique=True,
-            timeout=3600,
+        *(
+            cron(
+                job.run,
+                name=named(job.run.__qualname__),
+                hour=job.hour,
+                minute=job.minute,
+                second=job.second,
+                unique=True,
+                timeout=job.timeout,
+            )
+            for job in periodic
         ),
     ]
 
 
-def create_worker(services: Services, *, burst: bool = False, with_cron: bool = True) -> Worker:
-    """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation."""
-    jobs.load_task_modules()
+def create_worker(
+    services: Services,
+    periodic: Sequence[PeriodicJob] = (),
+    *,
+    burst: bool = False,
+    with_cron: bool = True,
+) -> Worker:
+    """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation.
+    The job handlers are those registered by the imported task modules (composition.worker)."""
     settings = services.settings
     return Worker(
         functions=[run_outbox_job],
-        cron_jobs=cron_jobs(services.keys.namespace) if with_cron else [],
+        cron_jobs=cron_jobs(services.keys.namespace, periodic) if with_cron else [],
         redis_pool=services.redis,
         redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
         queue_name=services.jobs.queue_name,
@@ -90,10 +109,10 @@ def create_worker(services: Services, *, burst: bool = False, with_cron: bool = 
     )
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, periodic: Sequence[PeriodicJob] = ()) -> None:
     services = await Services.start(settings)
     try:
-        worker = create_worker(services)
+        worker = create_worker(services, periodic)
         log.info("worker started", extra={"queue": services.jobs.queue_name})
         await worker.async_run()
     finally:

@@ -62,8 +62,8 @@ from clb.auth.models import StaffAccount
 from clb.config import Settings
 from clb.db import create_engine, create_sessionmaker, utcnow
 from clb.org.models import Centre, Location, School, SchoolLevel
-from scheduling.models import AvailabilityRule, BookingPolicy, ClosedPeriod
-from scheduling.slots import is_working_day, local_day, local_instant
+from scheduling.availability.models import AvailabilityRule, BookingPolicy, ClosedPeriod
+from scheduling.availability.slots import is_working_day, local_day, local_instant
 from tests.bench.chat_load import (
     CpuWindow,
     LoopLag,
@@ -415,7 +415,16 @@ def launch_server(
     log_path = resources.work_dir / f"server{index}.log"
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-c", SERVER_WRAPPER, "-m", "clb", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                "-c",
+                SERVER_WRAPPER,
+                "-m",
+                "composition",
+                "serve",
+                "--port",
+                str(port),
+            ],
             env=env,
             cwd=ROOT,
             stdout=log_file,
@@ -919,8 +928,9 @@ async def scenario_breakdown(
 ) -> dict[str, Any]:
     """Sequential bookings through the app in this process, each step timed."""
     from clb import db, jobs, ratelimit
-    from clb.app import create_app
-    from scheduling import batcher, booking, offers, repository
+    from composition.app import create_app
+    from scheduling.appointments import batcher, booking, repository
+    from scheduling.availability import offers
 
     settings = Settings(
         env="test",

@@ -51,11 +51,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
-from chat.models import Conversation
+from chat.conversations.models import Conversation
 from clb.auth.models import StaffAccount
 from clb.db import create_engine, create_sessionmaker
-from clb.migrate import migrate
 from clb.org.models import Centre
+from composition.migrate import migrate
 from tests.chat.support import FORM, staff_cookie
 from tests.conftest import ROOT, TEST_PASSWORD_HASH, ServerUrls, free_port, server_env
 
@@ -516,7 +516,16 @@ class Resources:
         log_path = self.work_dir / f"server{index}.log"
         with open(log_path, "wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-c", SERVER_WRAPPER, "-m", "clb", "serve", "--port", str(port)],
+                [
+                    sys.executable,
+                    "-c",
+                    SERVER_WRAPPER,
+                    "-m",
+                    "composition",
+                    "serve",
+                    "--port",
+                    str(port),
+                ],
                 env=env,
                 cwd=ROOT,
                 stdout=log_file,

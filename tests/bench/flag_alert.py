@@ -144,7 +144,7 @@ def describe(values: list[float]) -> str:
 
 async def run(options: argparse.Namespace, resources: Resources) -> dict[str, Any]:
     try:
-        import chat.triage  # noqa: F401 - the bench measures triage's alert
+        import chat.triage.service  # noqa: F401 - the bench measures triage's alert
     except ImportError:
         missing = "crisis triage (chat/triage.py) is not there yet: nothing to measure"
         raise SystemExit(missing) from None

@@ -27,13 +27,13 @@ import uuid
 import asyncpg
 import httpx
 
-from clb.app import create_app
 from clb.config import Settings
 from clb.db import create_engine, create_sessionmaker
-from clb.migrate import migrate
-from toolbox import repository
-from toolbox.models import AUDIENCES, LEVELS, THEMES, Kind
-from toolbox.repository import ToolFilter
+from composition.app import create_app
+from composition.migrate import migrate
+from toolbox.catalogue import repository
+from toolbox.catalogue.models import AUDIENCES, LEVELS, THEMES, Kind
+from toolbox.catalogue.repository import ToolFilter
 
 WORDS = (
     "faalangst examens stress studiekeuze motivatie pesten vrienden thuis ouders school leren "

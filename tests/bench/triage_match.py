@@ -14,8 +14,8 @@ import argparse
 import statistics
 import time
 
-from chat.triage_lexicon import DEFAULT_TERMS
-from chat.triage_match import Matcher
+from chat.triage.lexicon import DEFAULT_TERMS
+from chat.triage.match import Matcher
 
 SAMPLES = {
     "short, no hit": "Hoi, ik heb een vraag over mijn studiekeuze volgend jaar.",

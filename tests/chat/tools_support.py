@@ -12,8 +12,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import service
-from chat.models import AgeBand, Conversation, Status, Topic, Who
+from chat.conversations import service
+from chat.conversations.models import AgeBand, Conversation, Status, Topic, Who
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount
 from clb.db import commit

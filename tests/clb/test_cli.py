@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.org.models import Centre, Location, School
-from scheduling.models import AvailabilityRule
+from scheduling.availability.models import AvailabilityRule
 from tests.conftest import ROOT, ServerUrls, free_port, wait_until_ready
 
 
@@ -23,7 +23,7 @@ def clb(
     *args: str, env: dict[str, str], stdin: str = "", timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "clb", *args],
+        [sys.executable, "-m", "composition", *args],
         cwd=ROOT,
         env=env,
         input=stdin,
@@ -143,7 +143,7 @@ def test_serve_without_urls_runs_on_embedded_postgres_and_redis_and_keeps_data(
         port = free_port()
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "clb", "serve", "--port", str(port)], cwd=ROOT, env=env
+            [sys.executable, "-m", "composition", "serve", "--port", str(port)], cwd=ROOT, env=env
         )
         try:
             wait_until_ready(f"http://127.0.0.1:{port}", process, timeout=60)

@@ -21,7 +21,7 @@ def test_bad_database_url_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> 
 def test_bad_setting_fails_the_cli_fast_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "CLB_DATABASE_URL": "nonsense", "CLB_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "clb", "migrate"],
+        [sys.executable, "-m", "composition", "migrate"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

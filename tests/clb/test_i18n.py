@@ -19,14 +19,14 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from chat import statistics as chat_statistics
-from chat import taxonomy
-from chat.audit_reads import ACTION_LABELS, OBJECT_LABELS
+from chat.counsellor_tools import taxonomy
+from chat.counsellor_tools.notes import NOTE_KIND_LABELS
 from chat.labels import AGE_BAND_LABELS, DUTY_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
-from chat.notes import NOTE_KIND_LABELS
-from chat.socket_common import RATE_LIMITED
-from chat.supervision_router import SOURCE_LABELS, STATE_LABELS, STATUS_LABELS
-from chat.triage import TERM_PROBLEMS
+from chat.realtime.sockets import RATE_LIMITED
+from chat.statistics import service as chat_statistics
+from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS
+from chat.supervision.router import SOURCE_LABELS, STATE_LABELS, STATUS_LABELS
+from chat.triage.service import TERM_PROBLEMS
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
@@ -34,10 +34,12 @@ from clb.error_pages import HTTP_MESSAGES
 from clb.errors import ClbError
 from clb.pages import ENTRY_POINTS
 from clb.templating import FRONTEND_DIR, create_environment
-from scheduling import meeting_labels
-from scheduling.api import BOOKING_LIMITED
+from scheduling.appointments.api import BOOKING_LIMITED
+from scheduling.appointments.messages import HELP_LINES
 from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
-from scheduling.messages import HELP_LINES
+from scheduling.meetings import labels as meeting_labels
+from toolbox.catalogue.repository import ToolFilter
+from toolbox.catalogue.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 from toolbox.labels import (
     AUDIENCE_LABELS,
     KIND_LABELS,
@@ -45,8 +47,6 @@ from toolbox.labels import (
     SORT_LABELS,
     THEME_LABELS,
 )
-from toolbox.repository import ToolFilter
-from toolbox.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = FRONTEND_DIR / "templates"

@@ -16,7 +16,7 @@ from clb.audit import AuditEvent, record_audit
 from clb.db import commit, rollback, utcnow
 from clb.jobs import JobContext, OutboxJob, ScheduledJob, job_handler
 from clb.services import Services
-from clb.worker import create_worker
+from composition.worker import create_worker
 
 FAILURES: dict[str, int] = {}
 

@@ -21,7 +21,10 @@ def test_platform_is_the_standard_library_even_from_the_repo_root() -> None:
 
 
 def test_kernel_and_domains_import_from_the_repo_root() -> None:
-    code = "import clb.app, chat.router, scheduling.router, toolbox.router; print('ok')"
+    code = (
+        "import composition.app, chat.conversations.router, scheduling.appointments.router,"
+        " toolbox.catalogue.router; print('ok')"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )

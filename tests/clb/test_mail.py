@@ -29,9 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from fastapi import FastAPI
 
-from clb.app import create_app
 from clb.config import Settings, SettingsError, load_settings
-from clb.dev_mailbox import ENTRY_NAME, DevMailbox, development_mailbox, store_mail
 from clb.mail import (
     Attachment,
     MailError,
@@ -41,7 +39,10 @@ from clb.mail import (
     UnconfiguredMailer,
     mailer_from_settings,
 )
+from clb.message_folder import ENTRY_NAME, store_mail
 from clb.services import Services
+from composition.app import create_app
+from development.mailbox import DevMailbox, development_mailbox
 from tests.conftest import PUBLIC_URL, ROOT, ServerUrls, free_port
 
 SENDER = "CLB Gent <no-reply@clb-gent.example>"
@@ -583,7 +584,7 @@ def test_clb_run_starts_the_mailbox_and_prints_where_to_read_it(
         "CLB_LOG_LEVEL": "WARNING",
     }
     with subprocess.Popen(
-        [sys.executable, "-m", "clb", "run", "--port", str(port)],
+        [sys.executable, "-m", "composition", "run", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
 from clb.db import create_engine
-from clb.models import Base
+from composition.models import Base
 
 
 async def test_autogenerate_finds_no_difference(database_url: str) -> None:

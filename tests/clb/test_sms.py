@@ -16,9 +16,8 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from clb.app import create_app
 from clb.config import Settings, SettingsError, load_settings
-from clb.dev_mailbox import ENTRY_NAME
+from clb.message_folder import ENTRY_NAME
 from clb.services import Services
 from clb.sms import (
     OutboxLogSmsTransport,
@@ -27,6 +26,7 @@ from clb.sms import (
     load_transport_class,
     sms_from_settings,
 )
+from composition.app import create_app
 from tests.conftest import PUBLIC_URL, ROOT
 
 NUMBER = "+32470123456"
@@ -184,7 +184,7 @@ def test_a_bad_dotted_path_stops_the_cli_with_one_line(tmp_path: Path) -> None:
         "CLB_DATA_DIR": str(tmp_path),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "clb", "migrate"],
+        [sys.executable, "-m", "composition", "migrate"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -1,7 +1,7 @@
 """A live app that really sends mail, for the booking browser tests.
 
 ``clb serve`` and ``clb worker`` run as processes on the test database and Redis namespace,
-both pointed at a development mailbox started here (clb.dev_mailbox): the worker sends the
+both pointed at a development mailbox started here (development.mailbox): the worker sends the
 confirmation over SMTP, the mailbox stores it as a file, and ``/dev/postvak`` shows it.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from playwright.async_api import Page
 
-from clb.dev_mailbox import DevMailbox, list_entries
+from development.mailbox import DevMailbox
+from development.mailbox_pages import list_entries
 from tests.conftest import ROOT, ServerUrls, free_port, server_env, start_server
 
 MAIL_TIMEOUT = 30.0  # seconds for the worker to pick up a job and the mail to arrive
@@ -41,7 +42,9 @@ def running_booking_server(
         env["CLB_SMTP_URL"] = mailbox.url
         env["CLB_DEV_MAILBOX_DIR"] = str(folder)
         server = start_server(env, port)
-        worker = subprocess.Popen([sys.executable, "-m", "clb", "worker"], env=env, cwd=ROOT)  # noqa: S603
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "composition", "worker"], env=env, cwd=ROOT
+        )  # noqa: S603
         try:
             yield BookingServer(f"http://127.0.0.1:{port}", folder)
         finally:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.console_models import ConversationOutcome
-from chat.models import Conversation, Status
+from chat.conversations.models import Conversation, Status
+from chat.counsellor_tools.models import ConversationOutcome
 from tests.conftest import make_staff
 
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.db import utcnow
 from clb.org.models import Centre
 from clb.services import Services
-from scheduling.agenda_view import day_heading
-from scheduling.models import AvailabilityRule
+from scheduling.agenda.view import day_heading
+from scheduling.availability.models import AvailabilityRule
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.support import assert_accessible, log_in
 from tests.scheduling.agenda_support import book_at

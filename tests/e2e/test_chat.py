@@ -12,7 +12,7 @@ from playwright.async_api import Dialog, Page, Route, WebSocketRoute, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.models import Conversation
+from chat.conversations.models import Conversation
 from tests.conftest import make_staff
 from tests.e2e.chat_support import (
     NEXT_OPENING_EN,

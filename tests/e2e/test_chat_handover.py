@@ -13,10 +13,10 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.models import Conversation, Status
+from chat.conversations.models import Conversation, Status
 from clb.db import utcnow
 from clb.services import Services
-from scheduling.models import Appointment
+from scheduling.appointments.models import Appointment
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.chat_support import start_chat
 from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in

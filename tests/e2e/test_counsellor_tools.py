@@ -11,8 +11,8 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.console_models import CannedReply, ConversationOutcome
-from chat.models import Conversation, Status
+from chat.conversations.models import Conversation, Status
+from chat.counsellor_tools.models import CannedReply, ConversationOutcome
 from clb.db import utcnow
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.chat_support import start_chat

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clb.dev_mailbox import store_mail, store_sms
 from clb.mail import Attachment, OutgoingMail, SmtpMailer
+from clb.message_folder import store_mail, store_sms
 from clb.sms import OutgoingSms
 from tests.conftest import ServerUrls, free_port, server_env, start_server
 from tests.e2e.support import MOBILE, NewPage, assert_accessible

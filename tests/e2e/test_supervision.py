@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.console_models import ChatStaff
+from chat.console.models import ChatStaff
 from clb.db import utcnow
 from tests.chat.support import Visitor, console, staff_cookie
 from tests.conftest import TEST_PASSWORD, make_centre, make_staff

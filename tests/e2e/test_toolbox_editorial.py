@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.support import assert_accessible, log_in
-from toolbox.models import Tool
+from toolbox.catalogue.models import Tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.console_models import ConversationFlag
+from chat.triage.models import ConversationFlag
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.chat_support import (
     claim,

@@ -17,10 +17,10 @@ from clb.auth.models import StaffAccount
 from clb.jobs import OutboxJob
 from clb.org.models import School
 from clb.services import Services
-from scheduling import booking
-from scheduling.agenda import agenda_clock
-from scheduling.booking_input import BookingRequest, Contact
-from scheduling.models import Appointment
+from scheduling.agenda.service import agenda_clock
+from scheduling.appointments import booking
+from scheduling.appointments.booking_input import BookingRequest, Contact
+from scheduling.appointments.models import Appointment
 from tests.clb.auth.helpers import form_token, login
 
 HTML = {"accept": "text/html"}

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import utcnow
 from clb.jobs import OutboxJob
-from scheduling import repository
-from scheduling.models import Appointment
-from scheduling.slots import is_working_day, local_day, local_instant
+from scheduling.appointments import repository
+from scheduling.appointments.models import Appointment
+from scheduling.availability.slots import is_working_day, local_day, local_instant
 
 
 async def open_day(

@@ -15,11 +15,11 @@ from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.org.models import Location, School
 from clb.services import Services
-from scheduling import booking, repository
-from scheduling.booking_input import BookingRequest, Contact
-from scheduling.models import Appointment
-from scheduling.slot_picker import monday, slot_value
-from scheduling.slots import Slot, is_working_day, local_day, local_instant
+from scheduling.appointments import booking, repository
+from scheduling.appointments.booking_input import BookingRequest, Contact
+from scheduling.appointments.models import Appointment
+from scheduling.availability.slot_picker import monday, slot_value
+from scheduling.availability.slots import Slot, is_working_day, local_day, local_instant
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _SLOT = re.compile(r'name="moment" id="moment-[^"]+" value="([^"]+)"')

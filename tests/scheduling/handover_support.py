@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import handover, outcome, service
-from chat.models import Conversation, Sender
+from chat.conversations import service
+from chat.conversations.models import Conversation, Sender
+from chat.counsellor_tools import handover, outcome
 from clb.db import commit, utcnow
 from clb.services import Services
 from tests.chat.tools_support import held_chat

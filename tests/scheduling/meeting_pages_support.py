@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import transaction
 from clb.services import Services
-from scheduling import meeting_requests
-from scheduling.meeting_models import MeetingRequest
-from scheduling.meeting_requests import MeetingRequestData
+from scheduling.meetings import service as meeting_requests
+from scheduling.meetings.models import MeetingRequest
+from scheduling.meetings.service import MeetingRequestData
 
 FORM = "/liever-iemand-zien"
 STATUS = "/liever-iemand-zien/status"

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.org.models import Centre, Location, School
-from scheduling.models import AvailabilityRule, BookingPolicy
-from scheduling.slots import BRUSSELS, is_public_holiday
+from scheduling.availability.models import AvailabilityRule, BookingPolicy
+from scheduling.availability.slots import BRUSSELS, is_public_holiday
 from tests.conftest import make_centre, make_staff
 
 ALL_MODES = ["office", "school", "phone", "video", "chat"]

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clb import worker
 from clb.db import utcnow
 from clb.services import Services
+from composition import worker
 from tests.conftest import PUBLIC_URL, free_port
+from toolbox.catalogue.models import Tool, ToolStatus
 from toolbox.link_checker import LINK_ERRORS, MAX_REDIRECTS, check_links
-from toolbox.models import Tool, ToolStatus
 
 TIMEOUT = 1.0  # only /slow should ever reach it, also on a busy CI machine
 INTERVAL = 0.02

@@ -87,7 +87,7 @@ async def test_passwords_are_never_stored_in_clear(db: AsyncSession) -> None:
 
 @pytest.fixture
 async def https_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from clb.app import create_app
+    from composition.app import create_app
 
     secure = create_app(settings.model_copy(update={"public_url": "https://clb.example.be"}))
     async with secure.router.lifespan_context(secure):

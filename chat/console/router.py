@@ -1,0 +1,100 @@
+"""``/console/team``: a coordinator sees their centre's counsellors (duty, whether they are
+really available, chats held) and sets each one's maximum number of chats at once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from chat.console import duty
+from chat.console import repository as staff_repository
+from chat.labels import DUTY_LABELS
+from chat.realtime import presence
+from clb.db import utcnow
+from clb.deps import CurrentCoordinator, ServicesDep, SessionDep
+from clb.errors import NotFound
+from clb.i18n import gettext as _
+from clb.security import CsrfProtected
+from clb.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = "/console/team"
+MIN_CHATS, MAX_CHATS = 1, 10  # the chat_staff.max_chats_range constraint
+
+
+async def _page(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    *,
+    error: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    staff = request.state.staff
+    default = services.settings.chat_counsellor_capacity
+    team = await staff_repository.team_of_centre(session, staff.centre_id, default)
+    fresh = await presence.fresh_counsellors(services.redis, services.keys)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": str(member.staff_id),
+            "name": member.display_name,
+            "duty": _(DUTY_LABELS.get(member.duty, member.duty)),
+            "available": member.duty == "on_duty" and member.staff_id in fresh,
+            "console_open": member.staff_id in fresh,
+            "active": member.active,
+            "max_chats": member.max_chats,
+            "own_max": member.own_max,
+        }
+        for member in team
+    ]
+    context = {
+        "team": rows,
+        "default_max": default,
+        "min_chats": MIN_CHATS,
+        "max_chats": MAX_CHATS,
+        "team_error": {"id": error[0], "message": error[1]} if error else None,
+        "saved": request.query_params.get("bewaard") == "1",
+    }
+    return render(request, "console_team.html", context, status_code=status_code)
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+async def team_page(
+    request: Request, staff: CurrentCoordinator, services: ServicesDep, session: SessionDep
+) -> HTMLResponse:
+    request.state.staff = staff
+    return await _page(request, services, session)
+
+
+@router.post(f"{PAGE}/{{staff_id}}/max")
+async def set_max_chats(
+    request: Request,
+    staff: CurrentCoordinator,
+    _csrf: CsrfProtected,
+    services: ServicesDep,
+    session: SessionDep,
+    staff_id: uuid.UUID,
+    max_chats: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    request.state.staff = staff
+    counsellor = await staff_repository.counsellor_in_centre(session, staff_id, staff.centre_id)
+    if counsellor is None:
+        raise NotFound()
+    value = max_chats.strip()
+    wanted: int | None = None
+    if value:
+        if not value.isdigit() or not MIN_CHATS <= int(value) <= MAX_CHATS:
+            message = _("Vul een getal van %(low)s tot %(high)s in.") % {
+                "low": MIN_CHATS,
+                "high": MAX_CHATS,
+            }
+            return await _page(
+                request, services, session, error=(str(staff_id), message), status_code=422
+            )
+        wanted = int(value)
+    await duty.set_max_chats(session, services, staff, counsellor.id, wanted, utcnow())
+    return RedirectResponse(f"{PAGE}?bewaard=1#main", status_code=303)

@@ -1,0 +1,128 @@
+"""Chat routes: the visitor page and console page, the HTTP API and the two sockets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+
+from chat.conversations import repository, service
+from chat.conversations.models import Sender
+from chat.conversations.schemas import MAX_BODY, Rating, StartConversation
+from chat.errors import NotAllowed
+from chat.events import render_body
+from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
+from chat.opening_hours.schedule import chat_clock
+from chat.realtime.console_socket import console_socket
+from chat.realtime.visitor_socket import visitor_socket
+from clb.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
+from clb.i18n import gettext
+from clb.templating import render
+
+router = APIRouter()
+
+
+@router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "chat.html",
+        {
+            "topics": [(t.value, label) for t, label in TOPIC_LABELS.items()],
+            "who_options": [(w.value, label) for w, label in WHO_LABELS.items()],
+            "age_bands": [(a.value, label) for a, label in AGE_BAND_LABELS.items()],
+            "max_body": MAX_BODY,
+            "nickname_max": 40,
+            "subject_max": 120,
+        },
+    )
+
+
+@router.get("/console/chat", response_class=HTMLResponse, include_in_schema=False)
+async def console_page(request: Request, staff: CurrentCounsellor) -> HTMLResponse:
+    request.state.staff = staff
+    return render(
+        request,
+        "console_chat.html",
+        {
+            "labels": {
+                "topics": {t.value: gettext(label) for t, label in TOPIC_LABELS.items()},
+                "who": {w.value: gettext(label) for w, label in WHO_LABELS.items()},
+                "age_bands": {a.value: gettext(label) for a, label in AGE_BAND_LABELS.items()},
+            }
+        },
+    )
+
+
+@router.post("/api/chat/conversations", tags=["chat"], status_code=201)
+async def start_conversation(
+    form: StartConversation,
+    visitor: VisitorDep,
+    services: ServicesDep,
+    session: SessionDep,
+    now: Annotated[datetime, Depends(chat_clock)],
+) -> JSONResponse:
+    """Join the queue with the pre-chat form (or get back the conversation already open)."""
+    conversation, created = await service.start_conversation(
+        session,
+        services,
+        visitor.id,
+        service.NewConversation(
+            nickname=form.nickname,
+            who=form.who,
+            topic=form.topic,
+            age_band=form.age_band,
+            subject=form.subject,
+        ),
+        now,
+    )
+    return JSONResponse(
+        {"conversation_id": str(conversation.id), "status": conversation.status},
+        status_code=201 if created else 200,
+    )
+
+
+@router.get("/api/chat/conversations/{conversation_id}/transcript", tags=["chat"])
+async def transcript(
+    conversation_id: uuid.UUID, visitor: VisitorDep, session: SessionDep
+) -> PlainTextResponse:
+    """The conversation as text, for its visitor only, until the retention purge."""
+    conversation = await repository.get_conversation(session, conversation_id)
+    if conversation is None or conversation.visitor_id != visitor.id or conversation.purged_at:
+        raise NotAllowed()
+    rows = await repository.messages_with_authors(session, conversation_id, 0)
+    lines = [gettext("Gesprek met het CLB"), ""]
+    for message, author in rows:
+        who = author or (conversation.nickname if message.sender == Sender.visitor else "CLB")
+        stamp = message.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"[{stamp}] {who}: {render_body(message)}")
+    return PlainTextResponse(
+        "\n".join(lines) + "\n",
+        headers={"Content-Disposition": 'attachment; filename="gesprek-clb.txt"'},
+    )
+
+
+@router.post("/api/chat/conversations/{conversation_id}/rating", tags=["chat"], status_code=204)
+async def rate(
+    conversation_id: uuid.UUID, rating: Rating, visitor: VisitorDep, session: SessionDep
+) -> None:
+    await service.rate_conversation(
+        session, visitor.id, conversation_id, rating.stars, rating.comment
+    )
+
+
+async def chat_socket(websocket: WebSocket) -> None:
+    await visitor_socket(websocket, websocket.app.state.services)
+
+
+async def console_socket_route(websocket: WebSocket) -> None:
+    await console_socket(websocket, websocket.app.state.services)
+
+
+# Plain Starlette socket routes: no dependency solving to keep alive per socket (a held
+# socket lives for hours, and thousands are held at once).
+router.add_websocket_route("/ws/chat", chat_socket)
+router.add_websocket_route("/ws/console", console_socket_route)

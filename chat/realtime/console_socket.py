@@ -1,0 +1,314 @@
+"""The counsellor socket ``/ws/console``: the waiting list, claims, and several chats at once.
+
+Every conversation-scoped frame is authorised against the database (does this counsellor
+hold it?) before anything happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from fastapi import WebSocket
+
+from chat.console import duty, transfer
+from chat.console import repository as staff_repository
+from chat.console.models import Duty
+from chat.conversations import repository, service
+from chat.conversations.models import Sender
+from chat.conversations.schemas import (
+    PROTOCOL_VERSION,
+    Claim,
+    Colleagues,
+    ConsoleHello,
+    ConsoleReceipt,
+    ConsoleSend,
+    ConsoleTyping,
+    End,
+    Extend,
+    Heartbeat,
+    Next,
+    Open,
+    Ping,
+    SetDuty,
+    Transfer,
+    console_frames,
+)
+from chat.errors import NotAllowed
+from chat.events import CONSOLE_FORWARDED, ack_frame, queue_channel
+from chat.realtime import presence
+from chat.realtime.connection import (
+    Connection,
+    ConversationFeed,
+    run_until_first_done,
+    serve_socket,
+)
+from chat.realtime.sockets import (
+    CLOSE_UNAUTHENTICATED,
+    PRESENCE_EVERY,
+    STAFF_MESSAGES,
+    TYPING,
+    StaffSocket,
+    check_rate,
+    conversation_summary,
+    publish_typing,
+    receive_hello,
+    staff_session_of,
+)
+from clb.auth import service as auth_service
+from clb.auth.models import Role
+from clb.bus import SlowSubscriber
+from clb.db import commit, utcnow
+from clb.errors import ClbError
+from clb.security import accept_websocket_from_allowed_origin
+from clb.services import Services
+
+
+async def console_socket(websocket: WebSocket, services: Services) -> None:
+    if not await accept_websocket_from_allowed_origin(websocket):
+        return
+    connection = Connection(websocket)
+    await serve_socket(connection, _console(connection, services))
+
+
+async def _console(connection: Connection, services: Services) -> None:
+    staff_session = await staff_session_of(connection, services)
+    if staff_session is None or not staff_session.account.has_role(Role.counsellor):
+        connection.close(CLOSE_UNAUTHENTICATED, "not logged in")
+        return
+    staff = staff_session.account
+    if await receive_hello(connection, ConsoleHello) is None:
+        return
+    console = Console(connection, services, staff, staff_session.id)
+    await presence.heard_from_counsellor(services.redis, services.keys, staff.id)
+    await _capacity_changed(services)
+    try:
+        await run_until_first_done(
+            console.welcome_and_watch_queue(), console.watch_logout(), console.read_frames()
+        )
+    finally:
+        await console.stop_feeds()
+        with contextlib.suppress(Exception):
+            await presence.counsellor_left(services.redis, services.keys, staff.id)
+            await _capacity_changed(services)
+
+
+async def _capacity_changed(services: Services) -> None:
+    """A console came or went: waiting visitors' estimates follow at once."""
+    await services.bus.publish(queue_channel(services.keys), {"type": "queue_changed"})
+
+
+class Console(StaffSocket):
+    async def welcome_and_watch_queue(self) -> None:
+        async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
+            async with self.services.sessionmaker() as session:
+                held = await repository.held_conversations(session, self.staff.id)
+                handovers = await transfer.handovers_for(session, self.staff, [c.id for c in held])
+                own = await staff_repository.chat_staff(session, self.staff.id)
+                self.connection.send(
+                    {
+                        "type": "welcome",
+                        "v": PROTOCOL_VERSION,
+                        "conversations": [
+                            {
+                                **conversation_summary(c, self.staff.display_name),
+                                "handover": handovers.get(c.id),
+                            }
+                            for c in held
+                        ],
+                    }
+                )
+                capacity = self.services.settings.chat_counsellor_capacity
+                self.connection.send(duty.duty_frame(own, capacity))
+            while True:
+                await self.send_queue()
+                # Only *that* the queue moved matters: a backlog (even an overflow) of moves
+                # becomes one refresh, never a closed console.
+                with contextlib.suppress(SlowSubscriber):
+                    await moves.get()
+                await asyncio.sleep(0.05)
+                moves.drain()
+
+    async def send_queue(self) -> None:
+        async with self.services.sessionmaker() as session:
+            waiting = await repository.waiting_conversations(session)
+        connected = await presence.connected_visitors(
+            self.services.redis, self.services.keys, [c.id for c in waiting]
+        )
+        items = [
+            {
+                **conversation_summary(c, None),
+                "priority": c.priority,
+                "connected": c.id in connected,
+            }
+            for c in waiting
+        ]
+        self.connection.send({"type": "queue", "waiting": items})
+
+    async def watch_logout(self) -> None:
+        """Events for this staff member: logging out elsewhere closes this console at once
+        (R14); a chat by appointment assigned to them opens here as if claimed."""
+        channel = auth_service.staff_channel(self.services.keys, self.staff.id)
+        async with self.services.bus.subscribe(channel) as events:
+            async for event in events:
+                data = event.data or {}
+                if data.get("type") == "session_ended" and data.get("session_id") == str(
+                    self.session_id
+                ):
+                    self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
+                    return
+                kind = data.get("type")
+                if kind == "assigned":
+                    await self.open_assigned(uuid.UUID(str(data.get("conversation_id"))))
+                elif kind == "transferred_to_you":
+                    # Opens at once with the full history (replayed from seq 1) and the note.
+                    handover = {"from": data.get("from") or "", "note": data.get("note") or ""}
+                    cid = uuid.UUID(str(data.get("conversation_id")))
+                    await self.open_assigned(cid, handover)
+                    self.connection.send(data)
+                elif kind == "transferred_away":
+                    self.unfollow(uuid.UUID(str(data.get("conversation_id"))))
+                    self.connection.send(data)
+                elif kind in CONSOLE_FORWARDED:
+                    self.connection.send(data)
+
+    async def open_assigned(
+        self, conversation_id: uuid.UUID, handover: dict[str, str] | None = None
+    ) -> None:
+        async with self.services.sessionmaker() as session:
+            held = await repository.get_conversation(session, conversation_id)
+        if held is None or held.counsellor_id != self.staff.id:
+            return
+        summary = conversation_summary(held, self.staff.display_name)
+        self.connection.send({"type": "claimed", "conversation": {**summary, "handover": handover}})
+        self.follow(conversation_id, 0)
+
+    def follow(self, conversation_id: uuid.UUID, last_seq: int) -> None:
+        feed = ConversationFeed(
+            self.connection, self.services, conversation_id, last_seq, Sender.counsellor
+        )
+        self.run_feed(conversation_id, feed)
+
+    async def read_frames(self) -> None:
+        last_presence = time.monotonic()
+        while True:
+            try:
+                frame = await self.connection.receive(console_frames)
+            except ClbError as error:
+                self.connection.send_error(error)
+                continue
+            if isinstance(frame, Heartbeat) or time.monotonic() - last_presence > PRESENCE_EVERY:
+                last_presence = time.monotonic()
+                await presence.heard_from_counsellor(
+                    self.services.redis, self.services.keys, self.staff.id
+                )
+            conversation_id = getattr(frame, "conversation_id", None)
+            try:
+                await self.handle(frame)
+            except ClbError as error:
+                self.connection.send_error(error, conversation_id)
+
+    async def handle(self, frame: Any) -> None:
+        services, staff = self.services, self.staff
+        if isinstance(frame, Ping):
+            self.connection.send({"type": "pong"})
+        elif isinstance(frame, Claim | Next):
+            async with services.sessionmaker() as session:
+                if isinstance(frame, Claim):
+                    conversation = await service.claim_conversation(
+                        session, services, staff, frame.conversation_id, utcnow()
+                    )
+                else:
+                    conversation = await service.claim_next_conversation(
+                        session, services, staff, utcnow()
+                    )
+                claimed = conversation_summary(conversation, staff.display_name)
+                await commit(session)
+            self.connection.send({"type": "claimed", "conversation": claimed})
+            self.follow(conversation.id, 0)
+        elif isinstance(frame, SetDuty):
+            async with services.sessionmaker() as session:
+                await duty.set_duty(session, services, staff, Duty(frame.duty), utcnow())
+                await commit(session)
+            # The new state comes back on the staff channel, to every console of theirs.
+        elif isinstance(frame, Colleagues):
+            async with services.sessionmaker() as session:
+                available = await transfer.colleagues(session, services, staff)
+            self.connection.send({"type": "colleagues", "colleagues": available})
+        elif isinstance(frame, Transfer):
+            await self.transfer(frame)
+        elif isinstance(frame, Open):
+            async with services.sessionmaker() as session:
+                held = await repository.get_conversation(session, frame.conversation_id)
+            if held is None or held.counsellor_id != staff.id:
+                raise NotAllowed()
+            self.follow(frame.conversation_id, frame.last_seq)
+        elif isinstance(frame, ConsoleSend):
+            await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
+            async with services.sessionmaker() as session:
+                message = await service.counsellor_send(
+                    session,
+                    services,
+                    staff,
+                    frame.conversation_id,
+                    frame.client_msg_id,
+                    frame.body,
+                )
+                await commit(session)
+            self.connection.send(ack_frame(message))
+        elif isinstance(frame, ConsoleTyping):
+            if frame.conversation_id not in self.feeds:
+                raise NotAllowed()
+            if (await services.limiter.hit(f"chat:typing:{staff.id}", TYPING)).allowed:
+                await publish_typing(
+                    services, frame.conversation_id, Sender.counsellor, frame.active
+                )
+        elif isinstance(frame, ConsoleReceipt):
+            async with services.sessionmaker() as session:
+                await service.record_receipt(
+                    session,
+                    services,
+                    frame.conversation_id,
+                    Sender.counsellor,
+                    staff.id,
+                    frame.kind,
+                    frame.seq,
+                )
+                await commit(session)
+        elif isinstance(frame, End):
+            async with services.sessionmaker() as session:
+                conversation = await service.locked_for_counsellor(
+                    session, staff, frame.conversation_id
+                )
+                await service.end_conversation(
+                    session,
+                    services,
+                    conversation,
+                    Sender.counsellor,
+                    utcnow(),
+                    by_name=staff.display_name,
+                )
+                await commit(session)
+        elif isinstance(frame, Extend):
+            async with services.sessionmaker() as session:
+                await service.extend_conversation(
+                    session, services, staff, frame.conversation_id, frame.minutes
+                )
+                await commit(session)
+
+    async def transfer(self, frame: Transfer) -> None:
+        """Only the holder may hand a chat on (checked under the conversation's lock)."""
+        services, staff = self.services, self.staff
+        async with services.sessionmaker() as session:
+            if frame.kind == "warm" and frame.to is not None:
+                await transfer.warm_transfer(
+                    session, services, staff, frame.conversation_id, frame.to, frame.note, utcnow()
+                )
+            else:
+                await transfer.cold_transfer(
+                    session, services, staff, frame.conversation_id, utcnow()
+                )
+            await commit(session)
+        self.unfollow(frame.conversation_id)

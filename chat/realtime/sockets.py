@@ -1,0 +1,152 @@
+"""What both chat sockets share: the hello handshake, conversation summaries, typing,
+flood control. See docs/chat-protocol.md."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.conversations.models import Conversation, Sender
+from chat.conversations.schemas import PROTOCOL_VERSION
+from chat.errors import InvalidFrame
+from chat.events import conversation_channel
+from chat.realtime.connection import Connection, ConversationFeed
+from clb.auth import service as auth_service
+from clb.auth.models import StaffAccount, StaffSession
+from clb.db import commit
+from clb.deps import session_cookie_name
+from clb.ratelimit import Rate
+from clb.services import Services
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 10.0
+QUEUE_REFRESH_SECONDS = 30.0
+PRESENCE_EVERY = 10.0
+CLOSE_UNAUTHENTICATED = 4001
+CLOSE_FORBIDDEN = 4003
+CLOSE_NO_HELLO = 4008
+STAFF_MESSAGES = Rate(120, 60)
+TYPING = Rate(4, 2)
+RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
+
+
+async def receive_hello(connection: Connection, adapter: Any) -> Any:
+    try:
+        hello = await asyncio.wait_for(connection.receive(adapter), HELLO_TIMEOUT)
+    except TimeoutError:
+        connection.close(CLOSE_NO_HELLO, "no hello")
+        return None
+    except InvalidFrame as error:
+        connection.send_error(error)
+        connection.close(CLOSE_NO_HELLO, "bad hello")
+        return None
+    if hello.v != PROTOCOL_VERSION:
+        connection.send({"type": "error", "code": "unsupported_version", "message": ""})
+        connection.close(1008, "unsupported version")
+        return None
+    return hello
+
+
+async def staff_session_of(connection: Connection, services: Services) -> StaffSession | None:
+    """The staff login behind the socket's session cookie (checked like an HTTP request)."""
+    token = connection.websocket.cookies.get(session_cookie_name(services.settings))
+    if not token:
+        return None
+    async with services.sessionmaker() as session:
+        staff_session = await auth_service.resolve_session(session, token, services.settings)
+        await commit(session)
+    return staff_session
+
+
+def conversation_summary(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
+    return {
+        "id": str(conversation.id),
+        "status": conversation.status,
+        "nickname": conversation.nickname,
+        "who": conversation.who,
+        "age_band": conversation.age_band,
+        "topic": conversation.topic,
+        "subject": conversation.subject,
+        "flagged": conversation.flagged_at is not None,  # crisis triage; staff only
+        "counsellor": counsellor,
+        "last_seq": conversation.last_seq,
+        "created_at": conversation.created_at.isoformat(),
+        "claimed_at": conversation.claimed_at.isoformat() if conversation.claimed_at else None,
+        "talk_started_at": (
+            conversation.talk_started_at.isoformat() if conversation.talk_started_at else None
+        ),
+        "time_limit_minutes": conversation.time_limit_minutes,
+        "read_seq": {
+            "visitor": conversation.visitor_read_seq,
+            "counsellor": conversation.counsellor_read_seq,
+        },
+    }
+
+
+def visitor_summary(conversation: Conversation, counsellor: str | None) -> dict[str, Any]:
+    """The summary a visitor's own socket may see: never whether triage flagged them."""
+    summary = conversation_summary(conversation, counsellor)
+    del summary["flagged"]
+    return summary
+
+
+async def counsellor_name(session: AsyncSession, conversation: Conversation) -> str | None:
+    if conversation.counsellor_id is None:
+        return None
+    staff = await session.get(StaffAccount, conversation.counsellor_id)
+    return staff.display_name if staff else None
+
+
+async def publish_typing(
+    services: Services, conversation_id: uuid.UUID, sender: Sender, active: bool
+) -> None:
+    event = {
+        "type": "typing",
+        "conversation_id": str(conversation_id),
+        "sender": sender.value,
+        "active": active,
+    }
+    await services.bus.publish(conversation_channel(services.keys, conversation_id), event)
+
+
+async def check_rate(services: Services, name: str, rate: Rate) -> None:
+    decision = await services.limiter.hit(name, rate)
+    decision.raise_if_denied(RATE_LIMITED)
+
+
+class StaffSocket:
+    """A staff member's socket (console or supervision): who, on which connection, and the
+    conversations it follows, one feed task each."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        services: Services,
+        staff: StaffAccount,
+        session_id: uuid.UUID,
+    ) -> None:
+        self.connection = connection
+        self.services = services
+        self.staff = staff
+        self.session_id = session_id
+        self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    def run_feed(self, conversation_id: uuid.UUID, feed: ConversationFeed) -> None:
+        """Follow the conversation with ``feed``, instead of any earlier feed of it."""
+        self.unfollow(conversation_id)
+        self.feeds[conversation_id] = asyncio.create_task(feed.run())
+
+    def unfollow(self, conversation_id: uuid.UUID) -> None:
+        task = self.feeds.pop(conversation_id, None)
+        if task is not None:
+            task.cancel()
+
+    async def stop_feeds(self) -> None:
+        for task in self.feeds.values():
+            task.cancel()
+        await asyncio.gather(*self.feeds.values(), return_exceptions=True)

@@ -1,0 +1,194 @@
+"""The visitor socket ``/ws/chat``: one conversation per socket, queue updates while waiting.
+
+Every frame is validated and checked against the visitor's own conversation; a refused
+frame gets an ``error`` frame and the socket stays open."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from typing import Any
+
+from fastapi import WebSocket
+
+from chat.conversations import repository, service
+from chat.conversations.models import Sender, Status
+from chat.conversations.schemas import (
+    PROTOCOL_VERSION,
+    Leave,
+    Ping,
+    VisitorHello,
+    VisitorReceipt,
+    VisitorSend,
+    VisitorTyping,
+    visitor_frames,
+)
+from chat.events import ack_frame
+from chat.realtime import presence
+from chat.realtime.connection import (
+    Connection,
+    ConversationFeed,
+    run_until_first_done,
+    serve_socket,
+)
+from chat.realtime.queue import QueueWatcher
+from chat.realtime.sockets import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    PRESENCE_EVERY,
+    TYPING,
+    check_rate,
+    counsellor_name,
+    publish_typing,
+    receive_hello,
+    visitor_summary,
+)
+from clb.auth import service as auth_service
+from clb.db import commit, utcnow
+from clb.errors import ClbError
+from clb.ratelimit import Rate
+from clb.security import accept_websocket_from_allowed_origin, hash_ip
+from clb.services import Services
+
+
+async def visitor_socket(websocket: WebSocket, services: Services) -> None:
+    if not await accept_websocket_from_allowed_origin(websocket):
+        return
+    connection = Connection(websocket)
+    await serve_socket(connection, _visitor(connection, services))
+
+
+async def _visitor(connection: Connection, services: Services) -> None:
+    hello: VisitorHello | None = await receive_hello(connection, VisitorHello)
+    if hello is None:
+        return
+    async with services.sessionmaker() as session:
+        visitor = await auth_service.resolve_visitor(session, hello.token)
+        conversation = await repository.get_conversation(session, hello.conversation_id)
+        await commit(session)
+    if visitor is None:
+        connection.close(CLOSE_UNAUTHENTICATED, "unknown visitor")
+        return
+    if conversation is None or conversation.visitor_id != visitor.id:
+        connection.close(CLOSE_FORBIDDEN, "not your conversation")
+        return
+    conversation_id, visitor_id = conversation.id, visitor.id
+    # The socket lives for hours: keep no session or ORM objects alive in this frame.
+    del session, visitor, conversation
+    address = hash_ip_of(connection, services)
+
+    watcher = QueueWatcher.of(services)
+
+    async def welcome() -> None:
+        async with services.sessionmaker() as session:
+            current = await repository.get_conversation(session, conversation_id)
+            if current is None:
+                return
+            name = await counsellor_name(session, current)
+            connection.send(
+                {
+                    "type": "welcome",
+                    "v": PROTOCOL_VERSION,
+                    "conversation": visitor_summary(current, name),
+                }
+            )
+        if current.status == Status.waiting:
+            watcher.watch(conversation_id, connection)  # position and estimate follow
+
+    async def status_changed(status: str) -> None:
+        if status == Status.waiting:  # sent back to the queue: position and estimate again
+            watcher.watch(conversation_id, connection)
+
+    feed = ConversationFeed(
+        connection,
+        services,
+        conversation_id,
+        hello.last_seq,
+        Sender.visitor,
+        on_ready=welcome,
+        on_status=status_changed,
+    )
+    await presence.heard_from_visitor(services.redis, services.keys, conversation_id)
+    try:
+        await run_until_first_done(
+            feed.run(),
+            _visitor_frames(connection, services, visitor_id, conversation_id, address),
+        )
+    finally:
+        watcher.unwatch(conversation_id, connection)
+        with contextlib.suppress(Exception):
+            await presence.visitor_left(services.redis, services.keys, conversation_id)
+
+
+def hash_ip_of(connection: Connection, services: Services) -> str:
+    client = connection.websocket.client
+    return hash_ip(client.host if client else "unknown", services.settings.secret_key or "")
+
+
+async def _visitor_frames(
+    connection: Connection,
+    services: Services,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    address: str,
+) -> None:
+    last_presence = time.monotonic()
+    while True:
+        try:
+            frame = await connection.receive(visitor_frames)
+        except ClbError as error:
+            connection.send_error(error)
+            continue
+        if time.monotonic() - last_presence > PRESENCE_EVERY:
+            last_presence = time.monotonic()
+            await presence.heard_from_visitor(services.redis, services.keys, conversation_id)
+        try:
+            await _visitor_frame(connection, services, frame, visitor_id, conversation_id, address)
+        except ClbError as error:
+            connection.send_error(error, conversation_id)
+
+
+async def _visitor_frame(
+    connection: Connection,
+    services: Services,
+    frame: Any,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    address: str,
+) -> None:
+    if isinstance(frame, Ping):
+        connection.send({"type": "pong"})
+    elif isinstance(frame, VisitorSend):
+        settings = services.settings
+        await check_rate(
+            services, f"chat:visitor:{visitor_id}", Rate(settings.chat_visitor_rate_per_minute, 60)
+        )
+        await check_rate(
+            services, f"chat:address:{address}", Rate(settings.chat_address_rate_per_minute, 60)
+        )
+        async with services.sessionmaker() as session:
+            message = await service.visitor_send(
+                session, services, visitor_id, conversation_id, frame.client_msg_id, frame.body
+            )
+            await commit(session)
+        connection.send(ack_frame(message))
+    elif isinstance(frame, VisitorTyping):
+        if (await services.limiter.hit(f"chat:typing:{visitor_id}", TYPING)).allowed:
+            await publish_typing(services, conversation_id, Sender.visitor, frame.active)
+    elif isinstance(frame, VisitorReceipt):
+        async with services.sessionmaker() as session:
+            await service.record_receipt(
+                session,
+                services,
+                conversation_id,
+                Sender.visitor,
+                visitor_id,
+                frame.kind,
+                frame.seq,
+            )
+            await commit(session)
+    elif isinstance(frame, Leave):
+        async with services.sessionmaker() as session:
+            await service.visitor_leave(session, services, visitor_id, conversation_id, utcnow())
+            await commit(session)

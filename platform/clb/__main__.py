@@ -1,3 +1,0 @@
-from clb.cli import main
-
-main()

@@ -1,0 +1,70 @@
+"""The app with every router, in the order requests are matched against them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from chat.console.router import router as team_router
+from chat.conversations.router import router as chat_router
+from chat.counsellor_tools.canned_router import router as canned_admin_router
+from chat.counsellor_tools.router import router as chat_tools_router
+from chat.opening_hours.router import router as opening_hours_router
+from chat.statistics.router import router as chat_statistics_router
+from chat.supervision.router import router as supervision_router
+from chat.triage.router import router as triage_router
+from clb import app as kernel_app
+from clb.api_docs import router as api_docs_router
+from clb.auth.router import router as auth_router
+from clb.config import Settings
+from clb.ops import router as ops_router
+from clb.pages import router as pages_router
+from composition import tasks  # noqa: F401 - registers the job handlers the app schedules
+from development.mailbox_pages import router as dev_mailbox_router
+from scheduling.agenda.appointment_router import router as appointment_console_router
+from scheduling.agenda.router import router as agenda_router
+from scheduling.appointments.api import router as scheduling_api_router
+from scheduling.appointments.manage_router import router as scheduling_manage_router
+from scheduling.appointments.router import router as scheduling_router
+from scheduling.availability.closed_periods_router import router as closed_periods_router
+from scheduling.availability.router import router as availability_router
+from scheduling.meetings.console_router import router as meeting_console_router
+from scheduling.meetings.router import router as meeting_router
+from toolbox.catalogue.router import router as toolbox_router
+from toolbox.editorial.router import router as toolbox_editorial_router
+from toolbox.schools.router import api_router as toolbox_api_router
+from toolbox.schools.router import router as toolbox_schools_router
+
+ROUTERS: tuple[APIRouter, ...] = (
+    ops_router,
+    # Early: requests are matched against routes in order, and booking is the hot path.
+    scheduling_api_router,
+    api_docs_router,
+    pages_router,
+    auth_router,
+    team_router,
+    chat_router,
+    triage_router,
+    opening_hours_router,
+    chat_statistics_router,
+    supervision_router,
+    chat_tools_router,
+    canned_admin_router,
+    scheduling_router,
+    scheduling_manage_router,
+    meeting_router,
+    meeting_console_router,
+    agenda_router,
+    appointment_console_router,
+    availability_router,
+    closed_periods_router,
+    # Before toolbox_router, whose /toolbox/{page} would catch /toolbox/embed etc.
+    toolbox_schools_router,
+    toolbox_api_router,
+    toolbox_router,
+    toolbox_editorial_router,
+    dev_mailbox_router,
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    return kernel_app.create_app(settings, ROUTERS)

@@ -1,0 +1,13 @@
+"""Every domain's deferred work: importing a task module registers its outbox job handlers
+(``@clb.jobs.job_handler``); the periodic jobs are handed to the worker."""
+
+from __future__ import annotations
+
+from chat.conversations import tasks as chat_tasks
+from clb.worker import PeriodicJob
+from scheduling.appointments import tasks as appointment_tasks
+from scheduling.meetings import tasks as meeting_tasks
+from toolbox.tasks import NIGHTLY_LINK_CHECK
+
+TASK_MODULES = (chat_tasks, appointment_tasks, meeting_tasks)
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (NIGHTLY_LINK_CHECK,)

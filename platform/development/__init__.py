@@ -1,0 +1,2 @@
+"""Development-only pieces, never used in production: embedded PostgreSQL and Redis, the
+demo data and the development mailbox."""

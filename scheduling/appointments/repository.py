@@ -1,0 +1,451 @@
+"""Loading what the slot function needs, in a few set-based queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Date,
+    DateTime,
+    String,
+    Uuid,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.auth.models import Role, StaffAccount
+from clb.org.models import Centre, Location, School
+from scheduling.appointments.models import Appointment, AppointmentType, Status
+from scheduling.availability.models import AvailabilityRule, BookingPolicy, ClosedPeriod
+from scheduling.availability.slots import (
+    BRUSSELS,
+    Busy,
+    CounsellorCalendar,
+    DayHours,
+    WeeklyHours,
+    local_instant,
+)
+
+ACTIVE = (Status.confirmed.value, Status.no_show.value)
+SCHOOL_MATCHES = 25
+
+
+@dataclass(frozen=True)
+class SchoolMatch:
+    id: uuid.UUID
+    name: str
+    municipality: str
+    centre_id: uuid.UUID
+    centre_name: str
+
+
+async def search_schools(
+    session: AsyncSession, query: str, *, limit: int = SCHOOL_MATCHES
+) -> list[SchoolMatch]:
+    """Schools whose name or municipality contains ``query`` (the school decides the CLB)."""
+    pattern = "%" + query.strip().replace("%", "").replace("_", "") + "%"
+    rows = await session.execute(
+        select(School, Centre.name)
+        .join(Centre, Centre.id == School.centre_id)
+        .where(or_(School.name.ilike(pattern), School.municipality.ilike(pattern)))
+        .order_by(School.name)
+        .limit(limit)
+    )
+    return [
+        SchoolMatch(school.id, school.name, school.municipality, school.centre_id, centre_name)
+        for school, centre_name in rows
+    ]
+
+
+async def school_and_centre(
+    session: AsyncSession, school_id: uuid.UUID
+) -> tuple[School, Centre] | None:
+    row = (
+        await session.execute(
+            select(School, Centre)
+            .join(Centre, Centre.id == School.centre_id)
+            .where(School.id == school_id)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def location_names(
+    session: AsyncSession, location_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    if not location_ids:
+        return {}
+    rows = await session.execute(
+        select(Location.id, Location.name).where(Location.id.in_(location_ids))
+    )
+    return {location_id: name for location_id, name in rows}
+
+
+async def bookable_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> list[uuid.UUID]:
+    """Active counsellors of the centre who have weekly hours."""
+    rows = await session.scalars(
+        select(StaffAccount.id)
+        .where(
+            StaffAccount.centre_id == centre_id,
+            StaffAccount.is_active.is_(True),
+            StaffAccount.roles.op("@>")(literal([Role.counsellor.value], ARRAY(String))),
+            select(AvailabilityRule.id)
+            .where(AvailabilityRule.counsellor_id == StaffAccount.id)
+            .exists(),
+        )
+        .order_by(StaffAccount.id)
+    )
+    return list(rows)
+
+
+async def closed_days(
+    session: AsyncSession, centre_id: uuid.UUID, first: date, last: date
+) -> frozenset[date]:
+    rows = await session.execute(
+        select(ClosedPeriod.first_day, ClosedPeriod.last_day).where(
+            or_(ClosedPeriod.centre_id == centre_id, ClosedPeriod.centre_id.is_(None)),
+            ClosedPeriod.first_day <= last,
+            ClosedPeriod.last_day >= first,
+        )
+    )
+    days: set[date] = set()
+    for start, end in rows:
+        day = max(start, first)
+        while day <= min(end, last):
+            days.add(day)
+            day += timedelta(days=1)
+    return frozenset(days)
+
+
+# The four parts of a calendar as JSON arrays, each element carrying its counsellor's id:
+# one round trip for all of them (this runs on every booking and every slot listing). Busy
+# times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
+# blocked range, not cancelled), so only the rows in range are read, not every appointment
+# the counsellor ever had. Written once with the counsellor test and the dates as holes:
+# bind parameters for a listing, the columns of a booking's row for a batch of bookings.
+def _calendar_parts(counsellor: str, first: str, last: str, since: str, until: str) -> str:
+    return f"""
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
+                                         'e', ends_at, 'm', modes, 'l', location_id))
+         FROM availability_rules WHERE counsellor_id {counsellor}) AS rules,
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'd', day, 's', starts_at,
+                                         'e', ends_at, 'm', modes, 'l', location_id))
+         FROM availability_overrides
+        WHERE counsellor_id {counsellor} AND day BETWEEN {first} AND {last}) AS overrides,
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'n', min_notice_working_days,
+                                         'h', horizon_days, 'x', max_per_day))
+         FROM booking_policies WHERE counsellor_id {counsellor}) AS policies,
+      (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
+                                         'u', blocked_until, 's', starts_at))
+         FROM appointments
+        WHERE counsellor_id {counsellor} AND status <> 'cancelled'
+          AND tstzrange(blocked_from, blocked_until, '[)') && tstzrange({since}, {until}, '[)')
+          AND id IS DISTINCT FROM :ignore) AS busy
+"""  # noqa: S608 - the holes are filled from this module's constants only
+
+
+_CALENDAR_BINDS = (
+    bindparam("ids", type_=ARRAY(Uuid())),
+    bindparam("first", type_=Date()),
+    bindparam("last", type_=Date()),
+    bindparam("range_start", type_=DateTime(timezone=True)),
+    bindparam("range_end", type_=DateTime(timezone=True)),
+    bindparam("ignore", type_=Uuid()),
+)
+_CALENDARS_SQL = text(
+    "SELECT" + _calendar_parts("= ANY(:ids)", ":first", ":last", ":range_start", ":range_end")
+).bindparams(*_CALENDAR_BINDS)
+
+
+def _calendar_params(
+    counsellor_ids: list[uuid.UUID], first: date, last: date, ignore: uuid.UUID | None
+) -> dict[str, Any]:
+    # Busy times one day wider than the dates, for buffers at midnight.
+    return {
+        "ids": counsellor_ids,
+        "first": first,
+        "last": last,
+        "range_start": local_instant(first - timedelta(days=1), time()),
+        "range_end": local_instant(last + timedelta(days=2), time()),
+        "ignore": ignore,
+    }
+
+
+def _json_rows(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    rows: list[dict[str, Any]] = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return rows
+
+
+def _time(value: str | None) -> time | None:
+    return time.fromisoformat(value) if value is not None else None
+
+
+def _location(value: str | None) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+async def load_calendars(
+    session: AsyncSession,
+    counsellor_ids: list[uuid.UUID],
+    first: date,
+    last: date,
+    *,
+    ignore_appointment: uuid.UUID | None = None,
+) -> list[CounsellorCalendar]:
+    """Weekly hours, overrides, policy, busy times and per-day counts for these counsellors
+    over local dates ``first``..``last``."""
+    if not counsellor_ids:
+        return []
+    params = _calendar_params(counsellor_ids, first, last, ignore_appointment)
+    parts = (await session.execute(_CALENDARS_SQL, params)).one()
+    return _calendars_from(counsellor_ids, *parts)
+
+
+def _calendars_from(
+    counsellor_ids: list[uuid.UUID], rules: Any, overrides: Any, policies: Any, busy: Any
+) -> list[CounsellorCalendar]:
+    calendars = {cid: CounsellorCalendar(cid, weekly=[]) for cid in counsellor_ids}
+    weekly: dict[uuid.UUID, list[WeeklyHours]] = defaultdict(list)
+    for row in _json_rows(rules):
+        weekly[uuid.UUID(row["c"])].append(
+            WeeklyHours(
+                row["w"],
+                time.fromisoformat(row["s"]),
+                time.fromisoformat(row["e"]),
+                frozenset(row["m"]),
+                _location(row["l"]),
+            )
+        )
+    days: dict[uuid.UUID, list[DayHours]] = defaultdict(list)
+    for row in _json_rows(overrides):
+        days[uuid.UUID(row["c"])].append(
+            DayHours(
+                date.fromisoformat(row["d"]),
+                _time(row["s"]),
+                _time(row["e"]),
+                frozenset(row["m"]),
+                _location(row["l"]),
+            )
+        )
+    for row in _json_rows(policies):
+        calendar = calendars[uuid.UUID(row["c"])]
+        calendar.min_notice_working_days = row["n"]
+        calendar.horizon_days = row["h"]
+        calendar.max_per_day = row["x"]
+    taken: dict[uuid.UUID, list[Busy]] = defaultdict(list)
+    for row in _json_rows(busy):
+        cid = uuid.UUID(row["c"])
+        taken[cid].append(Busy(datetime.fromisoformat(row["f"]), datetime.fromisoformat(row["u"])))
+        per_day = calendars[cid].booked_per_day
+        day = datetime.fromisoformat(row["s"]).astimezone(BRUSSELS).date()
+        per_day[day] = per_day.get(day, 0) + 1
+    for cid, calendar in calendars.items():
+        calendar.weekly, calendar.overrides, calendar.busy = weekly[cid], days[cid], taken[cid]
+    return [calendars[cid] for cid in counsellor_ids]
+
+
+async def active_types(session: AsyncSession) -> list[AppointmentType]:
+    rows = await session.scalars(
+        select(AppointmentType)
+        .where(AppointmentType.is_active.is_(True))
+        .order_by(AppointmentType.sort_order, AppointmentType.id)
+    )
+    return list(rows)
+
+
+async def type_by_slug(session: AsyncSession, slug: str) -> AppointmentType | None:
+    return await session.scalar(
+        select(AppointmentType).where(
+            AppointmentType.slug == slug, AppointmentType.is_active.is_(True)
+        )
+    )
+
+
+async def offered_modes(session: AsyncSession, centre_id: uuid.UUID) -> set[str]:
+    """The modes some counsellor of the centre offers in their weekly hours."""
+    rows = await session.scalars(
+        select(func.unnest(AvailabilityRule.modes))
+        .join(StaffAccount, StaffAccount.id == AvailabilityRule.counsellor_id)
+        .where(StaffAccount.centre_id == centre_id, StaffAccount.is_active.is_(True))
+        .distinct()
+    )
+    return set(rows)
+
+
+async def by_manage_hash(session: AsyncSession, token_hash: str) -> Appointment | None:
+    return await session.scalar(
+        select(Appointment).where(Appointment.manage_token_hash == token_hash)
+    )
+
+
+async def lock_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    # FOR NO KEY UPDATE: it serialises changes to the appointment but, unlike FOR UPDATE,
+    # lets a worker record a sent message meanwhile (the foreign key check's KEY SHARE).
+    return await session.scalar(
+        select(Appointment).where(Appointment.id == appointment_id).with_for_update(key_share=True)
+    )
+
+
+@dataclass(frozen=True)
+class Details:
+    """What people are told about an appointment besides its own columns."""
+
+    centre_name: str
+    centre_phone: str | None
+    centre_email: str | None
+    school_name: str
+    type_name: str
+    counsellor_name: str  # the display name (first name or alias)
+    location_name: str | None
+    location_address: str | None
+    video_url: str | None
+
+
+async def details(session: AsyncSession, appointment: Appointment) -> Details:
+    return (await details_for(session, [appointment.id]))[appointment.id]
+
+
+async def details_for(
+    session: AsyncSession, appointment_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Details]:
+    """The details of many appointments in one query."""
+    if not appointment_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            Appointment.id,
+            Centre.name,
+            Centre.phone,
+            Centre.email,
+            School.name,
+            AppointmentType.name,
+            StaffAccount.display_name,
+            Location.name,
+            Location.street,
+            Location.postcode,
+            Location.municipality,
+            BookingPolicy.video_url,
+        )
+        .select_from(Appointment)
+        .join(Centre, Centre.id == Appointment.centre_id)
+        .join(School, School.id == Appointment.school_id)
+        .join(AppointmentType, AppointmentType.id == Appointment.type_id)
+        .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
+        .outerjoin(Location, Location.id == Appointment.location_id)
+        .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
+        .where(Appointment.id.in_(appointment_ids))
+    )
+    found: dict[uuid.UUID, Details] = {}
+    for row in rows:
+        address = f"{row[8]}, {row[9]} {row[10]}" if row[8] else None
+        found[row[0]] = Details(
+            row[1], row[2], row[3], row[4], row[5], row[6], row[7], address, row[11]
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class BookingSnapshot:
+    """Everything a booking checks, read under its (counsellor, day) lock."""
+
+    centre_id: uuid.UUID
+    centre_name: str
+    kind: AppointmentType | None  # None: no active type with that slug
+    counsellor_name: str | None  # None: not an active staff member of the school's centre
+    calendar: CounsellorCalendar  # the counsellor's, for the day
+    closed_days: frozenset[date]  # the day, if the centre is closed then
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a booking asks for, as far as the snapshot is concerned."""
+
+    school_id: uuid.UUID
+    type_slug: str
+    counsellor_id: uuid.UUID
+    day: date
+
+
+# Per wanted booking: school, centre, type, counsellor, the counsellor's calendar for the
+# day and whether the centre is closed: the one read of a batch of bookings, a row per
+# booking in their order (a text statement: this is the hot path). Busy times one day
+# wider than the day, for buffers at midnight, as in _calendar_params.
+_SNAPSHOTS_SQL = text(
+    """
+    SELECT s.centre_id, c.name, t.id, t.name, t.duration_minutes, t.buffer_before_minutes,
+           t.buffer_after_minutes, staff.display_name,
+           EXISTS (SELECT 1 FROM closed_periods p
+                    WHERE (p.centre_id = s.centre_id OR p.centre_id IS NULL)
+                      AND p.first_day <= w.day AND p.last_day >= w.day) AS closed,"""  # noqa: S608
+    + _calendar_parts(
+        "= w.counsellor",
+        "w.day",
+        "w.day",
+        "CAST(w.day - 1 AS timestamp) AT TIME ZONE 'Europe/Brussels'",
+        "CAST(w.day + 2 AS timestamp) AT TIME ZONE 'Europe/Brussels'",
+    )
+    + """
+      FROM unnest(CAST(:schools AS uuid[]), CAST(:types AS text[]),
+                  CAST(:counsellors AS uuid[]), CAST(:days AS date[]))
+           WITH ORDINALITY AS w(school, type_slug, counsellor, day, i)
+      LEFT JOIN schools s ON s.id = w.school
+      LEFT JOIN centres c ON c.id = s.centre_id
+      LEFT JOIN appointment_types t ON t.slug = w.type_slug AND t.is_active
+      LEFT JOIN staff_accounts staff
+        ON staff.id = w.counsellor AND staff.centre_id = s.centre_id AND staff.is_active
+     ORDER BY w.i
+    """
+).bindparams(
+    bindparam("schools", type_=ARRAY(Uuid())),
+    bindparam("types", type_=ARRAY(String())),
+    bindparam("counsellors", type_=ARRAY(Uuid())),
+    bindparam("days", type_=ARRAY(Date())),
+    bindparam("ignore", type_=Uuid()),
+)
+
+
+async def booking_snapshots(
+    session: AsyncSession, wanted: Sequence[Wanted]
+) -> list[BookingSnapshot | None]:
+    """One snapshot per wanted booking, in order; None: unknown school."""
+    params = {
+        "schools": [w.school_id for w in wanted],
+        "types": [w.type_slug for w in wanted],
+        "counsellors": [w.counsellor_id for w in wanted],
+        "days": [w.day for w in wanted],
+        "ignore": None,
+    }
+    rows = (await session.execute(_SNAPSHOTS_SQL, params)).all()
+    return [_snapshot(w, row) for w, row in zip(wanted, rows, strict=True)]
+
+
+def _snapshot(wanted: Wanted, row: Any) -> BookingSnapshot | None:
+    if row[0] is None:
+        return None
+    kind = None
+    if row[2] is not None:
+        kind = AppointmentType(
+            id=row[2],
+            slug=wanted.type_slug,
+            name=row[3],
+            duration_minutes=row[4],
+            buffer_before_minutes=row[5],
+            buffer_after_minutes=row[6],
+        )
+    [calendar] = _calendars_from([wanted.counsellor_id], *row[9:])
+    closed = frozenset({wanted.day}) if row[8] else frozenset()
+    return BookingSnapshot(row[0], row[1], kind, row[7], calendar, closed)

@@ -1,0 +1,329 @@
+"""Public pages of "Ik wil liever iemand van het CLB zien": the request form, its paper
+version, the confirmation and the status page.
+
+The form is one POST route that shows one question per step (scheduling.meeting_form);
+it works without JavaScript. The status link (``/liever-iemand-zien/status/<token>``) is
+exchanged at once for an HttpOnly cookie that only the status pages receive, as the manage
+link of an appointment is (scheduling.manage_router): the token leaves the address bar.
+Any token or cookie that opens nothing gets one neutral 404 page.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat import public as chat_public
+from clb import i18n
+from clb.config import Settings
+from clb.db import utcnow
+from clb.deps import ServicesDep, SessionDep
+from clb.jobs import NewJob, schedule_jobs
+from clb.security import CsrfProtected, ip_hash
+from clb.services import Services
+from clb.templating import render
+from scheduling import labels
+from scheduling.appointments import booking, repository
+from scheduling.appointments.api import BOOKING_LIMITED, booking_rate
+from scheduling.appointments.models import Appointment, Mode
+from scheduling.errors import InvalidRequest
+from scheduling.meetings import labels as ml
+from scheduling.meetings import service as meeting_requests
+from scheduling.meetings.form import FIELD_STEP, Draft, ordered, school_id_of, step_errors
+from scheduling.meetings.models import MeetingRequest, Place, RequestStatus
+from scheduling.meetings.tasks import MEETING_CONFIRMATION_JOB
+
+router = APIRouter(include_in_schema=False)
+
+FORM_PATH = "/liever-iemand-zien"
+STATUS_PATH = f"{FORM_PATH}/status"
+COOKIE_MINUTES = 60
+QUERY_MAX = 80
+MIN_QUERY = 2
+
+
+# --- Status cookie -----------------------------------------------------------------------
+
+
+def cookie_name(settings: Settings) -> str:
+    return "__Secure-clb_aanvraag" if settings.secure_cookies else "clb_aanvraag"
+
+
+def _set_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        cookie_name(settings),
+        token,
+        max_age=COOKIE_MINUTES * 60,
+        path=STATUS_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    """The same page for every token or cookie that opens nothing."""
+    response = render(
+        request, "meeting_link_invalid.html", {"current_path": STATUS_PATH}, status_code=404
+    )
+    settings: Settings = request.app.state.settings
+    if cookie_name(settings) in request.cookies:
+        response.delete_cookie(cookie_name(settings), path=STATUS_PATH, httponly=True)
+    return response
+
+
+async def _from_cookie(request: Request, session: AsyncSession) -> MeetingRequest | None:
+    token = request.cookies.get(cookie_name(request.app.state.settings), "")
+    return await meeting_requests.by_status_token(session, token)
+
+
+# --- The form ----------------------------------------------------------------------------
+
+
+async def places_of(session: AsyncSession, centre_id: uuid.UUID | None) -> list[str]:
+    """Where the centre receives people: at a CLB location always (that is what a CLB
+    has), at school when a counsellor offers that. "Elsewhere" has no centre setting yet,
+    so it is not offered."""
+    offered = await repository.offered_modes(session, centre_id) if centre_id else set()
+    places = [Place.office.value]
+    if Mode.school.value in offered:
+        places.append(Place.school.value)
+    return places
+
+
+async def _step_page(
+    request: Request,
+    session: AsyncSession,
+    draft: Draft,
+    step: str,
+    *,
+    errors: dict[str, str] | None = None,
+    query: str = "",
+    status_code: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    steps = draft.steps()
+    step = step if step in steps else steps[0]
+    school_id = school_id_of(draft)
+    found = await repository.school_and_centre(session, school_id) if school_id else None
+    context: dict[str, Any] = {
+        "step": step,
+        "number": steps.index(step) + 1,
+        "steps": len(steps),
+        "last": step == steps[-1],
+        "draft": draft,
+        "hidden": draft.hidden(step),
+        "errors": errors or {},
+        "error_list": ordered(errors or {}),
+        "school": found[0] if found else None,
+        "centre": found[1] if found else None,
+        "for_whom_labels": ml.FOR_WHOM_LABELS,
+        "for_whom_hints": ml.FOR_WHOM_HINTS,
+        "relation_labels": ml.RELATION_LABELS,
+        "day_labels": ml.DAY_LABELS,
+        "time_labels": ml.TIME_LABELS,
+        "place_labels": ml.PLACE_LABELS,
+        "places": await places_of(session, found[1].id if found else None),
+        "query": query,
+        "query_max": QUERY_MAX,
+        "min_query": MIN_QUERY,
+        "matches": None,
+        "too_short": False,
+    }
+    if step == "school" and query:
+        context["too_short"] = len(query) < MIN_QUERY
+        if not context["too_short"]:
+            context["matches"] = await repository.search_schools(session, query)
+    code = 422 if errors or context["too_short"] else 200
+    return render(
+        request, "meeting_step.html", context, status_code=status_code or code, headers=headers
+    )
+
+
+@router.get(FORM_PATH, response_class=HTMLResponse)
+async def request_form(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    return await _step_page(request, session, Draft(code=code.strip()), "wie")
+
+
+async def _all_errors(
+    session: AsyncSession, draft: Draft, school_known: bool
+) -> tuple[str, dict[str, str]] | None:
+    """The first step that is not right (hidden fields can be changed), with its errors."""
+    school_id = school_id_of(draft)
+    found = await repository.school_and_centre(session, school_id) if school_id else None
+    places = await places_of(session, found[1].id if found else None)
+    for step in draft.steps():
+        errors = step_errors(draft, step, school_known=school_known, places=places)
+        if errors:
+            return step, errors
+    return None
+
+
+@router.post(FORM_PATH, response_class=HTMLResponse)
+async def request_step(
+    request: Request, _csrf: CsrfProtected, services: ServicesDep, session: SessionDep
+) -> Response:
+    form = await request.form()
+    many = {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in form}
+    draft = Draft.from_form(form, many)
+    raw_step, action = form.get("stap"), form.get("actie")
+    steps = draft.steps()
+    step = raw_step if isinstance(raw_step, str) and raw_step in steps else steps[0]
+    index = steps.index(step)
+    if action == "terug":
+        return await _step_page(request, session, draft, steps[max(index - 1, 0)])
+    if action == "zoek":
+        query = form.get("q")
+        query = " ".join(query.split())[:QUERY_MAX] if isinstance(query, str) else ""
+        return await _step_page(request, session, draft, "school", query=query)
+    school_id = school_id_of(draft)
+    found = await repository.school_and_centre(session, school_id) if school_id else None
+    school_known = found is not None
+    places = await places_of(session, found[1].id if found else None)
+    errors = step_errors(draft, step, school_known=school_known, places=places)
+    if errors:
+        return await _step_page(request, session, draft, step, errors=errors)
+    if index + 1 < len(steps):
+        return await _step_page(request, session, draft, steps[index + 1])
+    problem = await _all_errors(session, draft, school_known)
+    if problem is not None:
+        return await _step_page(request, session, draft, problem[0], errors=problem[1])
+    decision = await services.limiter.hit(f"meeting:{ip_hash(request)}", booking_rate(services))
+    if not decision.allowed:
+        wait = str(max(1, round(decision.retry_after)))
+        return await _step_page(
+            request,
+            session,
+            draft,
+            step,
+            errors={"": BOOKING_LIMITED},
+            status_code=429,
+            headers={"Retry-After": wait},
+        )
+    return await _file(request, services, session, draft)
+
+
+async def _file(
+    request: Request, services: Services, session: AsyncSession, draft: Draft
+) -> Response:
+    now = utcnow()
+    handed_over = await chat_public.find_handover(session, draft.code) if draft.code else None
+    if draft.code and handed_over is None:
+        error = InvalidRequest("Deze code kennen we niet. Kijk ze na of laat het vak leeg.")
+        return await _step_page(
+            request, session, draft, "vraag", errors={"code": error.detail_message}
+        )
+    try:
+        filed, token = await meeting_requests.file_request(
+            session, services, draft.data(school_id_of(draft)), now
+        )
+    except InvalidRequest as exc:
+        step = FIELD_STEP.get(exc.field or "", "vraag")
+        errors = {exc.field or "": exc.detail_message}
+        return await _step_page(request, session, draft, step, errors=errors)
+    if handed_over is not None:
+        # Only the chat's id is kept (scheduling.handover_link): the code is a secret
+        # that chat.handover stores hashed only.
+        filed.handover_conversation_id = handed_over.conversation_id
+    if filed.email:
+        job = {"request_id": str(filed.id), "language": i18n.current_language()}
+        await schedule_jobs(session, services.jobs, [NewJob(MEETING_CONFIRMATION_JOB, job)])
+    response = RedirectResponse(f"{STATUS_PATH}/bevestiging", status_code=303)
+    _set_cookie(response, services.settings, token)
+    return response
+
+
+@router.get(f"{FORM_PATH}/afdrukken", response_class=HTMLResponse)
+async def printable_form(request: Request) -> HTMLResponse:
+    context = {
+        "for_whom_labels": ml.FOR_WHOM_LABELS,
+        "relation_labels": ml.RELATION_LABELS,
+        "day_labels": ml.DAY_LABELS,
+        "time_labels": ml.TIME_LABELS,
+        "place_labels": ml.PLACE_LABELS,
+        "contact_way_labels": ml.CONTACT_WAY_LABELS,
+    }
+    return render(request, "meeting_print.html", context)
+
+
+# --- Confirmation and status -------------------------------------------------------------
+
+
+async def _status_context(
+    services: Services, session: AsyncSession, filed: MeetingRequest
+) -> dict[str, Any]:
+    appointment = None
+    if filed.status == RequestStatus.scheduled.value and filed.appointment_id:
+        found = await session.get(Appointment, filed.appointment_id)
+        if found is not None:
+            details = await repository.details(session, found)
+            appointment = {
+                "when": labels.when(found.starts_at, found.ends_at),
+                "mode": labels.mode_label(found.mode),
+                "place": _place(found, details),
+                "counsellor": details.counsellor_name,
+                "active": found.is_active,
+                "manage_url": (
+                    f"/afspraak/beheer/{booking.manage_token(services, found)}"
+                    if found.is_active and found.ends_at > utcnow()
+                    else None
+                ),
+            }
+    school_centre = await repository.school_and_centre(session, filed.school_id)
+    return {
+        "filed": filed,
+        "status_label": ml.STATUS_LABELS[filed.status],
+        "status_text": ml.STATUS_EXPLANATIONS[filed.status],
+        "appointment": appointment,
+        "centre": school_centre[1] if school_centre else None,
+        "status_url": f"{services.settings.public_url}{STATUS_PATH}/"
+        + meeting_requests.status_token(services, filed),
+        "current_path": STATUS_PATH,
+    }
+
+
+def _place(appointment: Appointment, details: repository.Details) -> str:
+    if appointment.mode == Mode.school.value:
+        return details.school_name
+    if details.location_name:
+        address = f" – {details.location_address}" if details.location_address else ""
+        return f"{details.location_name}{address}"
+    return ""
+
+
+@router.get(f"{STATUS_PATH}/bevestiging", response_class=HTMLResponse)
+async def confirmation(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    filed = await _from_cookie(request, session)
+    if filed is None:
+        return _not_found(request)
+    context = await _status_context(services, session, filed)
+    return render(request, "meeting_done.html", context)
+
+
+@router.get(STATUS_PATH, response_class=HTMLResponse)
+async def status_page(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    filed = await _from_cookie(request, session)
+    if filed is None:
+        return _not_found(request)
+    context = await _status_context(services, session, filed)
+    return render(request, "meeting_status.html", context)
+
+
+@router.get(f"{STATUS_PATH}/{{token}}")
+async def open_status_link(
+    request: Request, token: str, services: ServicesDep, session: SessionDep
+) -> Response:
+    filed = await meeting_requests.by_status_token(session, token)
+    if filed is None:
+        return _not_found(request)
+    response = RedirectResponse(STATUS_PATH, status_code=303)
+    _set_cookie(response, services.settings, token)
+    return response

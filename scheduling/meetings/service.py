@@ -1,0 +1,507 @@
+"""Face-to-face meeting requests: filing, the staff workflow and the first-contact deadline.
+
+Nothing here commits: the caller's transaction boundary does. Filing validates everything
+before anything is added, so a refused request leaves no trace. The first contact is due
+``meeting_first_contact_working_days`` working days after filing, at the same clock time;
+two outbox jobs watch that deadline (a reminder some hours before, an escalation to the
+coordinators at it). Both do nothing once the request was contacted, scheduled or closed,
+and those steps cancel them as well.
+
+Each step locks the request, checks that it fits the current status and writes a
+``meeting_request_events`` row with who and when.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clb.auth.models import Role, StaffAccount
+from clb.errors import Forbidden
+from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
+from clb.org.models import School
+from clb.services import Services
+from scheduling.appointments.booking import book
+from scheduling.appointments.booking_input import BookingRequest, Contact, clean_contact
+from scheduling.appointments.models import Mode
+from scheduling.availability.slots import add_working_days
+from scheduling.errors import (
+    InvalidBooking,
+    InvalidRequest,
+    MeetingRequestNotFound,
+    RequestStateConflict,
+)
+from scheduling.meetings.models import (
+    DayPart,
+    ForWhom,
+    MeetingRequest,
+    MeetingRequestEvent,
+    Place,
+    Relation,
+    RequestStatus,
+)
+from scheduling.tokens import derive_token, hash_token
+
+STATUS_PURPOSE = "meeting-status"
+SLA_REMINDER_JOB = "meeting.sla_reminder"
+SLA_ESCALATION_JOB = "meeting.sla_escalation"
+SLA_JOBS = (SLA_REMINDER_JOB, SLA_ESCALATION_JOB)
+REMINDER_BEFORE = timedelta(hours=4)
+# No 0/O, 1/I/L, U/V: a code that can be read out on the phone without doubt.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+NEED_MAX = 1000
+NOTE_MAX = 500
+
+OPEN = frozenset({RequestStatus.new, RequestStatus.assigned})
+# Which statuses each step may start from.
+ASSIGNABLE = frozenset({RequestStatus.new, RequestStatus.assigned, RequestStatus.contacted})
+CONTACTABLE = OPEN
+SCHEDULABLE = frozenset({RequestStatus.new, RequestStatus.assigned, RequestStatus.contacted})
+
+
+@dataclass(frozen=True)
+class MeetingRequestData:
+    """What the form (or a partner) sends; :func:`file_request` validates all of it."""
+
+    school_id: uuid.UUID | None
+    for_whom: str
+    first_name: str
+    consent_contact: bool
+    phone: str | None = None
+    email: str | None = None
+    via_school: bool = False
+    via_bridge: bool = False
+    requester_relation: str | None = None
+    requester_name: str | None = None
+    consent_of_person: bool = False
+    preferred_days: tuple[int, ...] = ()
+    preferred_times: tuple[str, ...] = ()
+    preferred_place: str = Place.office.value
+    interpreter_language: str | None = None
+    need: str = ""
+
+
+@dataclass(frozen=True)
+class _Valid:
+    for_whom: ForWhom
+    first_name: str
+    relation: Relation | None
+    requester_name: str | None
+    phone: str | None
+    email: str | None
+    days: list[int]
+    times: list[str]
+    place: Place
+    interpreter_language: str | None
+    need: str
+
+
+# --- Filing ------------------------------------------------------------------------------
+
+
+def _one_line(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _validate(data: MeetingRequestData) -> _Valid:
+    try:
+        for_whom = ForWhom(data.for_whom)
+    except ValueError:
+        raise InvalidRequest("Kies voor wie je deze aanvraag doet.", field="for_whom") from None
+    first_name = _one_line(data.first_name)
+    if not first_name:
+        raise InvalidRequest("Vul een voornaam in.", field="first_name")
+    if len(first_name) > 60:
+        raise InvalidRequest("Een voornaam mag hoogstens 60 tekens lang zijn.", field="first_name")
+    relation: Relation | None = None
+    requester_name: str | None = None
+    if for_whom is ForWhom.other:
+        try:
+            relation = Relation(data.requester_relation or "")
+        except ValueError:
+            raise InvalidRequest(
+                "Kies hoe je de persoon kent.", field="requester_relation"
+            ) from None
+        requester_name = _one_line(data.requester_name)
+        if not requester_name:
+            raise InvalidRequest("Vul je eigen naam in.", field="requester_name")
+        if len(requester_name) > 120:
+            raise InvalidRequest(
+                "Je naam mag hoogstens 120 tekens lang zijn.", field="requester_name"
+            )
+        if data.consent_of_person is not True:
+            raise InvalidRequest(
+                "Vraag eerst of de persoon akkoord gaat dat je deze aanvraag doet.",
+                field="consent_of_person",
+            )
+    phone, email = _reachable(data, first_name)
+    try:
+        days = sorted({int(day) for day in data.preferred_days})
+    except (TypeError, ValueError):
+        days = [-1]
+    if any(day not in range(5) for day in days):
+        raise InvalidRequest("Kies dagen van maandag tot vrijdag.", field="preferred_days")
+    if any(time not in DayPart.__members__ for time in data.preferred_times):
+        raise InvalidRequest("Kies voormiddag, namiddag of avond.", field="preferred_times")
+    times: list[str] = [part.value for part in DayPart if part.value in data.preferred_times]
+    try:
+        place = Place(data.preferred_place)
+    except ValueError:
+        raise InvalidRequest(
+            "Kies waar je het CLB wil ontmoeten.", field="preferred_place"
+        ) from None
+    interpreter = _one_line(data.interpreter_language) or None
+    if interpreter is not None and len(interpreter) > 40:
+        raise InvalidRequest(
+            "Schrijf de taal in hoogstens 40 tekens.", field="interpreter_language"
+        )
+    need = (data.need or "").strip()
+    if len(need) > NEED_MAX:
+        raise InvalidRequest("Schrijf hoogstens 1000 tekens.", field="need")
+    if data.consent_contact is not True:
+        raise InvalidRequest(
+            "Geef toestemming dat het CLB contact opneemt, anders kunnen we je niet helpen.",
+            field="consent_contact",
+        )
+    return _Valid(
+        for_whom=for_whom,
+        first_name=first_name,
+        relation=relation,
+        requester_name=requester_name,
+        phone=phone,
+        email=email,
+        days=days,
+        times=times,
+        place=place,
+        interpreter_language=interpreter,
+        need=need,
+    )
+
+
+def _reachable(data: MeetingRequestData, first_name: str) -> tuple[str | None, str | None]:
+    """The phone and e-mail, checked as for a booking; at least one way to reach someone."""
+    phone = (data.phone or "").strip() or None
+    email = (data.email or "").strip() or None
+    if phone is None and email is None:
+        if not (data.via_school or data.via_bridge):
+            raise InvalidRequest(
+                "Kies minstens één manier waarop we iemand kunnen bereiken.", field="contact"
+            )
+        return None, None
+    try:
+        cleaned = clean_contact(Contact(first_name, email, phone))
+    except InvalidBooking as exc:
+        raise InvalidRequest(exc.detail_message, field=exc.field) from None
+    return cleaned.phone, cleaned.email
+
+
+def new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"CLB-{code[:4]}-{code[4:]}"
+
+
+async def _free_reference(session: AsyncSession) -> str:
+    # 29^6 ≈ 600 million codes: a clash is rare; the unique constraint stays the guard.
+    for _ in range(10):
+        reference = new_reference()
+        taken = await session.scalar(
+            select(MeetingRequest.id).where(MeetingRequest.reference == reference)
+        )
+        if taken is None:
+            return reference
+    raise RuntimeError("no free meeting request reference after 10 tries")
+
+
+def status_token(services: Services, request: MeetingRequest) -> str:
+    return derive_token(
+        services.settings.secret_key or "",
+        STATUS_PURPOSE,
+        request.id,
+        request.status_token_generation,
+    )
+
+
+async def file_request(
+    session: AsyncSession, services: Services, data: MeetingRequestData, now: datetime
+) -> tuple[MeetingRequest, str]:
+    """A new request and its status token (for the link shown and mailed to the requester)."""
+    valid = _validate(data)
+    school = await session.get(School, data.school_id) if data.school_id else None
+    if school is None:
+        raise InvalidRequest("Kies de school uit de lijst.", field="school")
+    due = add_working_days(now, services.settings.meeting_first_contact_working_days)
+    request = MeetingRequest(
+        id=uuid.uuid4(),
+        reference=await _free_reference(session),
+        centre_id=school.centre_id,
+        school_id=school.id,
+        for_whom=valid.for_whom.value,
+        requester_relation=valid.relation.value if valid.relation else None,
+        consent_of_person=valid.for_whom is ForWhom.other,
+        first_name=valid.first_name,
+        requester_name=valid.requester_name,
+        phone=valid.phone,
+        email=valid.email,
+        via_school=data.via_school,
+        via_bridge=data.via_bridge,
+        preferred_days=valid.days,
+        preferred_times=valid.times,
+        preferred_place=valid.place.value,
+        interpreter_language=valid.interpreter_language,
+        need=valid.need,
+        consent_contact=True,
+        status=RequestStatus.new.value,
+        first_contact_due_at=due,
+        status_token_generation=0,
+        status_token_hash="",
+        created_at=now,
+    )
+    token = status_token(services, request)
+    request.status_token_hash = hash_token(token)
+    session.add(request)
+    await session.flush()
+    _event(session, request, None, None, RequestStatus.new, now)
+    payload = {"request_id": str(request.id), "due": due.isoformat()}
+    planned = [NewJob(SLA_ESCALATION_JOB, payload, due)]
+    if due - REMINDER_BEFORE > now:
+        planned.insert(0, NewJob(SLA_REMINDER_JOB, payload, due - REMINDER_BEFORE))
+    await schedule_jobs(session, services.jobs, planned)
+    return request, token
+
+
+async def by_status_token(session: AsyncSession, token: str) -> MeetingRequest | None:
+    """The request of a status link; anything else is None (the caller answers a neutral
+    404, the same for a wrong and an unknown token)."""
+    if not token or len(token) > 100:
+        return None
+    found: MeetingRequest | None = await session.scalar(
+        select(MeetingRequest).where(MeetingRequest.status_token_hash == hash_token(token))
+    )
+    return found
+
+
+# --- Staff workflow ----------------------------------------------------------------------
+
+
+def _event(
+    session: AsyncSession,
+    request: MeetingRequest,
+    actor_id: uuid.UUID | None,
+    from_status: RequestStatus | None,
+    to_status: RequestStatus,
+    now: datetime,
+    note: str = "",
+) -> MeetingRequestEvent:
+    event = MeetingRequestEvent(
+        request_id=request.id,
+        at=now,
+        actor_id=actor_id,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value,
+        note=note[:NOTE_MAX],
+    )
+    session.add(event)
+    return event
+
+
+async def _locked(
+    session: AsyncSession, request_id: uuid.UUID, actor: StaffAccount
+) -> MeetingRequest:
+    request = await session.scalar(
+        select(MeetingRequest)
+        .where(MeetingRequest.id == request_id)
+        # FOR NO KEY UPDATE: a deadline job inserting its event row (a key-share lock on
+        # this row) while this step waits for that job's outbox row cannot deadlock.
+        .with_for_update(key_share=True)
+    )
+    if request is None:
+        raise MeetingRequestNotFound()
+    if request.centre_id != actor.centre_id and not actor.has_role(Role.admin):
+        raise Forbidden()
+    return request
+
+
+def _require(request: MeetingRequest, allowed: frozenset[RequestStatus]) -> RequestStatus:
+    current = RequestStatus(request.status)
+    if current not in allowed:
+        raise RequestStateConflict()
+    return current
+
+
+async def _counsellor_of(
+    session: AsyncSession, request: MeetingRequest, counsellor_id: uuid.UUID
+) -> StaffAccount:
+    counsellor = await session.get(StaffAccount, counsellor_id)
+    if (
+        counsellor is None
+        or not counsellor.is_active
+        or counsellor.centre_id != request.centre_id
+        or Role.counsellor.value not in counsellor.roles
+    ):
+        raise InvalidRequest("Kies een CLB-medewerker van dit centrum.", field="counsellor")
+    return counsellor
+
+
+async def _stop_deadline_jobs(session: AsyncSession, request: MeetingRequest) -> None:
+    for kind in SLA_JOBS:
+        for job in await pending_jobs(session, kind, request_id=str(request.id)):
+            cancel_job(job)
+
+
+async def assign(
+    session: AsyncSession,
+    request_id: uuid.UUID,
+    counsellor_id: uuid.UUID,
+    actor: StaffAccount,
+    *,
+    now: datetime,
+) -> MeetingRequest:
+    """Give the request to a counsellor of its centre (again, to hand it over)."""
+    request = await _locked(session, request_id, actor)
+    current = _require(request, ASSIGNABLE)
+    counsellor = await _counsellor_of(session, request, counsellor_id)
+    request.assigned_to = counsellor.id
+    target = RequestStatus.assigned if current in OPEN else current
+    request.status = target.value
+    _event(session, request, actor.id, current, target, now)
+    await session.flush()
+    return request
+
+
+async def mark_contacted(
+    session: AsyncSession,
+    request_id: uuid.UUID,
+    actor: StaffAccount,
+    *,
+    now: datetime,
+    note: str = "",
+) -> MeetingRequest:
+    """The first contact happened: the deadline's reminder and escalation are off."""
+    request = await _locked(session, request_id, actor)
+    current = _require(request, CONTACTABLE)
+    if request.assigned_to is None:
+        request.assigned_to = actor.id
+    request.status = RequestStatus.contacted.value
+    _event(session, request, actor.id, current, RequestStatus.contacted, now, _one_line(note))
+    await _stop_deadline_jobs(session, request)
+    await session.flush()
+    return request
+
+
+async def schedule(
+    session: AsyncSession,
+    services: Services,
+    request_id: uuid.UUID,
+    actor: StaffAccount,
+    counsellor_id: uuid.UUID,
+    starts_at: datetime,
+    type_slug: str,
+    location_id: uuid.UUID | None,
+    now: datetime,
+) -> MeetingRequest:
+    """Book a real in-person appointment (at the CLB or at school, as the request prefers)
+    and link it. The booking runs first: a taken slot raises SlotTaken and — as
+    ``booking.book`` rolls the session back — nothing of the request changes (nor anything
+    else the caller had pending in this session)."""
+    request = await _locked(session, request_id, actor)
+    current = _require(request, SCHEDULABLE)
+    await _counsellor_of(session, request, counsellor_id)
+    if request.email is None and request.phone is None:
+        raise InvalidRequest(
+            "Deze aanvraag heeft geen e-mailadres of telefoonnummer. Maak de afspraak "
+            "met de persoon en noteer ze in de agenda.",
+            field="contact",
+        )
+    mode = Mode.school if request.preferred_place == Place.school.value else Mode.office
+    booked = await book(
+        session,
+        services,
+        BookingRequest(
+            school_id=request.school_id,
+            type_slug=type_slug,
+            mode=mode.value,
+            counsellor_id=counsellor_id,
+            starts_at=starts_at,
+            contact=Contact(request.first_name, request.email, request.phone),
+            location_id=location_id,
+        ),
+        now=now,
+    )
+    request.appointment_id = booked.appointment.id
+    if request.assigned_to is None:
+        request.assigned_to = counsellor_id
+    request.status = RequestStatus.scheduled.value
+    _event(session, request, actor.id, current, RequestStatus.scheduled, now)
+    await _stop_deadline_jobs(session, request)
+    await session.flush()
+    return request
+
+
+async def close(
+    session: AsyncSession,
+    request_id: uuid.UUID,
+    actor: StaffAccount,
+    reason: str,
+    *,
+    now: datetime,
+) -> MeetingRequest:
+    """End the request with a reason (staff's words; no personal data, please)."""
+    reason = _one_line(reason)
+    if not reason:
+        raise InvalidRequest("Geef een reden om de aanvraag af te sluiten.", field="reason")
+    if len(reason) > NOTE_MAX:
+        raise InvalidRequest("Schrijf hoogstens 500 tekens.", field="reason")
+    request = await _locked(session, request_id, actor)
+    current = RequestStatus(request.status)
+    if current is RequestStatus.closed:
+        raise RequestStateConflict()
+    request.status = RequestStatus.closed.value
+    request.close_reason = reason
+    _event(session, request, actor.id, current, RequestStatus.closed, now, reason)
+    await _stop_deadline_jobs(session, request)
+    await session.flush()
+    return request
+
+
+# --- Lists -------------------------------------------------------------------------------
+
+
+async def overdue(
+    session: AsyncSession, centre_id: uuid.UUID, now: datetime
+) -> list[MeetingRequest]:
+    """The centre's requests still without a first contact past their deadline, oldest first."""
+    rows = await session.scalars(
+        select(MeetingRequest)
+        .where(
+            MeetingRequest.centre_id == centre_id,
+            MeetingRequest.status.in_([status.value for status in OPEN]),
+            MeetingRequest.first_contact_due_at <= now,
+        )
+        .order_by(MeetingRequest.first_contact_due_at)
+    )
+    return list(rows.all())
+
+
+async def for_centre(
+    session: AsyncSession, centre_id: uuid.UUID, statuses: tuple[RequestStatus, ...] = ()
+) -> list[MeetingRequest]:
+    """The centre's requests (optionally of these statuses), the earliest deadline first."""
+    query = select(MeetingRequest).where(MeetingRequest.centre_id == centre_id)
+    if statuses:
+        query = query.where(MeetingRequest.status.in_([status.value for status in statuses]))
+    rows = await session.scalars(query.order_by(MeetingRequest.first_contact_due_at))
+    return list(rows.all())
+
+
+async def events(session: AsyncSession, request_id: uuid.UUID) -> list[MeetingRequestEvent]:
+    rows = await session.scalars(
+        select(MeetingRequestEvent)
+        .where(MeetingRequestEvent.request_id == request_id)
+        .order_by(MeetingRequestEvent.at, MeetingRequestEvent.id)
+    )
+    return list(rows.all())

@@ -1,0 +1,177 @@
+"""The first-contact deadline of meeting requests, run by the worker through the outbox.
+
+Each handler re-reads the request and does nothing once it was contacted, scheduled or
+closed (those steps cancel these jobs too; this is the second guard). Mails go to staff
+only and name the request by its reference and console link — never the need someone
+wrote, nor their name or contact details. Each sent warning is an event on the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import any_, literal, select
+
+from clb.auth.models import Role, StaffAccount
+from clb.db import utcnow
+from clb.i18n import gettext as _
+from clb.jobs import JobContext, job_handler
+from clb.mail import OutgoingMail
+from scheduling.appointments import messages
+from scheduling.availability.slots import BRUSSELS
+from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent, RequestStatus
+from scheduling.meetings.service import SLA_ESCALATION_JOB, SLA_REMINDER_JOB, status_token
+
+log = logging.getLogger(__name__)
+
+REMINDER_NOTE = "Herinnering verstuurd: eerste contact nog niet geregistreerd."
+ESCALATION_NOTE = "Termijn voor eerste contact verstreken: coördinatoren verwittigd."
+
+
+def console_url(public_url: str, request_id: uuid.UUID) -> str:
+    return f"{public_url}/console/aanvragen/{request_id}"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
+
+
+async def _open_request(ctx: JobContext, payload: dict[str, Any]) -> MeetingRequest | None:
+    # A plain read: a workflow step locks the request and then these outbox rows.
+    request = await ctx.session.scalar(
+        select(MeetingRequest).where(MeetingRequest.id == uuid.UUID(payload["request_id"]))
+    )
+    if request is None or not request.is_open:
+        return None
+    return request
+
+
+async def _coordinators(ctx: JobContext, centre_id: uuid.UUID) -> list[StaffAccount]:
+    rows = await ctx.session.scalars(
+        select(StaffAccount)
+        .where(
+            StaffAccount.centre_id == centre_id,
+            StaffAccount.is_active.is_(True),
+            literal(Role.coordinator.value) == any_(StaffAccount.roles),
+        )
+        .order_by(StaffAccount.email)
+    )
+    return list(rows.all())
+
+
+async def _send(ctx: JobContext, to: list[StaffAccount], subject: str, text: str) -> None:
+    for account in to:
+        await ctx.services.mailer.send(OutgoingMail(to=account.email, subject=subject, text=text))
+
+
+def _record(ctx: JobContext, request: MeetingRequest, note: str) -> None:
+    status = RequestStatus(request.status).value
+    ctx.session.add(
+        MeetingRequestEvent(
+            request_id=request.id,
+            at=utcnow(),
+            actor_id=None,
+            from_status=status,
+            to_status=status,
+            note=note,
+        )
+    )
+
+
+@job_handler(SLA_REMINDER_JOB)
+async def sla_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Some hours before the deadline: to the assigned counsellor, else the coordinators."""
+    request = await _open_request(ctx, payload)
+    if request is None:
+        return
+    recipients: list[StaffAccount] = []
+    if request.assigned_to is not None:
+        counsellor = await ctx.session.get(StaffAccount, request.assigned_to)
+        if counsellor is not None and counsellor.is_active:
+            recipients = [counsellor]
+    if not recipients:
+        recipients = await _coordinators(ctx, request.centre_id)
+    if not recipients:
+        log.warning("meeting request %s: nobody to remind", request.id)
+        return
+    due = _when(request.first_contact_due_at)
+    link = console_url(ctx.services.settings.public_url, request.id)
+    await _send(
+        ctx,
+        recipients,
+        f"Aanvraag {request.reference}: eerste contact vóór {due}",
+        "Dag,\n\n"
+        f"Voor de aanvraag {request.reference} (liever iemand zien) is nog geen eerste "
+        f"contact geregistreerd. Neem contact op vóór {due}.\n\n"
+        f"Bekijk de aanvraag: {link}\n\n"
+        "Is er al contact geweest? Duid dat dan aan in de console.\n",
+    )
+    _record(ctx, request, REMINDER_NOTE)
+
+
+@job_handler(SLA_ESCALATION_JOB)
+async def sla_escalation(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """At the deadline, still no first contact: the centre's coordinators are told."""
+    request = await _open_request(ctx, payload)
+    if request is None:
+        return
+    coordinators = await _coordinators(ctx, request.centre_id)
+    if not coordinators:
+        log.warning("meeting request %s: overdue and the centre has no coordinator", request.id)
+        return
+    due = _when(request.first_contact_due_at)
+    link = console_url(ctx.services.settings.public_url, request.id)
+    await _send(
+        ctx,
+        coordinators,
+        f"Aanvraag {request.reference}: termijn voor eerste contact verstreken",
+        "Dag,\n\n"
+        f"Voor de aanvraag {request.reference} (liever iemand zien) moest er uiterlijk "
+        f"{due} een eerste contact zijn. Dat is nog niet geregistreerd.\n\n"
+        f"Wijs de aanvraag toe of volg ze op: {link}\n",
+    )
+    _record(ctx, request, ESCALATION_NOTE)
+
+
+# --- The requester's confirmation ----------------------------------------------------------
+
+MEETING_CONFIRMATION_JOB = "meeting.confirmation"
+
+
+@job_handler(MEETING_CONFIRMATION_JOB)
+async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The reference and the status link, to the e-mail address given on the form. The
+    link's token is derived again here (it is never stored)."""
+    request = await ctx.session.scalar(
+        select(MeetingRequest).where(MeetingRequest.id == uuid.UUID(payload["request_id"]))
+    )
+    if request is None or request.email is None:
+        return
+    services = ctx.services
+    messages.use_language(str(payload.get("language", "nl")))
+    link = f"{services.settings.public_url}/liever-iemand-zien/status/" + status_token(
+        services, request
+    )
+    lines = [
+        _("Dag {name},").format(name=request.first_name),
+        "",
+        _("We hebben je aanvraag om iemand van het CLB te zien goed ontvangen."),
+        _("Je referentienummer is {reference}.").format(reference=request.reference),
+        _("Het CLB neemt binnen enkele werkdagen contact op."),
+        "",
+        _("Hier zie je hoe ver je aanvraag staat:"),
+        link,
+        _("Deel die link met niemand: wie hem heeft, ziet je aanvraag."),
+        "",
+        _(messages.HELP_LINES),
+    ]
+    await services.mailer.send(
+        OutgoingMail(
+            to=request.email,
+            subject=_("Je aanvraag bij het CLB: {reference}").format(reference=request.reference),
+            text="\n".join(lines) + "\n",
+        )
+    )

@@ -1,0 +1,118 @@
+"""The public toolbox: the catalogue with search and filters, audience pages, tool pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from clb.deps import SessionDep
+from clb.errors import NotFound
+from clb.templating import render
+from toolbox.catalogue import repository
+from toolbox.catalogue.models import ToolStatus
+from toolbox.catalogue.service import PAGE_SIZE, Listing, link_params, listing_from
+from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
+
+router = APIRouter(include_in_schema=False)
+
+CATALOGUE_LEAD = "Tips, oefeningen en hulp rond faalangst, studiekeuze, welbevinden en meer."
+
+# Pages per audience: the path, the audience, and a line about what is there for them.
+AUDIENCE_PAGES = {
+    "voor-leerlingen": ("leerling", "Tips, oefeningen en hulp als je ergens mee zit."),
+    "voor-ouders": ("ouder", "Hulp en informatie om je kind te steunen."),
+    "voor-scholen": (
+        "school",
+        "Materiaal voor leerkrachten en zorgcoördinatoren, om te delen met leerlingen en ouders.",
+    ),
+    "voor-clb-medewerkers": ("clb-medewerker", "Methodieken en bronnen voor de begeleiding."),
+    "voor-partners": ("netwerkpartner", "Bronnen voor wie samen met het CLB rond jongeren werkt."),
+}
+
+
+async def _catalogue(
+    request: Request,
+    session: SessionDep,
+    listing: Listing,
+    *,
+    heading: str,
+    lead: str,
+    audience_page: str | None = None,
+) -> HTMLResponse:
+    offset = (listing.page - 1) * PAGE_SIZE
+    tools, total = await repository.search_tools(
+        session, listing.spec, limit=PAGE_SIZE, offset=offset
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    params = link_params(listing.spec)
+    if listing.spec.sort != ("relevantie" if listing.spec.query else "titel"):
+        params.append(("sorteer", listing.spec.sort))
+    return render(
+        request,
+        "toolbox.html",
+        {
+            "heading": heading,
+            "lead": lead,
+            "audience_page": audience_page,
+            "tools": tools,
+            "total": total,
+            "spec": listing.spec,
+            "page": listing.page,
+            "pages": pages,
+            "query_string": urlencode(params),
+            "share_url": f"{request.app.state.settings.public_url}/toolbox?{urlencode(params)}",
+            "themes": THEME_LABELS,
+            "audiences": AUDIENCE_LABELS,
+            "levels": LEVEL_LABELS,
+            "kinds": KIND_LABELS,
+            "sorts": SORT_LABELS,
+            "theme_counts": await repository.counts_by_theme(session),
+            "audience_pages": AUDIENCE_PAGES,
+        },
+    )
+
+
+@router.get("/toolbox", response_class=HTMLResponse)
+async def catalogue(request: Request, session: SessionDep) -> HTMLResponse:
+    return await _catalogue(
+        request,
+        session,
+        listing_from(request.query_params),
+        heading="Toolbox",
+        lead=CATALOGUE_LEAD,
+    )
+
+
+@router.get("/toolbox/{page}", response_class=HTMLResponse)
+async def tool_or_audience_page(request: Request, page: str, session: SessionDep) -> Response:
+    if page in AUDIENCE_PAGES:
+        audience, lead = AUDIENCE_PAGES[page]
+        listing = listing_from(request.query_params, doelgroep=(audience,))
+        return await _catalogue(
+            request,
+            session,
+            listing,
+            heading=AUDIENCE_LABELS[audience],
+            lead=lead,
+            audience_page=page,
+        )
+    tool = await repository.tool_by_slug(session, page)
+    if tool is None:
+        renamed = await repository.tool_by_old_slug(session, page)
+        if renamed is not None and renamed.status == ToolStatus.published:
+            return RedirectResponse(f"/toolbox/{renamed.slug}", status_code=301)
+    if tool is None or tool.status != ToolStatus.published:
+        raise NotFound()
+    return render(
+        request,
+        "toolbox_tool.html",
+        {
+            "tool": tool,
+            "themes": THEME_LABELS,
+            "audiences": AUDIENCE_LABELS,
+            "levels": LEVEL_LABELS,
+            "kinds": KIND_LABELS,
+        },
+    )

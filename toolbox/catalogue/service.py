@@ -1,0 +1,102 @@
+"""Reading the catalogue: filters from links and forms, pages of results, tool details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.datastructures import QueryParams
+
+from clb.errors import ClbError
+from toolbox.catalogue.models import Tool
+from toolbox.catalogue.repository import ToolFilter
+from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
+
+PAGE_SIZE = 20
+MAX_QUERY = 200
+
+# Query parameter names are Dutch: they show in links that schools share.
+PARAMETERS = {
+    "thema": THEME_LABELS,
+    "doelgroep": AUDIENCE_LABELS,
+    "niveau": LEVEL_LABELS,
+    "soort": KIND_LABELS,
+}
+
+
+class BadFilter(ClbError):
+    status = 422
+    code = "bad_filter"
+    message = "Deze zoekopdracht bevat een onbekende keuze."
+
+
+@dataclass(frozen=True)
+class Listing:
+    spec: ToolFilter
+    page: int
+
+
+def listing_from(params: QueryParams, **preset: tuple[str, ...]) -> Listing:
+    """A validated filter from a link's query string (unknown values get a clear 422)."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for name, allowed in PARAMETERS.items():
+        values = tuple(dict.fromkeys(params.getlist(name)))
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            raise BadFilter(details={"parameter": name, "values": unknown})
+        chosen[name] = values or preset.get(name, ())
+    query = params.get("q", "").strip()
+    if len(query) > MAX_QUERY:
+        raise BadFilter("Je zoekterm is te lang.")
+    sort = params.get("sorteer", "relevantie" if query else "titel")
+    if sort not in SORT_LABELS:
+        raise BadFilter(details={"parameter": "sorteer", "values": [sort]})
+    try:
+        page = max(1, int(params.get("pagina", "1")))
+    except ValueError:
+        raise BadFilter(details={"parameter": "pagina"}) from None
+    spec = ToolFilter(
+        query=query,
+        themes=chosen["thema"],
+        audiences=chosen["doelgroep"],
+        levels=chosen["niveau"],
+        kinds=chosen["soort"],
+        sort=sort,
+    )
+    return Listing(spec, page)
+
+
+def link_params(spec: ToolFilter) -> list[tuple[str, str]]:
+    """The query string that reproduces a filter (for shareable links, embeds, QR codes)."""
+    pairs: list[tuple[str, str]] = []
+    if spec.query:
+        pairs.append(("q", spec.query))
+    for name, values in (
+        ("thema", spec.themes),
+        ("doelgroep", spec.audiences),
+        ("niveau", spec.levels),
+        ("soort", spec.kinds),
+    ):
+        pairs.extend((name, value) for value in values)
+    return pairs
+
+
+def tool_json(tool: Tool, base_url: str) -> dict[str, Any]:
+    """The public, read-only shape of a tool (API and embeds)."""
+    return {
+        "slug": tool.slug,
+        "title": tool.title,
+        "summary": tool.summary,
+        "description": tool.description,
+        "kind": tool.kind,
+        "themes": tool.themes,
+        "audiences": tool.audiences,
+        "levels": tool.levels,
+        "languages": tool.languages,
+        "url": tool.url,
+        "provider": tool.provider,
+        "phone": tool.phone,
+        "hours": tool.hours,
+        "reviewed_on": tool.reviewed_on.isoformat() if tool.reviewed_on else None,
+        "page": f"{base_url}/toolbox/{tool.slug}",
+    }
