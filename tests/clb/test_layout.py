@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,3 +31,36 @@ def test_kernel_and_domains_import_from_the_repo_root() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "ok"
+
+
+DOMAINS = ("chat", "scheduling", "toolbox")
+
+
+def _imports(package_dir: Path) -> Iterator[tuple[Path, str]]:
+    """Every module name imported anywhere in the package's files (also inside functions)."""
+    for path in sorted(package_dir.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                yield from ((path, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                yield from ((path, f"{node.module}.{alias.name}") for alias in node.names)
+
+
+def test_the_kernel_imports_no_domain_and_no_composition() -> None:
+    outside = {"composition", "development", *DOMAINS}
+    found = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path, name in _imports(ROOT / "platform" / "clb")
+        if name.split(".")[0] in outside
+    )
+    assert found == []
+
+
+def test_a_domain_uses_another_only_through_its_public_module() -> None:
+    found = []
+    for domain in DOMAINS:
+        for path, name in _imports(ROOT / domain):
+            top = name.split(".")[0]
+            if top in DOMAINS and top != domain and not name.startswith(f"{top}.public"):
+                found.append(f"{path.relative_to(ROOT)}: {name}")
+    assert sorted(found) == []
