@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.auth import service as auth_service
 from clb.auth.models import Role, StaffAccount, StaffSession, Visitor
 from clb.config import Settings
-from clb.db import commit, rollback
+from clb.db import transaction
 from clb.errors import Forbidden, NotAuthenticated
 from clb.services import Services
 
@@ -29,13 +29,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the endpoint returns (before the response
     is sent, so a client never sees success for something not yet durable)."""
-    async with services.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await rollback(session)
-            raise
-        await commit(session)
+    async with transaction(services.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import socket
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from aiosmtpd.controller import Controller
 
@@ -30,13 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIST_LIMIT = 200
-LOCAL_TIME = ZoneInfo("Europe/Brussels")
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
-# Shown on a message's page (dev_mailbox_message.html holds their Dutch labels).
-SHOWN_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID")
-SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
-SAFE_TOKEN = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 # --- The SMTP server -----------------------------------------------------------------

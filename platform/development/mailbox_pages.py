@@ -6,7 +6,6 @@ show mail as text (an HTML part only as escaped source) and offer attachments as
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,11 +28,8 @@ from clb.templating import render
 if TYPE_CHECKING:
     from clb.config import Settings
 
-log = logging.getLogger(__name__)
-
 LIST_LIMIT = 200
 LOCAL_TIME = ZoneInfo("Europe/Brussels")
-MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # Shown on a message's page (dev_mailbox_message.html holds their Dutch labels).
 SHOWN_HEADERS = ("From", "To", "Cc", "Subject", "Date", "Message-ID")
 SAFE_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
