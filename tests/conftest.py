@@ -208,6 +208,14 @@ def services(app: FastAPI) -> Services:
 
 
 @pytest.fixture
+async def mailbox_app(settings: Settings, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    """The app with a development mailbox folder (its pages at /dev/postvak)."""
+    application = create_app(settings.model_copy(update={"dev_mailbox_dir": tmp_path / "postvak"}))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:

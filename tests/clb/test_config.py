@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
+from tests.composition.test_cli import clb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,14 +19,7 @@ def test_bad_database_url_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_bad_setting_fails_the_cli_fast_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "CLB_DATABASE_URL": "nonsense", "CLB_DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "composition", "migrate"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = clb("migrate", env=env, timeout=60, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

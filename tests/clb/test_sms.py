@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +25,8 @@ from clb.sms import (
     sms_from_settings,
 )
 from composition.app import create_app
-from tests.conftest import PUBLIC_URL, ROOT
+from tests.composition.test_cli import clb
+from tests.conftest import PUBLIC_URL
 
 NUMBER = "+32470123456"
 TEXT = "CLB: je afspraak staat vast op di 1/12 om 10 uur. Wijzigen: https://clb.example/a/x"
@@ -88,13 +87,6 @@ async def test_with_a_folder_an_sms_is_kept_as_a_file(
 def test_an_sms_needs_a_number_and_a_sensible_text(to: str, text: str) -> None:
     with pytest.raises(ValueError, match="SMS"):
         OutgoingSms(to=to, text=text)
-
-
-@pytest.fixture
-async def mailbox_app(settings: Settings, tmp_path: Path) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"dev_mailbox_dir": tmp_path / "postvak"}))
-    async with app.router.lifespan_context(app):
-        yield app
 
 
 @pytest.fixture
@@ -183,14 +175,7 @@ def test_a_bad_dotted_path_stops_the_cli_with_one_line(tmp_path: Path) -> None:
         "CLB_SMS_TRANSPORT": "clb_sms_provider_that_does_not_exist:Transport",
         "CLB_DATA_DIR": str(tmp_path),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "composition", "migrate"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = clb("migrate", env=env, timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [

@@ -20,11 +20,12 @@ from tests.conftest import ROOT, ServerUrls, free_port, wait_until_ready
 
 
 def clb(
-    *args: str, env: dict[str, str], stdin: str = "", timeout: float = 120
+    *args: str, env: dict[str, str], stdin: str = "", timeout: float = 120, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
+    """``clb ARGS`` as a process (``python -m composition``, what the console script runs)."""
     return subprocess.run(
         [sys.executable, "-m", "composition", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         input=stdin,
         capture_output=True,
