@@ -1,3 +1,4 @@
+// @ts-check
 // Chat by appointment: the server made a visitor identity for this browser and put it in
 // this page (never in a URL). Store it where the chat page looks (sessionStorage, the same
 // shape chat.js keeps) and continue there; replace() keeps this page out of the history.
@@ -18,6 +19,6 @@ if (holder && holder.dataset.token) {
     window.location.replace("/chat");
   } catch (_) {
     // Storage is off (private mode on some phones): nothing to hand over; say so.
-    document.getElementById("chat-handoff-failed").hidden = false;
+    /** @type {HTMLElement} */ (document.getElementById("chat-handoff-failed")).hidden = false;
   }
 }

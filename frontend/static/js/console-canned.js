@@ -1,16 +1,30 @@
+// @ts-check
 // The canned-reply picker in a chat panel: opens on its button or on the "console:canned-open"
 // event ({id}), filters as you type, arrow keys choose, Enter puts the reply into that panel's
 // message box (at the cursor) — it never sends: the counsellor still reads, edits and sends.
 // An ARIA combobox with a listbox, so it works fully by keyboard and with a screen reader.
 
+import { closestTarget } from "./dom.js";
 import { api, el, fill, texts, uid } from "./console-tools-api.js";
+
+/**
+ * A canned reply (GET /api/console/canned-replies).
+ * @typedef {{title: string, body: string, shared?: boolean}} Reply
+ */
 
 const NAME = /\{naam\}/g;
 const STALE_MS = 30000;
+/** @type {Reply[]} */
 let replies = [];
 let loadedAt = 0;
+/** @type {Promise<Reply[]> | null} */
 let loading = null;
 
+/**
+ * The replies, from the server when the list is older than STALE_MS (or when forced).
+ * @param {boolean} force
+ * @returns {Promise<Reply[]>}
+ */
 function load(force) {
   if (!force && loading) return loading;
   if (!force && Date.now() - loadedAt < STALE_MS) return Promise.resolve(replies);
@@ -27,6 +41,10 @@ function load(force) {
   return loading;
 }
 
+/**
+ * Lower case without accents, so "reünie" matches "reunie".
+ * @param {unknown} text
+ */
 function fold(text) {
   return String(text || "")
     .toLowerCase()
@@ -34,18 +52,30 @@ function fold(text) {
     .replace(/[\u0300-\u036f]/g, "");
 }
 
+/**
+ * @param {Reply} reply
+ * @param {string[]} words
+ */
 function matches(reply, words) {
   const haystack = fold(`${reply.title} ${reply.body}`);
   return words.every((word) => haystack.includes(word));
 }
 
 export class CannedPicker {
+  /**
+   * @param {HTMLElement} panelEl  the chat panel
+   * @param {() => string} nickname  the visitor's, for {naam} (it can change on a transfer)
+   * @param {HTMLButtonElement} button  the button that opens the picker
+   * @param {(text: string) => void} say  announces a result
+   */
   constructor(panelEl, nickname, button, say) {
     this.panelEl = panelEl;
     this.say = say;
     this.nickname = nickname;
     this.button = button;
+    /** @type {HTMLTextAreaElement | null} */
     this.textarea = panelEl.querySelector(".composer textarea");
+    /** @type {Reply[]} */
     this.shown = [];
     this.active = -1;
     const id = uid("canned");
@@ -87,7 +117,7 @@ export class CannedPicker {
     this.input.addEventListener("keydown", (event) => this.onKey(event));
     this.list.addEventListener("mousedown", (event) => event.preventDefault());
     this.list.addEventListener("click", (event) => {
-      const option = event.target instanceof Element ? event.target.closest("[role=option]") : null;
+      const option = closestTarget(event, "[role=option]");
       if (option) this.insert(Number(option.dataset.index));
     });
     this.box.addEventListener("focusout", (event) => {
@@ -116,6 +146,7 @@ export class CannedPicker {
     load(true).then(() => this.isOpen && this.render());
   }
 
+  /** @param {boolean} focusComposer */
   close(focusComposer) {
     this.box.hidden = true;
     this.button.setAttribute("aria-expanded", "false");
@@ -155,20 +186,22 @@ export class CannedPicker {
     this.setActive(this.shown.length ? 0 : -1);
   }
 
+  /** @param {number} index  -1 for none */
   setActive(index) {
     this.active = index;
-    for (const option of this.list.children) {
+    for (const option of /** @type {HTMLCollectionOf<HTMLElement>} */ (this.list.children)) {
       option.setAttribute("aria-selected", option.dataset.index === String(index) ? "true" : "false");
     }
     if (index < 0) {
       this.input.removeAttribute("aria-activedescendant");
       return;
     }
-    const option = this.list.children[index];
+    const option = /** @type {HTMLElement} */ (this.list.children[index]);
     this.input.setAttribute("aria-activedescendant", option.id);
     option.scrollIntoView({ block: "nearest" });
   }
 
+  /** @param {KeyboardEvent} event */
   onKey(event) {
     const count = this.shown.length;
     switch (event.key) {
@@ -202,6 +235,7 @@ export class CannedPicker {
     }
   }
 
+  /** @param {number} index  in the shown list */
   insert(index) {
     const reply = this.shown[index];
     const area = this.textarea;

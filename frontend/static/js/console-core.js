@@ -1,9 +1,11 @@
+// @ts-check
 // The core console tools on top of console-chat.js: my duty (in dienst / pauze / uit
 // dienst), "volgende gesprek", handing a chat on (warm to a colleague, cold back to the
 // queue), keyboard shortcuts with a visible list, and opt-in browser notifications.
 // Protocol: docs/chat-protocol.md.
 
-import { fill, readTexts } from "./chat-socket.js";
+import { byId as $, closestTarget, eventDetail } from "./dom.js";
+import { fill, readTexts } from "./page-texts.js";
 import {
   askEnd,
   closePanel,
@@ -15,25 +17,30 @@ import {
   switchChat,
 } from "./console-chat.js";
 
-const texts = readTexts("console-texts");
-const $ = (id) => document.getElementById(id);
-const panels = new Map(); // conversation id -> panel element (for transfer and handover)
+/** @typedef {import("./reconnecting-socket.js").Frame} Frame */
 
+const texts = readTexts("console-texts");
+/** @type {Map<string, HTMLElement>} conversation id -> panel element (for transfer and handover) */
+const panels = new Map();
+const nextButton = /** @type {HTMLButtonElement} */ ($("next-button"));
+
+/** @param {object} frame */
 function send(frame) {
   document.dispatchEvent(new CustomEvent("console:send", { detail: frame }));
 }
 
 // --- Duty -------------------------------------------------------------------------------
 
+/** @param {string} duty  "on_duty", "pause" or "off_duty" */
 function showDuty(duty) {
-  const radio = $(`duty-${duty}`);
+  const radio = /** @type {HTMLInputElement | null} */ (document.getElementById(`duty-${duty}`));
   if (radio) radio.checked = true;
   const state = $("duty-state");
   const text = texts[`duty_${duty}`] || "";
   const holding = Array.from(panels.keys()).some(isOpen);
   state.textContent = duty !== "on_duty" && holding ? `${text} ${texts.duty_keeps}` : text;
   state.dataset.duty = duty;
-  $("next-button").disabled = duty !== "on_duty";
+  nextButton.disabled = duty !== "on_duty";
 }
 
 $("duty-control").addEventListener("change", (event) => {
@@ -46,50 +53,73 @@ $("duty-control").addEventListener("change", (event) => {
 // --- "Volgende gesprek" -----------------------------------------------------------------
 
 function takeNext() {
-  if ($("next-button").disabled) {
+  if (nextButton.disabled) {
     queueNotice(texts.not_on_duty);
     return;
   }
   send({ type: "next" });
 }
 
-$("next-button").addEventListener("click", takeNext);
+nextButton.addEventListener("click", takeNext);
 
 // --- Transfer ---------------------------------------------------------------------------
 
+/** @param {HTMLElement} el  a chat panel */
 function transferBox(el) {
-  return el.querySelector("[data-transfer]");
+  return /** @type {HTMLElement} */ (el.querySelector("[data-transfer]"));
 }
 
+/**
+ * @param {HTMLElement} el
+ * @param {string} selector
+ */
+function part(el, selector) {
+  return /** @type {HTMLElement} */ (el.querySelector(selector));
+}
+
+/**
+ * @param {string} id
+ * @param {HTMLElement} el
+ */
 function openTransfer(id, el) {
   const box = transferBox(el);
   box.hidden = false;
-  el.querySelector('[data-action="ask-transfer"]').setAttribute("aria-expanded", "true");
-  el.querySelector("[data-colleagues]").replaceChildren();
-  el.querySelector("[data-transfer-status]").textContent = texts.colleagues_loading;
+  part(el, '[data-action="ask-transfer"]').setAttribute("aria-expanded", "true");
+  part(el, "[data-colleagues]").replaceChildren();
+  part(el, "[data-transfer-status]").textContent = texts.colleagues_loading;
   send({ type: "colleagues" });
-  const note = box.querySelector("[data-note]");
+  const note = part(box, "[data-note]");
   note.focus();
   box.dataset.for = id;
 }
 
+/**
+ * @param {HTMLElement} el
+ * @param {boolean} focus
+ */
 function closeTransfer(el, focus) {
   const box = transferBox(el);
   box.hidden = true;
-  const toggle = el.querySelector('[data-action="ask-transfer"]');
+  const toggle = part(el, '[data-action="ask-transfer"]');
   toggle.setAttribute("aria-expanded", "false");
   if (focus) toggle.focus();
 }
 
+/**
+ * A colleague a chat can be handed to (frame "colleagues").
+ * @typedef {{id: string, name: string, centre: string, active: number, max_chats: number}} Colleague
+ */
+
+/** @param {Colleague[]} list */
 function showColleagues(list) {
   for (const [id, el] of panels) {
     const box = transferBox(el);
     if (box.hidden) continue;
-    const holder = el.querySelector("[data-colleagues]");
-    const status = el.querySelector("[data-transfer-status]");
+    const holder = part(el, "[data-colleagues]");
+    const status = part(el, "[data-transfer-status]");
     holder.replaceChildren();
     status.textContent = list.length ? "" : texts.colleagues_none;
-    el.querySelector('[data-action="transfer-warm"]').disabled = !list.length;
+    /** @type {HTMLButtonElement} */ (part(el, '[data-action="transfer-warm"]')).disabled = !list.length;
     list.forEach((colleague, index) => {
       const row = document.createElement("div");
       row.className = "choice";
@@ -113,33 +143,45 @@ function showColleagues(list) {
   }
 }
 
+/**
+ * Warm: to the chosen colleague, with an optional note. Cold: back to the queue.
+ * @param {string} id
+ * @param {HTMLElement} el
+ * @param {"warm" | "cold"} kind
+ */
 function transfer(id, el, kind) {
   const box = transferBox(el);
+  /** @type {{type: string, conversation_id: string, kind: string, to?: string, note?: string}} */
   const frame = { type: "transfer", conversation_id: id, kind };
   if (kind === "warm") {
-    const chosen = box.querySelector("[data-colleagues] input:checked");
+    const chosen = /** @type {HTMLInputElement | null} */ (box.querySelector("[data-colleagues] input:checked"));
     if (!chosen) {
-      box.querySelector("[data-transfer-status]").textContent = texts.choose_colleague;
+      part(box, "[data-transfer-status]").textContent = texts.choose_colleague;
       return;
     }
     frame.to = chosen.value;
-    const note = box.querySelector("[data-note]").value.trim();
+    const note = /** @type {HTMLTextAreaElement} */ (part(box, "[data-note]")).value.trim();
     if (note) frame.note = note;
   }
   for (const button of box.querySelectorAll("button")) button.disabled = true;
   send(frame);
 }
 
+/**
+ * @param {string} id
+ * @param {HTMLElement} el
+ * @param {{handover?: Handover} | undefined} data
+ */
 function bindPanel(id, el, data) {
   panels.set(id, el);
-  const label = el.querySelector("[data-note-label]");
-  const note = el.querySelector("[data-note]");
+  const label = /** @type {HTMLLabelElement} */ (part(el, "[data-note-label]"));
+  const note = part(el, "[data-note]");
   note.id = `${el.id}-note`;
   label.htmlFor = note.id;
-  el.querySelector('[data-action="ask-transfer"]').setAttribute("aria-controls", `${el.id}-transfer`);
+  part(el, '[data-action="ask-transfer"]').setAttribute("aria-controls", `${el.id}-transfer`);
   transferBox(el).id = `${el.id}-transfer`;
   el.addEventListener("click", (event) => {
-    const button = event.target instanceof Element ? event.target.closest("[data-action]") : null;
+    const button = closestTarget(event, "[data-action]");
     if (!button) return;
     switch (button.dataset.action) {
       case "ask-transfer":
@@ -162,28 +204,36 @@ function bindPanel(id, el, data) {
   if (data && data.handover) showHandover(el, data.handover);
 }
 
+/** @typedef {{from: string, note?: string | null}} Handover */
+
+/**
+ * A colleague handed this chat to me: their note at the top of the panel.
+ * @param {HTMLElement} el
+ * @param {Handover} handover
+ */
 function showHandover(el, handover) {
-  const box = el.querySelector("[data-handover]");
-  box.querySelector("[data-handover-title]").textContent = fill(texts.handover_from, {
+  const box = part(el, "[data-handover]");
+  part(box, "[data-handover-title]").textContent = fill(texts.handover_from, {
     name: handover.from,
   });
-  box.querySelector("[data-handover-body]").textContent = handover.note || texts.handover_empty;
+  part(box, "[data-handover-body]").textContent = handover.note || texts.handover_empty;
   box.hidden = false;
 }
 
 document.addEventListener("console:panel", (event) => {
-  const { id, el, data } = event.detail;
+  const { id, el, data } = eventDetail(event);
   bindPanel(id, el, data);
 });
 
 document.addEventListener("console:ended", (event) => {
-  const { el } = event.detail;
-  const box = transferBox(el);
+  const { el } = eventDetail(event);
+  const box = /** @type {HTMLElement | null} */ (el.querySelector("[data-transfer]"));
   if (box) box.hidden = true;
-  const toggle = el.querySelector('[data-action="ask-transfer"]');
+  const toggle = /** @type {HTMLButtonElement | null} */ (el.querySelector('[data-action="ask-transfer"]'));
   if (toggle) toggle.disabled = true;
 });
 
+/** @param {string} id */
 function resetTransferButtons(id) {
   const el = panels.get(id);
   if (!el) return;
@@ -193,7 +243,7 @@ function resetTransferButtons(id) {
 // --- Frames -----------------------------------------------------------------------------
 
 document.addEventListener("console:frame", (event) => {
-  const frame = event.detail;
+  const frame = /** @type {Frame} */ (eventDetail(event));
   switch (frame.type) {
     case "duty":
       showDuty(frame.duty);
@@ -223,7 +273,7 @@ document.addEventListener("console:frame", (event) => {
         resetTransferButtons(frame.conversation_id);
         const el = panels.get(frame.conversation_id);
         if (el && !transferBox(el).hidden) {
-          el.querySelector("[data-transfer-status]").textContent = frame.message || texts.error_generic;
+          part(el, "[data-transfer-status]").textContent = frame.message || texts.error_generic;
           if (frame.code === "colleague_unavailable") send({ type: "colleagues" });
         }
       }
@@ -241,13 +291,15 @@ document.addEventListener("console:frame", (event) => {
 const shortcutList = $("shortcut-list");
 const shortcutButton = $("shortcuts-button");
 
-function toggleShortcuts(show = shortcutList.hidden) {
+/** @param {boolean} [show]  toggles when not given */
+function toggleShortcuts(show = /** @type {boolean} */ (shortcutList.hidden)) {
   shortcutList.hidden = !show;
   shortcutButton.setAttribute("aria-expanded", show ? "true" : "false");
 }
 
 shortcutButton.addEventListener("click", () => toggleShortcuts());
 
+/** @type {Record<string, () => void>} keyed by KeyboardEvent.code */
 const SHORTCUTS = {
   KeyN: takeNext,
   KeyK: () => switchChat(1),
@@ -321,9 +373,10 @@ document.addEventListener("console:attention", (event) => {
   if (!notifyWanted()) return;
   if (document.visibilityState === "visible" && document.hasFocus()) return;
   try {
+    const { text, kind } = eventDetail(event);
     const note = new Notification(texts.notify_title, {
-      body: event.detail.text,
-      tag: `clb-${event.detail.kind}`,
+      body: text,
+      tag: `clb-${kind}`,
     });
     note.onclick = () => {
       window.focus();

@@ -1,36 +1,101 @@
+// @ts-check
 // Counsellor tools in every chat panel of the console (plugged in through the console's
-// DOM events, see console-chat.js): a canned-reply picker, private notes (never shown to
+// DOM events, see console-page.js): a canned-reply picker, private notes (never shown to
 // the visitor), "offer an appointment or a meeting" (a handover code sent to the visitor)
 // and, once the chat has ended, the outcome form.
 
 import { CannedPicker } from "./console-canned.js";
+import { eventDetail } from "./dom.js";
 import { showOutcomeForm } from "./console-outcome.js";
 import { ApiError, api, el, fill, texts, uid, when } from "./console-tools-api.js";
 
-const NOTE_MAX = 2000;
-const tools = new Map(); // conversation id -> PanelTools
+/**
+ * A private note, a whisper or a handover note on a chat.
+ * @typedef {object} Note
+ * @property {string} kind  "note" or another kind, shown with kind_label
+ * @property {string} [kind_label]
+ * @property {string | null} [author]
+ * @property {string} created_at
+ * @property {string} body
+ */
 
+const NOTE_MAX = 2000;
+/** @type {Map<string, PanelTools>} conversation id -> its tools */
+const tools = new Map();
+
+/** @param {string} id */
 function notesUrl(id) {
   return `/api/console/conversations/${encodeURIComponent(id)}/notes`;
 }
 
+/** @param {string} [text] */
+function smallButton(text, secondary = true) {
+  const className = secondary ? "button secondary small-button" : "button small-button";
+  return el("button", { type: "button", className }, text);
+}
+
+function buildConfirm() {
+  const box = el("div", { className: "confirm tools-confirm", hidden: true });
+  const text = el("p");
+  const yes = smallButton(texts.handover_yes, false);
+  const no = smallButton(texts.handover_cancel);
+  const row = el("div", { className: "button-row" });
+  row.append(yes, no);
+  box.append(text, row);
+  return { box, text, yes, no };
+}
+
+/**
+ * The private notes of a chat: the list and a form to add one.
+ * @param {string} key  unique per panel, for ids
+ */
+function buildNotes(key) {
+  const box = el("section", { className: "tool-notes", id: `${key}-notes`, hidden: true, "aria-labelledby": `${key}-notes-title` });
+  const list = el("ol", { className: "notes-list" });
+  const empty = el("p", { className: "notes-empty" }, texts.notes_empty);
+  const form = el("form", { className: "note-form", novalidate: true });
+  const areaId = `${key}-note`;
+  const area = el("textarea", {
+    id: areaId,
+    rows: "2",
+    maxlength: String(NOTE_MAX),
+    "aria-describedby": `${areaId}-hint`,
+  });
+  const error = el("p", { className: "field-error", id: `${areaId}-error`, hidden: true });
+  form.append(
+    el("label", { for: areaId }, texts.note_label),
+    el("p", { className: "hint", id: `${areaId}-hint` }, texts.note_hint),
+    error,
+    area,
+    el("button", { type: "submit", className: "button small-button" }, texts.note_save),
+  );
+  box.append(el("h4", { id: `${key}-notes-title` }, texts.notes_title), list, empty, form);
+  return { box, list, empty, area, error, form };
+}
+
 class PanelTools {
+  /**
+   * @param {string} id
+   * @param {HTMLElement} panelEl
+   * @param {{nickname?: string}} data
+   */
   constructor(id, panelEl, data) {
     this.id = id;
     this.panelEl = panelEl;
     this.nickname = data.nickname || "";
+    /** @type {Note[]} */
     this.notes = [];
     const key = uid("tools");
-    const slot = panelEl.querySelector("[data-panel-tools]");
+    const slot = /** @type {HTMLElement} */ (panelEl.querySelector("[data-panel-tools]"));
 
-    this.cannedButton = el("button", { type: "button", className: "button secondary small-button" }, texts.canned_button);
+    this.cannedButton = smallButton(texts.canned_button);
     this.notesButton = el("button", {
       type: "button",
       className: "button secondary small-button",
       "aria-expanded": "false",
       "aria-controls": `${key}-notes`,
     });
-    this.handoverButton = el("button", { type: "button", className: "button secondary small-button" }, texts.handover_button);
+    this.handoverButton = smallButton(texts.handover_button);
     const bar = el("div", { className: "tools-bar button-row" });
     bar.append(this.cannedButton, this.notesButton, this.handoverButton);
     this.status = el("p", { className: "tools-status", role: "status" });
@@ -38,47 +103,28 @@ class PanelTools {
     this.picker = new CannedPicker(panelEl, () => this.nickname, this.cannedButton, (text) => this.say(text));
 
     // Handover: ask first, it sends the visitor a message.
-    this.confirm = el("div", { className: "confirm tools-confirm", hidden: true });
-    this.confirmText = el("p");
-    const yes = el("button", { type: "button", className: "button small-button" }, texts.handover_yes);
-    const no = el("button", { type: "button", className: "button secondary small-button" }, texts.handover_cancel);
-    const row = el("div", { className: "button-row" });
-    row.append(yes, no);
-    this.confirm.append(this.confirmText, row);
+    const confirm = buildConfirm();
+    this.confirm = confirm.box;
+    this.confirmText = confirm.text;
 
-    // Notes.
-    this.notesBox = el("section", { className: "tool-notes", id: `${key}-notes`, hidden: true, "aria-labelledby": `${key}-notes-title` });
-    this.notesList = el("ol", { className: "notes-list" });
-    this.notesEmpty = el("p", { className: "notes-empty" }, texts.notes_empty);
-    const form = el("form", { className: "note-form", novalidate: true });
-    const areaId = `${key}-note`;
-    this.noteArea = el("textarea", {
-      id: areaId,
-      rows: "2",
-      maxlength: String(NOTE_MAX),
-      "aria-describedby": `${areaId}-hint`,
-    });
-    this.noteError = el("p", { className: "field-error", id: `${areaId}-error`, hidden: true });
-    form.append(
-      el("label", { for: areaId }, texts.note_label),
-      el("p", { className: "hint", id: `${areaId}-hint` }, texts.note_hint),
-      this.noteError,
-      this.noteArea,
-      el("button", { type: "submit", className: "button small-button" }, texts.note_save),
-    );
-    this.notesBox.append(el("h4", { id: `${key}-notes-title` }, texts.notes_title), this.notesList, this.notesEmpty, form);
+    const notes = buildNotes(key);
+    this.notesBox = notes.box;
+    this.notesList = notes.list;
+    this.notesEmpty = notes.empty;
+    this.noteArea = notes.area;
+    this.noteError = notes.error;
 
     slot.append(bar, this.confirm, this.picker.box, this.notesBox, this.status);
 
     this.cannedButton.addEventListener("click", () => this.picker.toggle());
     this.notesButton.addEventListener("click", () => this.toggleNotes());
     this.handoverButton.addEventListener("click", () => this.askHandover());
-    no.addEventListener("click", () => {
+    confirm.no.addEventListener("click", () => {
       this.confirm.hidden = true;
       this.handoverButton.focus();
     });
-    yes.addEventListener("click", () => this.offerHandover(yes));
-    form.addEventListener("submit", (event) => {
+    confirm.yes.addEventListener("click", () => this.offerHandover(confirm.yes));
+    notes.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.addNote();
     });
@@ -86,6 +132,7 @@ class PanelTools {
     this.loadNotes();
   }
 
+  /** @param {string} text */
   say(text) {
     this.status.textContent = "";
     setTimeout(() => {
@@ -98,6 +145,7 @@ class PanelTools {
     this.notesButton.textContent = count ? `${texts.notes_button} (${count})` : texts.notes_button;
   }
 
+  /** @param {boolean} [open]  toggles when not given */
   toggleNotes(open) {
     const show = open === undefined ? this.notesBox.hidden : open;
     this.notesBox.hidden = !show;
@@ -114,7 +162,7 @@ class PanelTools {
       this.notes = Array.isArray(body.notes) ? body.notes : [];
       this.renderNotes();
     } catch (error) {
-      if (!this.notesBox.hidden) this.say(error.message);
+      if (!this.notesBox.hidden) this.say(/** @type {Error} */ (error).message);
     }
   }
 
@@ -134,6 +182,7 @@ class PanelTools {
     this.renderNotesButton();
   }
 
+  /** @param {string} message  "" clears it */
   setNoteError(message) {
     this.noteError.textContent = message || "";
     this.noteError.hidden = !message;
@@ -171,9 +220,10 @@ class PanelTools {
   askHandover() {
     this.confirmText.textContent = fill(texts.handover_question, { name: this.nickname });
     this.confirm.hidden = false;
-    this.confirm.querySelector("button").focus();
+    /** @type {HTMLElement} */ (this.confirm.querySelector("button")).focus();
   }
 
+  /** @param {HTMLButtonElement} button */
   async offerHandover(button) {
     button.disabled = true;
     try {
@@ -182,7 +232,7 @@ class PanelTools {
       this.say(fill(texts.handover_sent, { code: offer.code }));
       this.handoverButton.focus();
     } catch (error) {
-      this.say(error.message);
+      this.say(/** @type {Error} */ (error).message);
     } finally {
       button.disabled = false;
     }
@@ -198,23 +248,23 @@ class PanelTools {
 }
 
 document.addEventListener("console:panel", (event) => {
-  const { id, el: panelEl, data } = event.detail || {};
+  const { id, el: panelEl, data } = eventDetail(event);
   if (!id || !panelEl || tools.has(id)) return;
   tools.set(id, new PanelTools(id, panelEl, data || {}));
 });
 
 document.addEventListener("console:ended", (event) => {
-  const item = tools.get((event.detail || {}).id);
+  const item = tools.get(eventDetail(event).id);
   if (item) item.ended();
 });
 
 document.addEventListener("console:canned-open", (event) => {
-  const item = tools.get((event.detail || {}).id);
+  const item = tools.get(eventDetail(event).id);
   if (item && !item.cannedButton.hidden) item.picker.open();
 });
 
 document.addEventListener("console:frame", (event) => {
-  const frame = event.detail || {};
+  const frame = eventDetail(event);
   const item = frame.conversation_id ? tools.get(frame.conversation_id) : null;
   if (!item) return;
   // A whisper or a handover note arrived for this chat: show it.

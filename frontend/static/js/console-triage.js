@@ -1,3 +1,4 @@
+// @ts-check
 // Crisis triage in the counsellor console. A flagged chat gets a "Crisissignaal" badge in
 // the waiting list and a banner in its panel (text and icon, never colour alone), with a
 // way to dismiss a false flag with a reason. Listens to the console's DOM events
@@ -5,14 +6,21 @@
 // events "flagged" / "flag_dismissed" arrive on the counsellor's own channel; nothing of
 // this ever goes to the visitor.
 
-import { fill, readTexts } from "./chat-socket.js";
+import { eventDetail } from "./dom.js";
+import { fill, readTexts } from "./page-texts.js";
+
+/** @typedef {{source?: string, term?: string}} Flag  where the crisis term was, and which */
 
 const texts = readTexts("console-triage-texts");
-const banners = new Map(); // conversation id -> Banner
-const known = new Map(); // conversation id -> {source, term} of the latest flag seen
+/** @type {Map<string, Banner>} conversation id -> its banner */
+const banners = new Map();
+/** @type {Map<string, Flag>} conversation id -> the latest flag seen */
+const known = new Map();
+/** @type {HTMLElement | null} */
 let live = null;
 let counter = 0;
 
+/** @param {string} text */
 function announce(text) {
   if (!live) {
     live = document.createElement("p");
@@ -20,9 +28,10 @@ function announce(text) {
     live.setAttribute("role", "status");
     document.body.append(live);
   }
-  live.textContent = "";
+  const node = live;
+  node.textContent = "";
   setTimeout(() => {
-    live.textContent = text;
+    node.textContent = text;
   }, 50);
 }
 
@@ -37,7 +46,7 @@ function icon() {
 // --- The waiting list ---------------------------------------------------------------------
 
 document.addEventListener("console:queue-item", (event) => {
-  const { li, item } = event.detail || {};
+  const { li, item } = eventDetail(event);
   if (!li || !item) return;
   let badge = li.querySelector(".triage-badge");
   li.classList.toggle("is-flagged", Boolean(item.flagged));
@@ -59,6 +68,10 @@ document.addEventListener("console:queue-item", (event) => {
 // --- The panel ----------------------------------------------------------------------------
 
 class Banner {
+  /**
+   * @param {string} id
+   * @param {HTMLElement} panel
+   */
   constructor(id, panel) {
     counter += 1;
     const key = `triage-${counter}`;
@@ -87,7 +100,11 @@ class Banner {
     this.ask.setAttribute("aria-expanded", "false");
     this.ask.setAttribute("aria-controls", `${key}-form`);
 
-    this.form = this.buildForm(key);
+    const dismissForm = this.buildForm(key);
+    this.form = dismissForm.form;
+    this.error = dismissForm.error;
+    this.reason = dismissForm.reason;
+    this.submit = dismissForm.submit;
     this.box.append(title, this.text, advice, this.ask, this.form);
     const slot = panel.querySelector("[data-panel-tools]") || panel;
     slot.prepend(this.box);
@@ -95,6 +112,10 @@ class Banner {
     this.ask.addEventListener("click", () => this.open(true));
   }
 
+  /**
+   * "Why is this a false flag?": a reason of 3 to 300 characters.
+   * @param {string} key  unique per banner, for ids
+   */
   buildForm(key) {
     const form = document.createElement("form");
     form.className = "triage-dismiss";
@@ -108,36 +129,37 @@ class Banner {
     hint.className = "hint";
     hint.id = `${key}-hint`;
     hint.textContent = texts.reason_hint;
-    this.error = document.createElement("p");
-    this.error.className = "field-error";
-    this.error.id = `${key}-error`;
-    this.error.hidden = true;
-    this.reason = document.createElement("textarea");
-    this.reason.id = `${key}-reason`;
-    this.reason.name = "reason";
-    this.reason.rows = 2;
-    this.reason.maxLength = 300;
-    this.reason.setAttribute("aria-describedby", `${key}-hint`);
+    const error = document.createElement("p");
+    error.className = "field-error";
+    error.id = `${key}-error`;
+    error.hidden = true;
+    const reason = document.createElement("textarea");
+    reason.id = `${key}-reason`;
+    reason.name = "reason";
+    reason.rows = 2;
+    reason.maxLength = 300;
+    reason.setAttribute("aria-describedby", `${key}-hint`);
     const row = document.createElement("div");
     row.className = "button-row";
-    this.submit = document.createElement("button");
-    this.submit.type = "submit";
-    this.submit.className = "button small-button";
-    this.submit.textContent = texts.dismiss;
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.className = "button small-button";
+    submit.textContent = texts.dismiss;
     const cancel = document.createElement("button");
     cancel.type = "button";
     cancel.className = "button secondary small-button";
     cancel.textContent = texts.cancel;
-    row.append(this.submit, cancel);
-    form.append(label, hint, this.error, this.reason, row);
+    row.append(submit, cancel);
+    form.append(label, hint, error, reason, row);
     cancel.addEventListener("click", () => this.open(false));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.dismiss();
     });
-    return form;
+    return { form, error, reason, submit };
   }
 
+  /** @param {Flag | undefined} flag */
   show(flag) {
     if (flag && flag.term) {
       const template = flag.source === "subject" ? texts.banner_subject : texts.banner_message;
@@ -154,11 +176,18 @@ class Banner {
     this.open(false, false);
     this.text.textContent = "";
     if (hadFocus) {
-      const title = this.box.closest("[role=tabpanel]")?.querySelector(".panel-title");
+      const title = /** @type {HTMLElement | null | undefined} */ (
+        this.box.closest("[role=tabpanel]")?.querySelector(".panel-title")
+      );
       if (title) title.focus();
     }
   }
 
+  /**
+   * Show (yes) or hide the dismiss form.
+   * @param {boolean} yes
+   * @param {boolean} [focus]
+   */
   open(yes, focus = true) {
     this.form.hidden = !yes;
     this.ask.hidden = yes;
@@ -168,6 +197,7 @@ class Banner {
     if (focus) (yes ? this.reason : this.ask).focus();
   }
 
+  /** @param {string} message  "" clears it */
   setError(message) {
     this.error.textContent = message;
     this.error.hidden = !message;
@@ -220,6 +250,12 @@ class Banner {
   }
 }
 
+/**
+ * Show or hide a chat's banner; remember the flag for a panel that opens later.
+ * @param {string} id
+ * @param {boolean} flagged
+ * @param {Flag} [flag]
+ */
 function sync(id, flagged, flag) {
   const banner = banners.get(id);
   if (flag) known.set(id, flag);
@@ -229,19 +265,19 @@ function sync(id, flagged, flag) {
 }
 
 document.addEventListener("console:panel", (event) => {
-  const { id, el, data } = event.detail || {};
+  const { id, el, data } = eventDetail(event);
   if (!id || !el) return;
   banners.set(id, new Banner(id, el));
   sync(id, Boolean(data && data.flagged) || known.has(id));
 });
 
 document.addEventListener("console:ended", (event) => {
-  const banner = banners.get((event.detail || {}).id);
+  const banner = banners.get(eventDetail(event).id);
   if (banner) banner.ask.hidden = true; // an ended chat keeps its mark, nothing to act on
 });
 
 document.addEventListener("console:frame", (event) => {
-  const frame = event.detail || {};
+  const frame = eventDetail(event);
   switch (frame.type) {
     case "flagged": {
       const flag = { source: frame.source, term: frame.term };

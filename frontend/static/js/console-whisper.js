@@ -1,13 +1,23 @@
+// @ts-check
 // Whispers in the counsellor console: a coordinator's message that only this counsellor
 // sees, shown inside that chat's panel and clearly marked — never in the message list the
 // visitor shares. Arrives as a forwarded staff event {type:"whisper", conversation_id,
 // from, body, at}; earlier whispers of a chat are fetched when its panel opens.
 
-import { clockTime, fill, readTexts } from "./chat-socket.js";
+import { eventDetail } from "./dom.js";
+import { clockTime, fill, readTexts } from "./page-texts.js";
+
+/**
+ * A whisper: live as a frame, or earlier ones from GET …/whispers.
+ * @typedef {{conversation_id?: string, from?: string, body: string, at: string}} Whisper
+ */
 
 const texts = readTexts("console-whisper-texts");
-const panels = new Map(); // conversation id -> box element
-const early = new Map(); // whispers for a panel that is not there yet
+/** @type {Map<string, HTMLElement>} conversation id -> box element */
+const panels = new Map();
+/** @type {Map<string, Whisper[]>} whispers for a panel that is not there yet */
+const early = new Map();
+/** @type {Set<string>} */
 const shown = new Set();
 
 function addStyles() {
@@ -18,6 +28,7 @@ function addStyles() {
   document.head.append(link);
 }
 
+/** @param {string} text */
 function announce(text) {
   const node = document.getElementById("console-announce");
   if (!node) return;
@@ -27,6 +38,11 @@ function announce(text) {
   }, 50);
 }
 
+/**
+ * @param {HTMLElement} box
+ * @param {Whisper} whisper
+ * @param {boolean} live  just arrived: also read it out
+ */
 function render(box, whisper, live) {
   const key = `${whisper.at}|${whisper.from}|${whisper.body}`;
   if (shown.has(`${whisper.conversation_id}|${key}`)) return;
@@ -45,6 +61,10 @@ function render(box, whisper, live) {
   if (live) announce(`${fill(texts.only_you, { name: whisper.from || "" })}: ${whisper.body}`);
 }
 
+/**
+ * @param {string} id
+ * @param {HTMLElement} box
+ */
 async function loadEarlier(id, box) {
   try {
     const response = await fetch(`/api/chat/conversations/${encodeURIComponent(id)}/whispers`, {
@@ -60,7 +80,7 @@ async function loadEarlier(id, box) {
 }
 
 document.addEventListener("console:panel", (event) => {
-  const { id, el } = event.detail || {};
+  const { id, el } = eventDetail(event);
   if (!id || !el) return;
   const slot = el.querySelector("[data-panel-tools]") || el;
   const box = document.createElement("div");
@@ -76,7 +96,7 @@ document.addEventListener("console:panel", (event) => {
 });
 
 document.addEventListener("console:frame", (event) => {
-  const frame = event.detail;
+  const frame = /** @type {CustomEvent} */ (event).detail;
   if (!frame || frame.type !== "whisper" || !frame.conversation_id) return;
   const box = panels.get(frame.conversation_id);
   if (box) {

@@ -1,9 +1,11 @@
+// @ts-check
 // Quick exit: a button and the Escape key replace this page with a neutral site.
 // The platform also never adds entries to the browser history (internal links replace the
 // current entry), so after a quick exit the Back button cannot lead back into it.
 
 const exitUrl = document.body.dataset.quickExitUrl || "https://www.google.be";
 
+/** @param {Event} [event] */
 function quickExit(event) {
   if (event) event.preventDefault();
   try {
@@ -16,6 +18,7 @@ function quickExit(event) {
   window.location.replace(exitUrl);
 }
 
+/** @param {URL} url */
 function samePageTarget(url) {
   // A link to a spot on this page (the skip link): no navigation, so no history entry.
   if (!url.hash || url.pathname !== window.location.pathname || url.search !== window.location.search) {
@@ -24,6 +27,7 @@ function samePageTarget(url) {
   return document.getElementById(decodeURIComponent(url.hash.slice(1)));
 }
 
+/** @param {HTMLAnchorElement | null} anchor */
 function isInternalLink(anchor) {
   if (!anchor || anchor.target || anchor.hasAttribute("download")) return false;
   if (anchor.hasAttribute("data-quick-exit")) return false;

@@ -1,18 +1,50 @@
+// @ts-check
 // The coordinators' live dashboard (/console/toezicht) over /ws/supervision. Without
 // JavaScript the page is a server-rendered snapshot that reloads itself; with it, the
 // socket pushes a snapshot when the queue moves, every 5 s, and a flag alert at once.
 // Protocol: docs/chat-protocol.md, "Supervision socket".
 
-import { ChatSocket, clockTime, fill, readTexts, setChildren } from "./chat-socket.js";
+import { byId as $, setChildren } from "./dom.js";
+import { clockTime, fill, readTexts } from "./page-texts.js";
+import { ReconnectingSocket } from "./reconnecting-socket.js";
+
+/** @typedef {import("./reconnecting-socket.js").Frame} Frame */
+
+/**
+ * What the dashboard shows (frames "welcome" and "snapshot").
+ * @typedef {object} Snapshot
+ * @property {string} at
+ * @property {number} waiting
+ * @property {number} longest_wait_seconds
+ * @property {number} in_progress_count
+ * @property {{available: number, busy: number, at_capacity: number, pause: number,
+ *   free_slots: number, people?: Person[]}} counsellors
+ * @property {Flagged[]} [flagged]
+ * @property {Running[]} [in_progress]
+ */
+/**
+ * @typedef {{id: string, nickname: string, terms?: string[], source: string,
+ *   flagged_at: string, status: string, counsellor?: string | null}} Flagged
+ * @typedef {{name: string, state: string, active: number, capacity: number}} Person
+ * @typedef {{id: string, nickname: string, topic: string, counsellor?: string | null,
+ *   running_seconds: number, flagged?: boolean}} Running
+ */
 
 const texts = readTexts("supervision-texts");
-const $ = (id) => document.getElementById(id);
-const app = $("supervision-app");
+const app = document.getElementById("supervision-app");
 const SOUND_KEY = "clb-supervision-sound";
+/** @type {Set<string>} */
 const seenAlerts = new Set();
+/** @type {AudioContext | null} */
 let audio = null;
 let mayPlay = false;
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ */
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -20,6 +52,7 @@ function el(tag, className, text) {
   return node;
 }
 
+/** @param {unknown} seconds */
 function duration(seconds) {
   const minutes = Math.floor((Number(seconds) || 0) / 60);
   if (minutes < 1) return texts.less_than_minute;
@@ -27,6 +60,10 @@ function duration(seconds) {
   return fill(texts.hours, { h: Math.floor(minutes / 60), n: minutes % 60 });
 }
 
+/**
+ * @param {string} id
+ * @param {string} nickname
+ */
 function readLink(id, nickname) {
   const link = el("a", "flag-read", texts.read_along);
   link.href = `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
@@ -42,6 +79,7 @@ function icon() {
 
 // --- Rendering a snapshot ------------------------------------------------------------------
 
+/** @param {Flagged[]} flagged */
 function renderFlags(flagged) {
   const items = flagged.map((f) => {
     const li = el("li", "flag-item");
@@ -63,6 +101,10 @@ function renderFlags(flagged) {
   $("flagged-empty").hidden = items.length > 0;
 }
 
+/**
+ * The numbers; a node is only written when its number changed (no needless re-reading).
+ * @param {Snapshot} s
+ */
 function renderStats(s) {
   const c = s.counsellors;
   const values = {
@@ -76,11 +118,12 @@ function renderStats(s) {
     in_progress: s.in_progress_count,
   };
   for (const [key, value] of Object.entries(values)) {
-    const node = app.querySelector(`[data-stat="${key}"]`);
+    const node = /** @type {HTMLElement} */ (app).querySelector(`[data-stat="${key}"]`);
     if (node && node.textContent !== String(value)) node.textContent = String(value);
   }
 }
 
+/** @param {Person[]} people */
 function renderPeople(people) {
   const rows = people.map((p) => {
     const tr = el("tr");
@@ -96,6 +139,7 @@ function renderPeople(people) {
   $("people-empty").hidden = rows.length > 0;
 }
 
+/** @param {Running[]} running */
 function renderRunning(running) {
   const rows = running.map((r) => {
     const tr = el("tr");
@@ -119,7 +163,9 @@ function renderRunning(running) {
   $("running-empty").hidden = rows.length > 0;
 }
 
+/** @param {Snapshot} s */
 function renderSnapshot(s) {
+  const root = /** @type {HTMLElement} */ (app);
   // Keep keyboard focus where it was when the element it is on gets rebuilt.
   const focused = document.activeElement;
   const focusedHref = focused && focused.getAttribute("href");
@@ -127,18 +173,18 @@ function renderSnapshot(s) {
   renderStats(s);
   renderPeople(s.counsellors.people || []);
   renderRunning(s.in_progress || []);
-  if (focusedHref && !focused.isConnected) {
-    const again = app.querySelector(`a[href="${CSS.escape(focusedHref)}"]`);
+  if (focused && focusedHref && !focused.isConnected) {
+    const again = /** @type {HTMLElement | null} */ (root.querySelector(`a[href="${CSS.escape(focusedHref)}"]`));
     if (again) again.focus();
   }
-  const updated = app.querySelector("[data-updated]");
+  const updated = /** @type {HTMLElement} */ (root.querySelector("[data-updated]"));
   updated.textContent = fill(texts.live, { time: clockTime(s.at) });
 }
 
 // --- Alerts ------------------------------------------------------------------------------
 
 function beep() {
-  if (!$("alert-sound").checked || !mayPlay) return;
+  if (!(/** @type {HTMLInputElement} */ ($("alert-sound")).checked) || !mayPlay) return;
   try {
     audio = audio || new AudioContext();
     for (const [offset, pitch] of [[0, 880], [0.25, 660]]) {
@@ -158,6 +204,11 @@ function beep() {
   }
 }
 
+/**
+ * A browser notification (if allowed) that opens the read-along of that chat.
+ * @param {string} text
+ * @param {string} id
+ */
 function notify(text, id) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   try {
@@ -171,6 +222,7 @@ function notify(text, id) {
   }
 }
 
+/** @param {Frame} frame  a "flag" frame: a crisis term in a chat */
 function showAlert(frame) {
   const key = `${frame.conversation_id}|${frame.term}|${frame.at}`;
   if (seenAlerts.has(key)) return;
@@ -198,10 +250,11 @@ function showAlert(frame) {
 
 // --- Options -------------------------------------------------------------------------------
 
-function setUpOptions() {
-  const options = app.querySelector("[data-js-only]");
+/** @param {HTMLElement} root */
+function setUpOptions(root) {
+  const options = /** @type {HTMLElement} */ (root.querySelector("[data-js-only]"));
   options.hidden = false;
-  const sound = $("alert-sound");
+  const sound = /** @type {HTMLInputElement} */ ($("alert-sound"));
   sound.checked = localStorage.getItem(SOUND_KEY) === "on";
   sound.addEventListener("change", () => localStorage.setItem(SOUND_KEY, sound.checked ? "on" : "off"));
   for (const kind of ["pointerdown", "keydown"]) {
@@ -237,12 +290,14 @@ function setUpOptions() {
 
 // --- The socket --------------------------------------------------------------------------
 
+/** @param {string} text */
 function setConnection(text) {
-  const node = app.querySelector("[data-connection]");
+  const node = /** @type {HTMLElement} */ (/** @type {HTMLElement} */ (app).querySelector("[data-connection]"));
   node.textContent = text;
   node.hidden = !text;
 }
 
+/** @param {Frame} frame */
 function onFrame(frame) {
   switch (frame.type) {
     case "welcome":
@@ -258,8 +313,8 @@ function onFrame(frame) {
 }
 
 if (app) {
-  setUpOptions();
-  const socket = new ChatSocket({
+  setUpOptions(app);
+  const socket = new ReconnectingSocket({
     path: "/ws/supervision",
     hello: () => ({ type: "hello", v: 1 }),
     onFrame,
