@@ -14,11 +14,11 @@ from chat.console import repository as staff_repository
 from chat.labels import DUTY_LABELS
 from chat.realtime import presence
 from clb.db import utcnow
-from clb.deps import CurrentCoordinator, ServicesDep, SessionDep
 from clb.errors import NotFound
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -18,9 +18,9 @@ from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
 from chat.opening_hours.schedule import chat_clock
 from chat.realtime.console_socket import console_socket
 from chat.realtime.visitor_socket import visitor_socket
-from clb.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
 from clb.i18n import gettext
-from clb.templating import render
+from clb.web.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
+from clb.web.templating import render
 
 router = APIRouter()
 

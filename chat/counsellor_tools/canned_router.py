@@ -15,9 +15,9 @@ from chat.counsellor_tools import canned
 from chat.counsellor_tools.canned import InvalidCannedReply
 from chat.counsellor_tools.router import ConsoleStaff
 from clb.auth.models import StaffAccount
-from clb.deps import SessionDep
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

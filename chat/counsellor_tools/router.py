@@ -15,10 +15,10 @@ from pydantic import BaseModel, Field
 from chat.counsellor_tools import canned, handover, notes, outcome, taxonomy
 from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
-from clb.deps import CurrentStaff, ServicesDep, SessionDep
 from clb.errors import Forbidden
 from clb.i18n import gettext
-from clb.security import CsrfProtected
+from clb.web.deps import CurrentStaff, ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
 
 router = APIRouter(prefix="/api/console", tags=["console"])
 

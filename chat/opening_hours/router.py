@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.opening_hours import schedule as oh
 from chat.opening_hours.schedule import ChatClock, InvalidOpeningHours, Period
 from clb import i18n
-from clb.deps import CurrentCoordinator, SessionDep
 from clb.errors import NotFound
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -62,8 +62,8 @@ from clb.auth.models import Role
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.errors import ClbError
-from clb.security import accept_websocket_from_allowed_origin
 from clb.services import Services
+from clb.web.security import accept_websocket_from_allowed_origin
 
 
 async def console_socket(websocket: WebSocket, services: Services) -> None:

@@ -18,9 +18,9 @@ from chat.realtime.connection import Connection, ConversationFeed
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
-from clb.deps import session_cookie_name
 from clb.ratelimit import Rate
 from clb.services import Services
+from clb.web.deps import session_cookie_name
 
 log = logging.getLogger(__name__)
 

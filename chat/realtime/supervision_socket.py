@@ -43,8 +43,8 @@ from clb.auth.models import Role
 from clb.bus import SlowSubscriber, Subscription
 from clb.db import commit, utcnow
 from clb.errors import ClbError
-from clb.security import accept_websocket_from_allowed_origin
 from clb.services import Services
+from clb.web.security import accept_websocket_from_allowed_origin
 
 REFRESH_SECONDS = 5.0
 SETTLE_SECONDS = 0.05  # a burst of queue moves becomes one snapshot

@@ -48,8 +48,8 @@ from clb.auth import service as auth_service
 from clb.db import commit, utcnow
 from clb.errors import ClbError
 from clb.ratelimit import Rate
-from clb.security import accept_websocket_from_allowed_origin, hash_ip
 from clb.services import Services
+from clb.web.security import accept_websocket_from_allowed_origin, hash_ip
 
 
 async def visitor_socket(websocket: WebSocket, services: Services) -> None:

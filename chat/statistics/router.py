@@ -21,9 +21,9 @@ from chat.statistics import service as statistics
 from chat.statistics.service import LABELS, Cell, Grouping, InvalidPeriod, Period, Report, Row
 from clb import i18n
 from clb.audit import record_audit
-from clb.deps import CurrentCoordinator, SessionDep
 from clb.i18n import gettext as _
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, SessionDep
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -24,11 +24,11 @@ from chat.supervision import repository as sup_repo
 from chat.supervision import service as supervision
 from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS, READ_ACTIONS
 from clb.db import utcnow
-from clb.deps import CurrentCoordinator, CurrentCounsellor, ServicesDep, SessionDep
 from clb.errors import ClbError, NotFound
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, CurrentCounsellor, ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

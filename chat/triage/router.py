@@ -14,10 +14,10 @@ from chat.triage import repository as triage_repository
 from chat.triage import service as triage
 from chat.triage.match import Matcher, is_emoji_term
 from clb.db import utcnow
-from clb.deps import CurrentCoordinator, CurrentStaff, ServicesDep, SessionDep
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, CurrentStaff, ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 
 router = APIRouter()
 

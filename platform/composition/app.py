@@ -12,12 +12,12 @@ from chat.opening_hours.router import router as opening_hours_router
 from chat.statistics.router import router as chat_statistics_router
 from chat.supervision.router import router as supervision_router
 from chat.triage.router import router as triage_router
-from clb import app as kernel_app
-from clb.api_docs import router as api_docs_router
 from clb.auth.router import router as auth_router
 from clb.config import Settings
-from clb.ops import router as ops_router
-from clb.pages import router as pages_router
+from clb.web import app as kernel_app
+from clb.web.api_docs import router as api_docs_router
+from clb.web.ops import router as ops_router
+from clb.web.pages import router as pages_router
 from composition import tasks  # noqa: F401 - registers the job handlers the app schedules
 from development.mailbox_pages import router as dev_mailbox_router
 from scheduling.agenda.appointment_router import router as appointment_console_router

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
-from clb.observability import configure_logging
+from clb.web.observability import configure_logging
 
 
 @contextlib.contextmanager

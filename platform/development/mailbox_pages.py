@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from clb.errors import NotFound
 from clb.message_folder import ENTRY_NAME
-from clb.templating import render
+from clb.web.templating import render
 
 if TYPE_CHECKING:
     from clb.config import Settings

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat import public as chat_public
 from clb.audit import record_audit
 from clb.auth.models import StaffAccount
-from clb.deps import ServicesDep, SessionDep
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling import labels
 from scheduling.agenda.router import DAY, agenda_url, parse_date
 from scheduling.agenda.service import (

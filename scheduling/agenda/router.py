@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clb.deps import ServicesDep, SessionDep
 from clb.errors import NotFound
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling.agenda.feed import build_feed, current_token, feed_path, owner_of, renew_token
 from scheduling.agenda.service import (
     AgendaClock,

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.audit import record_audit
 from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
-from clb.deps import CurrentStaff
 from clb.errors import Forbidden, NotFound
+from clb.web.deps import CurrentStaff
 from scheduling.appointments import repository
 from scheduling.appointments.models import Appointment, AppointmentNotification
 from scheduling.appointments.repository import Details

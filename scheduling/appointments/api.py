@@ -15,10 +15,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from clb.db import utcnow
-from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre
 from clb.ratelimit import Rate
-from clb.security import ip_hash
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import ip_hash
 from scheduling.appointments import booking, handover_link, repository
 from scheduling.appointments.batcher import BookingBatcher
 from scheduling.appointments.booking_input import BookingRequest, Contact

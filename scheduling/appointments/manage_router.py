@@ -19,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.config import Settings
 from clb.db import rollback, utcnow
-from clb.deps import ServicesDep, SessionDep
 from clb.i18n import gettext as _
-from clb.security import CsrfProtected
 from clb.services import Services
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling import labels
 from scheduling.appointments import booking, changes, chat_room, ics, messages, repository
 from scheduling.appointments.models import Appointment, AppointmentType, Mode, Status

@@ -31,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb import i18n
 from clb.db import rollback, utcnow
-from clb.deps import ServicesDep, SessionDep
 from clb.org.models import Centre, School
-from clb.security import CsrfProtected, ip_hash
 from clb.services import Services
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected, ip_hash
+from clb.web.templating import render
 from scheduling import labels
 from scheduling.appointments import booking, handover_link, repository
 from scheduling.appointments.api import BOOKING_LIMITED, booking_rate

@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
-from clb.deps import CurrentCoordinator, SessionDep
 from clb.org.models import Centre
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCoordinator, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling.agenda.service import AgendaClock
 from scheduling.agenda.view import long_day
 from scheduling.availability import closed_periods as cp

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb import i18n
 from clb.auth.models import StaffAccount
-from clb.deps import CurrentCounsellor, SessionDep
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentCounsellor, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling.agenda.service import AgendaClock
 from scheduling.agenda.view import long_day
 from scheduling.availability import service as av

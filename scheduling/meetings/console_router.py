@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat import public as chat_public
 from clb.auth.models import StaffAccount
 from clb.db import rollback
-from clb.deps import ServicesDep, SessionDep
 from clb.errors import NotFound
 from clb.org.models import School
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from scheduling.agenda.service import AgendaClock, AgendaStaff, centre_counsellors
 from scheduling.agenda.view import detail_url, short_moment
 from scheduling.appointments import repository

@@ -21,11 +21,11 @@ from chat import public as chat_public
 from clb import i18n
 from clb.config import Settings
 from clb.db import utcnow
-from clb.deps import ServicesDep, SessionDep
 from clb.jobs import NewJob, schedule_jobs
-from clb.security import CsrfProtected, ip_hash
 from clb.services import Services
-from clb.templating import render
+from clb.web.deps import ServicesDep, SessionDep
+from clb.web.security import CsrfProtected, ip_hash
+from clb.web.templating import render
 from scheduling import labels
 from scheduling.appointments import booking, repository
 from scheduling.appointments.api import BOOKING_LIMITED, booking_rate

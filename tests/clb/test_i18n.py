@@ -30,10 +30,10 @@ from chat.triage.service import TERM_PROBLEMS
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
-from clb.error_pages import HTTP_MESSAGES
 from clb.errors import ClbError
-from clb.pages import ENTRY_POINTS
-from clb.templating import FRONTEND_DIR, create_environment
+from clb.web.error_pages import HTTP_MESSAGES
+from clb.web.pages import ENTRY_POINTS
+from clb.web.templating import FRONTEND_DIR, create_environment
 from scheduling.appointments.api import BOOKING_LIMITED
 from scheduling.appointments.messages import HELP_LINES
 from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS

@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clb.deps import SessionDep
 from clb.errors import NotFound
-from clb.templating import render
+from clb.web.deps import SessionDep
+from clb.web.templating import render
 from toolbox.catalogue import repository
 from toolbox.catalogue.models import ToolStatus
 from toolbox.catalogue.service import PAGE_SIZE, Listing, link_params, listing_from

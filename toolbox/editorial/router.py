@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from clb.auth.models import Role, StaffAccount
-from clb.deps import CurrentEditor, CurrentStaff, SessionDep
 from clb.errors import Forbidden
-from clb.security import CsrfProtected
-from clb.templating import render
+from clb.web.deps import CurrentEditor, CurrentStaff, SessionDep
+from clb.web.security import CsrfProtected
+from clb.web.templating import render
 from toolbox.catalogue.models import Tool, ToolStatus
 from toolbox.editorial import import_export as bulk
 from toolbox.editorial import service as editorial

@@ -22,10 +22,10 @@ from pydantic import BaseModel, Field
 
 from clb import i18n
 from clb.config import Settings
-from clb.deps import SessionDep
 from clb.errors import NotFound
-from clb.security import CONTENT_SECURITY_POLICY
-from clb.templating import render
+from clb.web.deps import SessionDep
+from clb.web.security import CONTENT_SECURITY_POLICY
+from clb.web.templating import render
 from toolbox.catalogue import repository
 from toolbox.catalogue.models import ToolStatus
 from toolbox.catalogue.service import (

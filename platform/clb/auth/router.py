@@ -9,7 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from clb.auth import service as auth_service
-from clb.deps import (
+from clb.errors import InvalidCredentials, RateLimited
+from clb.i18n import gettext as _
+from clb.ratelimit import Rate
+from clb.web.deps import (
     CurrentStaff,
     OptionalStaffSession,
     ServicesDep,
@@ -17,12 +20,9 @@ from clb.deps import (
     VisitorDep,
     session_cookie_name,
 )
-from clb.errors import InvalidCredentials, RateLimited
-from clb.i18n import gettext as _
-from clb.pages import safe_next
-from clb.ratelimit import Rate
-from clb.security import CsrfProtected, ip_hash, set_csrf_cookie
-from clb.templating import render
+from clb.web.pages import safe_next
+from clb.web.security import CsrfProtected, ip_hash, set_csrf_cookie
+from clb.web.templating import render
 
 router = APIRouter()
 

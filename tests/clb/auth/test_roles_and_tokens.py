@@ -13,7 +13,7 @@ from clb.auth.models import StaffAccount, Visitor
 from clb.auth.passwords import hash_password, verify_password
 from clb.auth.tokens import hash_token
 from clb.config import Settings
-from clb.deps import CurrentAdmin, CurrentCoordinator, CurrentEditor
+from clb.web.deps import CurrentAdmin, CurrentCoordinator, CurrentEditor
 from tests.clb.auth.helpers import login
 from tests.conftest import make_staff
 

@@ -14,8 +14,8 @@ from clb.db import utcnow
 from clb.jobs import OutboxJob
 from clb.org.models import Centre, Location, School
 from clb.ratelimit import Rate
-from clb.security import hash_ip
 from clb.services import Services
+from clb.web.security import hash_ip
 from scheduling import labels
 from scheduling.appointments.booking_form import LANGUAGE_NAMES
 from scheduling.appointments.booking_input import LANGUAGES

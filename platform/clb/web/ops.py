@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from clb.deps import ServicesDep
 from clb.errors import NotFound
+from clb.web.deps import ServicesDep
 
 router = APIRouter(tags=["ops"])
 

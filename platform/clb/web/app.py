@@ -12,11 +12,11 @@ from swagger_ui_bundle import swagger_ui_path
 
 from clb import i18n
 from clb.config import Settings, with_secret_key
-from clb.error_pages import install_error_handlers
-from clb.observability import Metrics, RequestContextMiddleware
-from clb.security import SecurityHeadersMiddleware
 from clb.services import Services
-from clb.templating import FRONTEND_DIR, create_environment
+from clb.web.error_pages import install_error_handlers
+from clb.web.observability import Metrics, RequestContextMiddleware
+from clb.web.security import SecurityHeadersMiddleware
+from clb.web.templating import FRONTEND_DIR, create_environment
 
 
 class LanguageMiddleware:
@@ -60,7 +60,7 @@ def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
         version="0.1.0",
         summary="Chat, afspraken, aanvragen en toolbox van de CLB",
         lifespan=lifespan,
-        # Served by clb.api_docs from local files: no CDN, no inline script (CSP).
+        # Served by clb.web.api_docs from local files: no CDN, no inline script (CSP).
         docs_url=None,
         redoc_url=None,
     )

@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clb import i18n
-from clb.security import csrf_token, set_csrf_cookie
+from clb.web.security import csrf_token, set_csrf_cookie
 
-FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
 
 
 def create_environment() -> Environment:

@@ -12,7 +12,7 @@ from fastapi import FastAPI, WebSocket
 from websockets.exceptions import InvalidStatus
 
 from clb.config import Settings
-from clb.security import accept_websocket_from_allowed_origin, hash_ip, origin_allowed
+from clb.web.security import accept_websocket_from_allowed_origin, hash_ip, origin_allowed
 from tests.conftest import free_port
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clb.errors import NotFound
 from clb.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
-from clb.templating import render
+from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

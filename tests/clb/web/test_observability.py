@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from clb.observability import JsonFormatter
+from clb.web.observability import JsonFormatter
 
 
 async def test_access_log_names_the_route_template_not_the_url(

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clb import i18n
 from clb.errors import ClbError, NotAuthenticated
-from clb.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
-from clb.templating import render
+from clb.web.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
+from clb.web.templating import render
 
 log = logging.getLogger(__name__)
 
