@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh Linux machine with Python 3.11+:
 #   make run    - the platform with demo data on embedded PostgreSQL + Redis
-#   make test   - ruff, mypy --strict and the whole test suite
+#   make test   - ruff, tsc + eslint (JavaScript), mypy --strict and the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
