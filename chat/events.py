@@ -6,11 +6,14 @@ import uuid
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.conversations.models import Conversation, Message, Sender
 from chat.labels import SYSTEM_NOTICES
+from clb.db import after_commit
 from clb.i18n import gettext
 from clb.redis import Keys
+from clb.services import Services
 
 
 def conversation_channel(keys: Keys, conversation_id: uuid.UUID) -> str:
@@ -31,6 +34,18 @@ def supervision_channel(keys: Keys) -> str:
 CONSOLE_FORWARDED = frozenset(
     {"whisper", "transferred_to_you", "transferred_away", "duty", "flagged", "flag_dismissed"}
 )
+
+
+def publish_after_commit(
+    session: AsyncSession, services: Services, channel: str, event: dict[str, Any]
+) -> None:
+    """Nobody hears of a change that was rolled back: the event leaves only after commit."""
+    after_commit(session, lambda: services.bus.publish(channel, event))
+
+
+def queue_changed() -> dict[str, Any]:
+    """Only *that* the queue moved: each listener reads the queue it may see."""
+    return {"type": "queue_changed"}
 
 
 def system_body(notice: str, **params: object) -> str:

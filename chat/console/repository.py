@@ -68,6 +68,10 @@ async def chat_staff(session: AsyncSession, staff_id: uuid.UUID) -> ChatStaff | 
     return await session.get(ChatStaff, staff_id)
 
 
+async def staff_account(session: AsyncSession, staff_id: uuid.UUID) -> StaffAccount | None:
+    return await session.get(StaffAccount, staff_id)
+
+
 async def set_duty(
     session: AsyncSession, staff_id: uuid.UUID, duty: Duty, now: datetime
 ) -> ChatStaff:

@@ -17,25 +17,25 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.console import duty
+from chat.console import repository as staff_repository
 from chat.console.models import ConversationTransfer, TransferKind
 from chat.conversations import repository, service
 from chat.conversations.models import Conversation, Status
 from chat.counsellor_tools.models import ConversationNote, NoteKind
 from chat.errors import ColleagueUnavailable, ConversationClosed
-from chat.events import conversation_channel, queue_channel, status_event, system_body
+from chat.events import (
+    conversation_channel,
+    publish_after_commit,
+    queue_changed,
+    queue_channel,
+    status_event,
+    system_body,
+)
 from chat.realtime import presence
-from clb import jobs
 from clb.audit import record_audit
 from clb.auth.models import Role, StaffAccount
 from clb.auth.service import staff_channel
-from clb.db import after_commit
 from clb.services import Services
-
-
-def _publish(
-    session: AsyncSession, services: Services, channel: str, event: dict[str, Any]
-) -> None:
-    after_commit(session, lambda: services.bus.publish(channel, event))
 
 
 async def colleagues(
@@ -65,17 +65,10 @@ async def _held_active(
     return conversation
 
 
-async def warm_transfer(
-    session: AsyncSession,
-    services: Services,
-    staff: StaffAccount,
-    conversation_id: uuid.UUID,
-    to_id: uuid.UUID,
-    note: str | None,
-    now: datetime,
+async def _available_colleague(
+    session: AsyncSession, services: Services, staff: StaffAccount, to_id: uuid.UUID
 ) -> StaffAccount:
-    conversation = await _held_active(session, staff, conversation_id)
-    colleague = await session.get(StaffAccount, to_id)
+    colleague = await staff_repository.staff_account(session, to_id)
     if (
         colleague is None
         or colleague.id == staff.id
@@ -89,17 +82,29 @@ async def warm_transfer(
     default = services.settings.chat_counsellor_capacity
     if not await repository.lock_claims_and_check(session, colleague.id, default):
         raise ColleagueUnavailable()
-    conversation.counsellor_id = colleague.id
+    return colleague
+
+
+def _record_transfer(
+    session: AsyncSession,
+    conversation: Conversation,
+    staff: StaffAccount,
+    colleague: StaffAccount | None,
+    now: datetime,
+    *,
+    note: str | None = None,
+) -> None:
+    """The transfer row, the private handover note to the colleague, and the audit line."""
     session.add(
         ConversationTransfer(
             conversation_id=conversation.id,
-            kind=TransferKind.warm.value,
+            kind=(TransferKind.warm if colleague else TransferKind.cold).value,
             from_id=staff.id,
-            to_id=colleague.id,
+            to_id=colleague.id if colleague else None,
             created_at=now,
         )
     )
-    if note:
+    if note and colleague is not None:
         session.add(
             ConversationNote(
                 conversation_id=conversation.id,
@@ -112,11 +117,60 @@ async def warm_transfer(
         )
     record_audit(
         session,
-        "chat.transferred",
+        "chat.transferred" if colleague else "chat.requeued",
         actor_id=staff.id,
         object_type="conversation",
         object_id=str(conversation.id),
     )
+
+
+def _announce(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation: Conversation,
+    colleague: StaffAccount | None,
+    note: str | None = None,
+) -> None:
+    """The new status to the chat; the colleague's consoles open it with the note; the
+    sender's consoles close its panel."""
+    keys = services.keys
+    publish_after_commit(
+        session,
+        services,
+        conversation_channel(keys, conversation.id),
+        status_event(conversation, colleague.display_name if colleague else None),
+    )
+    if colleague is not None:
+        publish_after_commit(
+            session,
+            services,
+            staff_channel(keys, colleague.id),
+            {
+                "type": "transferred_to_you",
+                "conversation_id": str(conversation.id),
+                "from": staff.display_name,
+                "note": note or "",
+            },
+        )
+    publish_after_commit(
+        session, services, staff_channel(keys, staff.id), _away(conversation, colleague)
+    )
+
+
+async def warm_transfer(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    to_id: uuid.UUID,
+    note: str | None,
+    now: datetime,
+) -> StaffAccount:
+    conversation = await _held_active(session, staff, conversation_id)
+    colleague = await _available_colleague(session, services, staff, to_id)
+    conversation.counsellor_id = colleague.id
+    _record_transfer(session, conversation, staff, colleague, now, note=note)
     await service.post_notice(
         session,
         services,
@@ -124,25 +178,7 @@ async def warm_transfer(
         system_body("transferred", name=colleague.display_name),
         author=colleague,
     )
-    keys = services.keys
-    _publish(
-        session,
-        services,
-        conversation_channel(keys, conversation.id),
-        status_event(conversation, colleague.display_name),
-    )
-    _publish(
-        session,
-        services,
-        staff_channel(keys, colleague.id),
-        {
-            "type": "transferred_to_you",
-            "conversation_id": str(conversation.id),
-            "from": staff.display_name,
-            "note": note or "",
-        },
-    )
-    _publish(session, services, staff_channel(keys, staff.id), _away(conversation, colleague))
+    _announce(session, services, staff, conversation, colleague, note)
     return colleague
 
 
@@ -156,37 +192,12 @@ async def cold_transfer(
     conversation = await _held_active(session, staff, conversation_id)
     conversation.status = Status.waiting.value
     conversation.counsellor_id = None
-    session.add(
-        ConversationTransfer(
-            conversation_id=conversation.id,
-            kind=TransferKind.cold.value,
-            from_id=staff.id,
-            to_id=None,
-            created_at=now,
-        )
-    )
-    record_audit(
-        session,
-        "chat.requeued",
-        actor_id=staff.id,
-        object_type="conversation",
-        object_id=str(conversation.id),
-    )
+    _record_transfer(session, conversation, staff, None, now)
     await service.post_notice(session, services, conversation, system_body("requeued"))
     # The time limit starts again with the next claim, which plans new notices.
-    for job in await jobs.pending_jobs(
-        session, "chat.time_notice", conversation_id=str(conversation.id)
-    ):
-        jobs.cancel_job(job)
-    keys = services.keys
-    _publish(
-        session,
-        services,
-        conversation_channel(keys, conversation.id),
-        status_event(conversation, None),
-    )
-    _publish(session, services, staff_channel(keys, staff.id), _away(conversation, None))
-    _publish(session, services, queue_channel(keys), {"type": "queue_changed"})
+    await service.cancel_time_notices(session, conversation)
+    _announce(session, services, staff, conversation, None)
+    publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
 
 
 def _away(conversation: Conversation, colleague: StaffAccount | None) -> dict[str, Any]:

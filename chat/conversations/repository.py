@@ -100,21 +100,21 @@ def _may_take(counsellor_id: uuid.UUID, default_capacity: int) -> ColumnElement[
     )
 
 
-async def claim(
+async def _take(
     session: AsyncSession,
-    conversation_id: uuid.UUID,
+    target: ColumnElement[uuid.UUID] | uuid.UUID,
     counsellor_id: uuid.UUID,
     default_capacity: int,
     now: datetime,
 ) -> Conversation | None:
-    """Take a waiting conversation in one statement; None when someone else was first, or
-    the counsellor is not on duty or at their maximum. ``claimed_at`` keeps the first claim
-    (a chat sent back to the queue is claimed again), so wait statistics stay true."""
+    """Give the waiting conversation ``target`` to the counsellor in one statement, under
+    their claim lock. ``claimed_at`` keeps the first claim (a chat sent back to the queue is
+    claimed again), so wait statistics stay true."""
     await _lock_claims_of(session, counsellor_id)
     return await session.scalar(
         update(Conversation)
         .where(
-            Conversation.id == conversation_id,
+            Conversation.id == target,
             Conversation.status == Status.waiting.value,
             _may_take(counsellor_id, default_capacity),
         )
@@ -129,12 +129,23 @@ async def claim(
     )
 
 
+async def claim(
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    counsellor_id: uuid.UUID,
+    default_capacity: int,
+    now: datetime,
+) -> Conversation | None:
+    """Take a waiting conversation; None when someone else was first, or the counsellor is
+    not on duty or at their maximum."""
+    return await _take(session, conversation_id, counsellor_id, default_capacity, now)
+
+
 async def claim_next(
     session: AsyncSession, counsellor_id: uuid.UUID, default_capacity: int, now: datetime
 ) -> Conversation | None:
     """Take the highest-priority, longest-waiting conversation in one statement. SKIP LOCKED:
     a row another counsellor is claiming right now is passed over, not waited for."""
-    await _lock_claims_of(session, counsellor_id)
     first = (
         select(Conversation.id)
         .where(Conversation.status == Status.waiting.value)
@@ -143,22 +154,7 @@ async def claim_next(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    return await session.scalar(
-        update(Conversation)
-        .where(
-            Conversation.id == first,
-            Conversation.status == Status.waiting.value,
-            _may_take(counsellor_id, default_capacity),
-        )
-        .values(
-            status=Status.active.value,
-            counsellor_id=counsellor_id,
-            claimed_at=func.coalesce(Conversation.claimed_at, now),
-            talk_started_at=now,
-        )
-        .returning(Conversation),
-        execution_options={"populate_existing": True},
-    )
+    return await _take(session, first, counsellor_id, default_capacity, now)
 
 
 async def lock_claims_and_check(

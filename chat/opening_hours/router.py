@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from babel.dates import format_date, get_day_names
@@ -13,11 +13,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat.opening_hours import repository, service
 from chat.opening_hours import schedule as oh
-from chat.opening_hours.schedule import ChatClock, InvalidOpeningHours, Period
+from chat.opening_hours.models import OpeningException, WeeklyOpeningPeriod
+from chat.opening_hours.schedule import ChatClock, InvalidOpeningHours, OpeningStatus, Period
 from clb import i18n
+from clb.auth.models import StaffAccount
 from clb.errors import NotFound
 from clb.i18n import gettext as _
+from clb.web import forms
 from clb.web.deps import CurrentCoordinator, SessionDep
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
@@ -47,14 +51,12 @@ def parse_time(value: str, field: str) -> time:
 
 
 def parse_day(value: str) -> date:
-    if not value.strip():
-        raise InvalidOpeningHours("Vul een datum in.", field="day")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidOpeningHours(
-            "Vul een geldige datum in, bijvoorbeeld 2026-12-24.", field="day"
-        ) from None
+    errors: dict[str, str] = {}
+    day = forms.parse_day(value, "day", errors)
+    if day is None:
+        # Already in the reader's language; translating it again (_failed) leaves it as is.
+        raise InvalidOpeningHours(errors["day"], field="day")
+    return day
 
 
 def _locale() -> str:
@@ -83,21 +85,13 @@ class WeekdayForm:
     error_field: str = ""
 
 
-async def _page(
-    request: Request,
-    session: AsyncSession,
-    now: datetime,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    typed_weekday: tuple[int, list[tuple[str, str]]] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    today = oh.local_date(now)
-    weekly = await oh.list_weekly_periods(session)
-    exceptions = await oh.list_exceptions(session, since=today)
-    status = (await oh.load_schedule(session, now)).status(now, intake_stop_minutes(request))
-    next_opening = status.next_opening.astimezone(oh.BRUSSELS) if status.next_opening else None
+def _weekday_forms(
+    weekly: list[WeeklyOpeningPeriod],
+    typed_weekday: tuple[int, list[tuple[str, str]]] | None,
+    errors: dict[str, str],
+) -> list[WeekdayForm]:
+    """Each weekday's periods as form rows, with a few empty ones to add more; the weekday
+    just refused shows what was typed, with its error."""
     names = get_day_names("wide", locale=_locale())
     days: list[WeekdayForm] = []
     for weekday in range(7):
@@ -114,11 +108,14 @@ async def _page(
                 slots=slots[: oh.MAX_PERIODS_PER_DAY],
             )
         )
-    errors = errors or {}
     if "weekday" in errors and typed_weekday:
         days[typed_weekday[0]].error = errors["weekday"]
         days[typed_weekday[0]].error_field = errors.get("weekday_field", "")
-    rows = [
+    return days
+
+
+def _exception_rows(exceptions: list[OpeningException]) -> list[dict[str, Any]]:
+    return [
         {
             "id": row.id,
             "day": _day_label(row.day),
@@ -128,19 +125,41 @@ async def _page(
         }
         for row in exceptions
     ]
+
+
+def _opening_summary(status: OpeningStatus, today: date) -> dict[str, Any]:
+    next_opening = status.next_opening.astimezone(oh.BRUSSELS) if status.next_opening else None
+    return {
+        "open": status.open,
+        "intake_open": status.intake_open,
+        "closes_at": _clock(status.closes_at),
+        "intake_closes_at": _clock(status.intake_closes_at),
+        "next_opening": next_opening is not None,
+        "next_is_today": next_opening is not None and next_opening.date() == today,
+        "next_day": _day_label(next_opening.date()) if next_opening else "",
+        "next_time": _clock(next_opening),
+    }
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    now: datetime,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    typed_weekday: tuple[int, list[tuple[str, str]]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    today = oh.local_date(now)
+    weekly = await repository.list_weekly_periods(session)
+    exceptions = await repository.list_exceptions(session, since=today)
+    status = (await service.load_schedule(session, now)).status(now, intake_stop_minutes(request))
+    errors = errors or {}
     context: dict[str, Any] = {
-        "weekdays": days,
-        "exceptions": rows,
-        "opening": {
-            "open": status.open,
-            "intake_open": status.intake_open,
-            "closes_at": _clock(status.closes_at),
-            "intake_closes_at": _clock(status.intake_closes_at),
-            "next_opening": next_opening is not None,
-            "next_is_today": next_opening is not None and next_opening.date() == today,
-            "next_day": _day_label(next_opening.date()) if next_opening else "",
-            "next_time": _clock(next_opening),
-        },
+        "weekdays": _weekday_forms(weekly, typed_weekday, errors),
+        "exceptions": _exception_rows(exceptions),
+        "opening": _opening_summary(status, today),
         "intake_stop_minutes": intake_stop_minutes(request),
         "today": today.isoformat(),
         "form_errors": errors,
@@ -157,6 +176,36 @@ def _saved() -> RedirectResponse:
 
 def _failed(form: str, exc: InvalidOpeningHours) -> dict[str, str]:
     return {form: _(exc.detail_message), f"{form}_field": exc.field or ""}
+
+
+async def _add_exception(
+    request: Request,
+    session: AsyncSession,
+    now: datetime,
+    staff: StaffAccount,
+    form: str,
+    day: str,
+    times: tuple[str, str] | None,
+    note: str,
+    values: dict[str, str],
+) -> Response:
+    """A closed day (no ``times``) or an extra opening; refused, the page again with the
+    form's ``values`` and what was wrong."""
+    try:
+        parsed_day = parse_day(day)
+        period = (
+            Period(parse_time(times[0], "opens_at"), parse_time(times[1], "closes_at"))
+            if times
+            else None
+        )
+        await service.add_exception(
+            session, parsed_day, period, note=note, today=oh.local_date(now), actor_id=staff.id
+        )
+    except InvalidOpeningHours as exc:
+        return await _page(
+            request, session, now, errors=_failed(form, exc), values=values, status_code=422
+        )
+    return _saved()
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -178,16 +227,8 @@ async def add_closed_day(
     note: NoteField = "",
 ) -> Response:
     request.state.staff = staff
-    try:
-        await oh.add_exception(
-            session, parse_day(day), None, note=note, today=oh.local_date(now), actor_id=staff.id
-        )
-    except InvalidOpeningHours as exc:
-        values = {"closed_day": day, "closed_note": note}
-        return await _page(
-            request, session, now, errors=_failed("closed", exc), values=values, status_code=422
-        )
-    return _saved()
+    values = {"closed_day": day, "closed_note": note}
+    return await _add_exception(request, session, now, staff, "closed", day, None, note, values)
 
 
 @router.post(f"{PAGE}/extra-opening")
@@ -203,30 +244,21 @@ async def add_extra_opening(
     note: NoteField = "",
 ) -> Response:
     request.state.staff = staff
-    try:
-        parsed_day = parse_day(day)
-        period = Period(parse_time(opens_at, "opens_at"), parse_time(closes_at, "closes_at"))
-        await oh.add_exception(
-            session, parsed_day, period, note=note, today=oh.local_date(now), actor_id=staff.id
-        )
-    except InvalidOpeningHours as exc:
-        values = {
-            "extra_day": day,
-            "extra_opens_at": opens_at,
-            "extra_closes_at": closes_at,
-            "extra_note": note,
-        }
-        return await _page(
-            request, session, now, errors=_failed("extra", exc), values=values, status_code=422
-        )
-    return _saved()
+    values = {
+        "extra_day": day,
+        "extra_opens_at": opens_at,
+        "extra_closes_at": closes_at,
+        "extra_note": note,
+    }
+    times = (opens_at, closes_at)
+    return await _add_exception(request, session, now, staff, "extra", day, times, note, values)
 
 
 @router.post(f"{PAGE}/uitzonderingen/{{exception_id}}/verwijderen")
 async def delete_exception(
     staff: CurrentCoordinator, _csrf: CsrfProtected, session: SessionDep, exception_id: int
 ) -> Response:
-    await oh.delete_exception(session, exception_id, actor_id=staff.id)
+    await service.delete_exception(session, exception_id, actor_id=staff.id)
     return _saved()
 
 
@@ -259,7 +291,7 @@ async def set_weekday(
             for o, c in typed
             if o or c
         ]
-        await oh.replace_weekday_periods(session, weekday, periods, actor_id=staff.id)
+        await service.replace_weekday_periods(session, weekday, periods, actor_id=staff.id)
     except InvalidOpeningHours as exc:
         return await _page(
             request,
@@ -308,10 +340,7 @@ async def opening_hours_status(
     """Is the chat open, may a new chat start, when does it close or open again."""
     stop = intake_stop_minutes(request)
     today = oh.local_date(now)
-    weekly = await oh.list_weekly_periods(session)
-    exceptions = await oh.list_exceptions(
-        session, since=today - timedelta(days=1), until=today + timedelta(days=oh.SEARCH_DAYS + 1)
-    )
+    weekly, exceptions = await service.schedule_rows(session, today)
     status = oh.build_schedule(weekly, exceptions).status(now, stop)
     if getattr(request.app.state.settings, "chat_always_open", False):
         status = oh.OpeningStatus(True, True, None, None, status.next_opening)

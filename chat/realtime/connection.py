@@ -24,7 +24,7 @@ from chat.conversations import repository
 from chat.conversations.models import Sender, Status
 from chat.conversations.schemas import MAX_BODY
 from chat.errors import InvalidFrame
-from chat.events import conversation_channel, message_frame
+from chat.events import conversation_channel, message_event, message_frame
 from clb.bus import BusClosed, SlowSubscriber
 from clb.errors import ClbError
 from clb.i18n import gettext
@@ -221,16 +221,10 @@ class ConversationFeed:
         for message, author in rows:
             if message.seq <= self.last_seq:
                 continue
-            event = {
-                "type": "message",
-                "conversation_id": str(message.conversation_id),
-                "seq": message.seq,
-                "sender": message.sender,
-                "author": author or (nickname if message.sender == Sender.visitor else ""),
-                "raw_body": message.body,
-                "ts": message.created_at.isoformat(),
-                "client_msg_id": str(message.client_msg_id) if message.client_msg_id else None,
-            }
+            # The live path names the visitor by nickname and staff by display name; a system
+            # notice without an author has none.
+            fallback = nickname if message.sender == Sender.visitor else ""
+            event = message_event(message, author or fallback)
             self.connection.send(message_frame(event))
             self.last_seq = message.seq
 

@@ -22,6 +22,7 @@ from chat.conversations.schemas import (
     PROTOCOL_VERSION,
     Claim,
     Colleagues,
+    ConsoleFrame,
     ConsoleHello,
     ConsoleReceipt,
     ConsoleSend,
@@ -37,7 +38,7 @@ from chat.conversations.schemas import (
     console_frames,
 )
 from chat.errors import NotAllowed
-from chat.events import CONSOLE_FORWARDED, ack_frame, queue_channel
+from chat.events import CONSOLE_FORWARDED, ack_frame, queue_changed, queue_channel
 from chat.realtime import presence
 from chat.realtime.connection import (
     Connection,
@@ -57,11 +58,9 @@ from chat.realtime.sockets import (
     receive_hello,
     staff_session_of,
 )
-from clb.auth import service as auth_service
 from clb.auth.models import Role
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
-from clb.errors import ClbError
 from clb.services import Services
 from clb.web.security import accept_websocket_from_allowed_origin
 
@@ -86,7 +85,9 @@ async def _console(connection: Connection, services: Services) -> None:
     await _capacity_changed(services)
     try:
         await run_until_first_done(
-            console.welcome_and_watch_queue(), console.watch_logout(), console.read_frames()
+            console.welcome_and_watch_queue(),
+            console.watch_staff_channel(),
+            console.read_frames(),
         )
     finally:
         await console.stop_feeds()
@@ -97,10 +98,13 @@ async def _console(connection: Connection, services: Services) -> None:
 
 async def _capacity_changed(services: Services) -> None:
     """A console came or went: waiting visitors' estimates follow at once."""
-    await services.bus.publish(queue_channel(services.keys), {"type": "queue_changed"})
+    await services.bus.publish(queue_channel(services.keys), queue_changed())
 
 
 class Console(StaffSocket):
+    frames = console_frames
+    last_presence = 0.0
+
     async def welcome_and_watch_queue(self) -> None:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
             async with self.services.sessionmaker() as session:
@@ -147,32 +151,23 @@ class Console(StaffSocket):
         ]
         self.connection.send({"type": "queue", "waiting": items})
 
-    async def watch_logout(self) -> None:
-        """Events for this staff member: logging out elsewhere closes this console at once
-        (R14); a chat by appointment assigned to them opens here as if claimed."""
-        channel = auth_service.staff_channel(self.services.keys, self.staff.id)
-        async with self.services.bus.subscribe(channel) as events:
-            async for event in events:
-                data = event.data or {}
-                if data.get("type") == "session_ended" and data.get("session_id") == str(
-                    self.session_id
-                ):
-                    self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
-                    return
-                kind = data.get("type")
-                if kind == "assigned":
-                    await self.open_assigned(uuid.UUID(str(data.get("conversation_id"))))
-                elif kind == "transferred_to_you":
-                    # Opens at once with the full history (replayed from seq 1) and the note.
-                    handover = {"from": data.get("from") or "", "note": data.get("note") or ""}
-                    cid = uuid.UUID(str(data.get("conversation_id")))
-                    await self.open_assigned(cid, handover)
-                    self.connection.send(data)
-                elif kind == "transferred_away":
-                    self.unfollow(uuid.UUID(str(data.get("conversation_id"))))
-                    self.connection.send(data)
-                elif kind in CONSOLE_FORWARDED:
-                    self.connection.send(data)
+    async def on_staff_event(self, data: dict[str, Any]) -> None:
+        """A chat by appointment assigned to them opens here as if claimed; a transfer
+        opens or closes one; the rest the page shows as it comes."""
+        kind = data.get("type")
+        if kind == "assigned":
+            await self.open_assigned(uuid.UUID(str(data.get("conversation_id"))))
+        elif kind == "transferred_to_you":
+            # Opens at once with the full history (replayed from seq 1) and the note.
+            handover = {"from": data.get("from") or "", "note": data.get("note") or ""}
+            cid = uuid.UUID(str(data.get("conversation_id")))
+            await self.open_assigned(cid, handover)
+            self.connection.send(data)
+        elif kind == "transferred_away":
+            self.unfollow(uuid.UUID(str(data.get("conversation_id"))))
+            self.connection.send(data)
+        elif kind in CONSOLE_FORWARDED:
+            self.connection.send(data)
 
     async def open_assigned(
         self, conversation_id: uuid.UUID, handover: dict[str, str] | None = None
@@ -192,111 +187,130 @@ class Console(StaffSocket):
         self.run_feed(conversation_id, feed)
 
     async def read_frames(self) -> None:
-        last_presence = time.monotonic()
-        while True:
-            try:
-                frame = await self.connection.receive(console_frames)
-            except ClbError as error:
-                self.connection.send_error(error)
-                continue
-            if isinstance(frame, Heartbeat) or time.monotonic() - last_presence > PRESENCE_EVERY:
-                last_presence = time.monotonic()
-                await presence.heard_from_counsellor(
-                    self.services.redis, self.services.keys, self.staff.id
-                )
-            conversation_id = getattr(frame, "conversation_id", None)
-            try:
-                await self.handle(frame)
-            except ClbError as error:
-                self.connection.send_error(error, conversation_id)
+        self.last_presence = time.monotonic()
+        await super().read_frames()
 
-    async def handle(self, frame: Any) -> None:
+    async def received(self, frame: ConsoleFrame) -> None:
+        if isinstance(frame, Heartbeat) or time.monotonic() - self.last_presence > PRESENCE_EVERY:
+            self.last_presence = time.monotonic()
+            await presence.heard_from_counsellor(
+                self.services.redis, self.services.keys, self.staff.id
+            )
+
+    async def handle(self, frame: ConsoleFrame) -> None:
+        match frame:
+            case Ping():
+                self.connection.send({"type": "pong"})
+            case Claim() | Next():
+                await self.claim(frame)
+            case SetDuty():
+                await self.set_duty(frame)
+            case Colleagues():
+                await self.send_colleagues()
+            case Transfer():
+                await self.transfer(frame)
+            case Open():
+                await self.open(frame)
+            case ConsoleSend():
+                await self.send_message(frame)
+            case ConsoleTyping():
+                await self.typing(frame)
+            case ConsoleReceipt():
+                await self.receipt(frame)
+            case End():
+                await self.end(frame)
+            case Extend():
+                await self.extend(frame)
+            case Heartbeat():
+                pass  # presence only (``received``)
+
+    async def claim(self, frame: Claim | Next) -> None:
         services, staff = self.services, self.staff
-        if isinstance(frame, Ping):
-            self.connection.send({"type": "pong"})
-        elif isinstance(frame, Claim | Next):
-            async with services.sessionmaker() as session:
-                if isinstance(frame, Claim):
-                    conversation = await service.claim_conversation(
-                        session, services, staff, frame.conversation_id, utcnow()
-                    )
-                else:
-                    conversation = await service.claim_next_conversation(
-                        session, services, staff, utcnow()
-                    )
-                claimed = conversation_summary(conversation, staff.display_name)
-                await commit(session)
-            self.connection.send({"type": "claimed", "conversation": claimed})
-            self.follow(conversation.id, 0)
-        elif isinstance(frame, SetDuty):
-            async with services.sessionmaker() as session:
-                await duty.set_duty(session, services, staff, Duty(frame.duty), utcnow())
-                await commit(session)
-            # The new state comes back on the staff channel, to every console of theirs.
-        elif isinstance(frame, Colleagues):
-            async with services.sessionmaker() as session:
-                available = await transfer.colleagues(session, services, staff)
-            self.connection.send({"type": "colleagues", "colleagues": available})
-        elif isinstance(frame, Transfer):
-            await self.transfer(frame)
-        elif isinstance(frame, Open):
-            async with services.sessionmaker() as session:
-                held = await repository.get_conversation(session, frame.conversation_id)
-            if held is None or held.counsellor_id != staff.id:
-                raise NotAllowed()
-            self.follow(frame.conversation_id, frame.last_seq)
-        elif isinstance(frame, ConsoleSend):
-            await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
-            async with services.sessionmaker() as session:
-                message = await service.counsellor_send(
-                    session,
-                    services,
-                    staff,
-                    frame.conversation_id,
-                    frame.client_msg_id,
-                    frame.body,
+        async with services.sessionmaker() as session:
+            if isinstance(frame, Claim):
+                conversation = await service.claim_conversation(
+                    session, services, staff, frame.conversation_id, utcnow()
                 )
-                await commit(session)
-            self.connection.send(ack_frame(message))
-        elif isinstance(frame, ConsoleTyping):
-            if frame.conversation_id not in self.feeds:
-                raise NotAllowed()
-            if (await services.limiter.hit(f"chat:typing:{staff.id}", TYPING)).allowed:
-                await publish_typing(
-                    services, frame.conversation_id, Sender.counsellor, frame.active
+            else:
+                conversation = await service.claim_next_conversation(
+                    session, services, staff, utcnow()
                 )
-        elif isinstance(frame, ConsoleReceipt):
-            async with services.sessionmaker() as session:
-                await service.record_receipt(
-                    session,
-                    services,
-                    frame.conversation_id,
-                    Sender.counsellor,
-                    staff.id,
-                    frame.kind,
-                    frame.seq,
-                )
-                await commit(session)
-        elif isinstance(frame, End):
-            async with services.sessionmaker() as session:
-                conversation = await service.locked_for_counsellor(
-                    session, staff, frame.conversation_id
-                )
-                await service.end_conversation(
-                    session,
-                    services,
-                    conversation,
-                    Sender.counsellor,
-                    utcnow(),
-                    by_name=staff.display_name,
-                )
-                await commit(session)
-        elif isinstance(frame, Extend):
-            async with services.sessionmaker() as session:
-                await service.extend_conversation(
-                    session, services, staff, frame.conversation_id, frame.minutes
-                )
-                await commit(session)
+            claimed = conversation_summary(conversation, staff.display_name)
+            await commit(session)
+        self.connection.send({"type": "claimed", "conversation": claimed})
+        self.follow(conversation.id, 0)
+
+    async def set_duty(self, frame: SetDuty) -> None:
+        async with self.services.sessionmaker() as session:
+            await duty.set_duty(session, self.services, self.staff, Duty(frame.duty), utcnow())
+            await commit(session)
+        # The new state comes back on the staff channel, to every console of theirs.
+
+    async def send_colleagues(self) -> None:
+        async with self.services.sessionmaker() as session:
+            available = await transfer.colleagues(session, self.services, self.staff)
+        self.connection.send({"type": "colleagues", "colleagues": available})
+
+    async def open(self, frame: Open) -> None:
+        async with self.services.sessionmaker() as session:
+            held = await repository.get_conversation(session, frame.conversation_id)
+        if held is None or held.counsellor_id != self.staff.id:
+            raise NotAllowed()
+        self.follow(frame.conversation_id, frame.last_seq)
+
+    async def send_message(self, frame: ConsoleSend) -> None:
+        services, staff = self.services, self.staff
+        await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
+        async with services.sessionmaker() as session:
+            message = await service.counsellor_send(
+                session, services, staff, frame.conversation_id, frame.client_msg_id, frame.body
+            )
+            await commit(session)
+        self.connection.send(ack_frame(message))
+
+    async def typing(self, frame: ConsoleTyping) -> None:
+        if frame.conversation_id not in self.feeds:
+            raise NotAllowed()
+        if (await self.services.limiter.hit(f"chat:typing:{self.staff.id}", TYPING)).allowed:
+            await publish_typing(
+                self.services, frame.conversation_id, Sender.counsellor, frame.active
+            )
+
+    async def receipt(self, frame: ConsoleReceipt) -> None:
+        async with self.services.sessionmaker() as session:
+            await service.record_receipt(
+                session,
+                self.services,
+                frame.conversation_id,
+                Sender.counsellor,
+                self.staff.id,
+                frame.kind,
+                frame.seq,
+            )
+            await commit(session)
+
+    async def end(self, frame: End) -> None:
+        services, staff = self.services, self.staff
+        async with services.sessionmaker() as session:
+            conversation = await service.locked_for_counsellor(
+                session, staff, frame.conversation_id
+            )
+            await service.end_conversation(
+                session,
+                services,
+                conversation,
+                Sender.counsellor,
+                utcnow(),
+                by_name=staff.display_name,
+            )
+            await commit(session)
+
+    async def extend(self, frame: Extend) -> None:
+        async with self.services.sessionmaker() as session:
+            await service.extend_conversation(
+                session, self.services, self.staff, frame.conversation_id, frame.minutes
+            )
+            await commit(session)
 
     async def transfer(self, frame: Transfer) -> None:
         """Only the holder may hand a chat on (checked under the conversation's lock)."""

@@ -1,15 +1,18 @@
-"""What both chat sockets share: the hello handshake, conversation summaries, typing,
-flood control. See docs/chat-protocol.md."""
+"""What the chat sockets share: the hello handshake, reading frames, conversation
+summaries, typing, flood control, and the staff sockets' own channel. See
+docs/chat-protocol.md."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat.console import repository as staff_repository
 from chat.conversations.models import Conversation, Sender
 from chat.conversations.schemas import PROTOCOL_VERSION
 from chat.errors import InvalidFrame
@@ -18,6 +21,7 @@ from chat.realtime.connection import Connection, ConversationFeed
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
+from clb.errors import ClbError
 from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.deps import session_cookie_name
@@ -50,6 +54,36 @@ async def receive_hello(connection: Connection, adapter: Any) -> Any:
         connection.close(1008, "unsupported version")
         return None
     return hello
+
+
+def _frame_conversation(frame: Any) -> uuid.UUID | None:
+    conversation_id: uuid.UUID | None = getattr(frame, "conversation_id", None)
+    return conversation_id
+
+
+async def read_frames(
+    connection: Connection,
+    adapter: Any,
+    handle: Callable[[Any], Awaitable[None]],
+    *,
+    received: Callable[[Any], Awaitable[None]] | None = None,
+    conversation_of: Callable[[Any], uuid.UUID | None] = _frame_conversation,
+) -> None:
+    """Validate and handle frames until the socket closes. A bad or refused frame is
+    answered with an error frame (naming the conversation it was about) and the socket
+    stays open; ``received`` sees every valid frame before it is handled."""
+    while True:
+        try:
+            frame = await connection.receive(adapter)
+        except ClbError as error:
+            connection.send_error(error)
+            continue
+        if received is not None:
+            await received(frame)
+        try:
+            await handle(frame)
+        except ClbError as error:
+            connection.send_error(error, conversation_of(frame))
 
 
 async def staff_session_of(connection: Connection, services: Services) -> StaffSession | None:
@@ -98,7 +132,7 @@ def visitor_summary(conversation: Conversation, counsellor: str | None) -> dict[
 async def counsellor_name(session: AsyncSession, conversation: Conversation) -> str | None:
     if conversation.counsellor_id is None:
         return None
-    staff = await session.get(StaffAccount, conversation.counsellor_id)
+    staff = await staff_repository.staff_account(session, conversation.counsellor_id)
     return staff.display_name if staff else None
 
 
@@ -135,6 +169,34 @@ class StaffSocket:
         self.staff = staff
         self.session_id = session_id
         self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    frames: Any  # the TypeAdapter of the frames this socket accepts
+
+    async def handle(self, frame: Any) -> None:
+        raise NotImplementedError
+
+    async def received(self, frame: Any) -> None:
+        """Every valid frame, before it is handled."""
+
+    async def read_frames(self) -> None:
+        await read_frames(self.connection, self.frames, self.handle, received=self.received)
+
+    async def watch_staff_channel(self) -> None:
+        """Logging out elsewhere closes this socket at once (R14); the other events on the
+        staff member's own channel go to ``on_staff_event``."""
+        channel = auth_service.staff_channel(self.services.keys, self.staff.id)
+        async with self.services.bus.subscribe(channel) as events:
+            async for event in events:
+                data = event.data or {}
+                if data.get("type") == "session_ended" and data.get("session_id") == str(
+                    self.session_id
+                ):
+                    self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
+                    return
+                await self.on_staff_event(data)
+
+    async def on_staff_event(self, data: dict[str, Any]) -> None:
+        """An event on the staff member's own channel other than a logout."""
 
     def run_feed(self, conversation_id: uuid.UUID, feed: ConversationFeed) -> None:
         """Follow the conversation with ``feed``, instead of any earlier feed of it."""

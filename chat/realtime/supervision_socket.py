@@ -38,11 +38,9 @@ from chat.realtime.sockets import (
     staff_session_of,
 )
 from chat.supervision import service as supervision
-from clb.auth import service as auth_service
 from clb.auth.models import Role
 from clb.bus import SlowSubscriber, Subscription
 from clb.db import commit, utcnow
-from clb.errors import ClbError
 from clb.services import Services
 from clb.web.security import accept_websocket_from_allowed_origin
 
@@ -73,8 +71,9 @@ class Whisper(Frame):
     body: Body
 
 
-supervision_frames: TypeAdapter[Ping | ReadAlong | StopReading | Whisper] = TypeAdapter(
-    Annotated[Ping | ReadAlong | StopReading | Whisper, Field(discriminator="type")]
+SupervisionFrame = Ping | ReadAlong | StopReading | Whisper
+supervision_frames: TypeAdapter[SupervisionFrame] = TypeAdapter(
+    Annotated[SupervisionFrame, Field(discriminator="type")]
 )
 
 
@@ -111,7 +110,7 @@ async def _supervise(connection: Connection, services: Services) -> None:
     supervisor = Supervisor(connection, services, staff_session.account, staff_session.id)
     try:
         await run_until_first_done(
-            supervisor.watch(), supervisor.watch_logout(), supervisor.read_frames()
+            supervisor.watch(), supervisor.watch_staff_channel(), supervisor.read_frames()
         )
     finally:
         await supervisor.stop_feeds()
@@ -132,6 +131,8 @@ async def _pump(
 
 
 class Supervisor(StaffSocket):
+    frames = supervision_frames
+
     async def send_snapshot(self, kind: str = "snapshot") -> None:
         async with self.services.sessionmaker() as session:
             data = await supervision.snapshot(session, self.services, utcnow())
@@ -177,45 +178,25 @@ class Supervisor(StaffSocket):
                     self.connection.send(data)
             await self.send_snapshot()
 
-    async def watch_logout(self) -> None:
-        channel = auth_service.staff_channel(self.services.keys, self.staff.id)
-        async with self.services.bus.subscribe(channel) as events:
-            async for event in events:
-                data = event.data or {}
-                if data.get("type") == "session_ended" and data.get("session_id") == str(
-                    self.session_id
-                ):
-                    self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
-                    return
+    async def handle(self, frame: SupervisionFrame) -> None:
+        match frame:
+            case Ping():
+                self.connection.send({"type": "pong"})
+            case ReadAlong():
+                await self.read_along(frame.conversation_id, frame.last_seq)
+            case StopReading():
+                self.unfollow(frame.conversation_id)
+            case Whisper():
+                await self.whisper(frame)
 
-    async def read_frames(self) -> None:
-        while True:
-            try:
-                frame = await self.connection.receive(supervision_frames)
-            except ClbError as error:
-                self.connection.send_error(error)
-                continue
-            conversation_id = getattr(frame, "conversation_id", None)
-            try:
-                await self.handle(frame)
-            except ClbError as error:
-                self.connection.send_error(error, conversation_id)
-
-    async def handle(self, frame: Any) -> None:
-        if isinstance(frame, Ping):
-            self.connection.send({"type": "pong"})
-        elif isinstance(frame, ReadAlong):
-            await self.read_along(frame.conversation_id, frame.last_seq)
-        elif isinstance(frame, StopReading):
-            self.unfollow(frame.conversation_id)
-        elif isinstance(frame, Whisper):
-            await check_rate(self.services, f"chat:staff:{self.staff.id}", STAFF_MESSAGES)
-            async with self.services.sessionmaker() as session:
-                event = await supervision.whisper(
-                    session, self.services, self.staff, frame.conversation_id, frame.body, utcnow()
-                )
-                await commit(session)
-            self.connection.send({**event, "type": "whispered"})
+    async def whisper(self, frame: Whisper) -> None:
+        await check_rate(self.services, f"chat:staff:{self.staff.id}", STAFF_MESSAGES)
+        async with self.services.sessionmaker() as session:
+            event = await supervision.whisper(
+                session, self.services, self.staff, frame.conversation_id, frame.body, utcnow()
+            )
+            await commit(session)
+        self.connection.send({**event, "type": "whispered"})
 
     async def read_along(self, conversation_id: uuid.UUID, last_seq: int) -> None:
         async with self.services.sessionmaker() as session:

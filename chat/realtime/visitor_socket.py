@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from typing import Any
 
 from fastapi import WebSocket
 
@@ -18,6 +17,7 @@ from chat.conversations.schemas import (
     PROTOCOL_VERSION,
     Leave,
     Ping,
+    VisitorFrame,
     VisitorHello,
     VisitorReceipt,
     VisitorSend,
@@ -41,12 +41,12 @@ from chat.realtime.sockets import (
     check_rate,
     counsellor_name,
     publish_typing,
+    read_frames,
     receive_hello,
     visitor_summary,
 )
 from clb.auth import service as auth_service
 from clb.db import commit, utcnow
-from clb.errors import ClbError
 from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.security import accept_websocket_from_allowed_origin, hash_ip
@@ -113,7 +113,7 @@ async def _visitor(connection: Connection, services: Services) -> None:
     try:
         await run_until_first_done(
             feed.run(),
-            _visitor_frames(connection, services, visitor_id, conversation_id, address),
+            VisitorFrames(connection, services, visitor_id, conversation_id, address).run(),
         )
     finally:
         watcher.unwatch(conversation_id, connection)
@@ -126,69 +126,98 @@ def hash_ip_of(connection: Connection, services: Services) -> str:
     return hash_ip(client.host if client else "unknown", services.settings.secret_key or "")
 
 
-async def _visitor_frames(
-    connection: Connection,
-    services: Services,
-    visitor_id: uuid.UUID,
-    conversation_id: uuid.UUID,
-    address: str,
-) -> None:
-    last_presence = time.monotonic()
-    while True:
-        try:
-            frame = await connection.receive(visitor_frames)
-        except ClbError as error:
-            connection.send_error(error)
-            continue
-        if time.monotonic() - last_presence > PRESENCE_EVERY:
-            last_presence = time.monotonic()
-            await presence.heard_from_visitor(services.redis, services.keys, conversation_id)
-        try:
-            await _visitor_frame(connection, services, frame, visitor_id, conversation_id, address)
-        except ClbError as error:
-            connection.send_error(error, conversation_id)
+class VisitorFrames:
+    """What the visitor sends, always about their own conversation."""
 
+    def __init__(
+        self,
+        connection: Connection,
+        services: Services,
+        visitor_id: uuid.UUID,
+        conversation_id: uuid.UUID,
+        address: str,
+    ) -> None:
+        self.connection = connection
+        self.services = services
+        self.visitor_id = visitor_id
+        self.conversation_id = conversation_id
+        self.address = address
+        self.last_presence = 0.0
 
-async def _visitor_frame(
-    connection: Connection,
-    services: Services,
-    frame: Any,
-    visitor_id: uuid.UUID,
-    conversation_id: uuid.UUID,
-    address: str,
-) -> None:
-    if isinstance(frame, Ping):
-        connection.send({"type": "pong"})
-    elif isinstance(frame, VisitorSend):
-        settings = services.settings
+    async def run(self) -> None:
+        self.last_presence = time.monotonic()
+        await read_frames(
+            self.connection,
+            visitor_frames,
+            self.handle,
+            received=self.received,
+            conversation_of=lambda _frame: self.conversation_id,
+        )
+
+    async def received(self, frame: VisitorFrame) -> None:
+        if time.monotonic() - self.last_presence > PRESENCE_EVERY:
+            self.last_presence = time.monotonic()
+            await presence.heard_from_visitor(
+                self.services.redis, self.services.keys, self.conversation_id
+            )
+
+    async def handle(self, frame: VisitorFrame) -> None:
+        match frame:
+            case Ping():
+                self.connection.send({"type": "pong"})
+            case VisitorSend():
+                await self.send_message(frame)
+            case VisitorTyping():
+                await self.typing(frame)
+            case VisitorReceipt():
+                await self.receipt(frame)
+            case Leave():
+                await self.leave()
+
+    async def send_message(self, frame: VisitorSend) -> None:
+        services, settings = self.services, self.services.settings
         await check_rate(
-            services, f"chat:visitor:{visitor_id}", Rate(settings.chat_visitor_rate_per_minute, 60)
+            services,
+            f"chat:visitor:{self.visitor_id}",
+            Rate(settings.chat_visitor_rate_per_minute, 60),
         )
         await check_rate(
-            services, f"chat:address:{address}", Rate(settings.chat_address_rate_per_minute, 60)
+            services,
+            f"chat:address:{self.address}",
+            Rate(settings.chat_address_rate_per_minute, 60),
         )
         async with services.sessionmaker() as session:
             message = await service.visitor_send(
-                session, services, visitor_id, conversation_id, frame.client_msg_id, frame.body
-            )
-            await commit(session)
-        connection.send(ack_frame(message))
-    elif isinstance(frame, VisitorTyping):
-        if (await services.limiter.hit(f"chat:typing:{visitor_id}", TYPING)).allowed:
-            await publish_typing(services, conversation_id, Sender.visitor, frame.active)
-    elif isinstance(frame, VisitorReceipt):
-        async with services.sessionmaker() as session:
-            await service.record_receipt(
                 session,
                 services,
-                conversation_id,
+                self.visitor_id,
+                self.conversation_id,
+                frame.client_msg_id,
+                frame.body,
+            )
+            await commit(session)
+        self.connection.send(ack_frame(message))
+
+    async def typing(self, frame: VisitorTyping) -> None:
+        if (await self.services.limiter.hit(f"chat:typing:{self.visitor_id}", TYPING)).allowed:
+            await publish_typing(self.services, self.conversation_id, Sender.visitor, frame.active)
+
+    async def receipt(self, frame: VisitorReceipt) -> None:
+        async with self.services.sessionmaker() as session:
+            await service.record_receipt(
+                session,
+                self.services,
+                self.conversation_id,
                 Sender.visitor,
-                visitor_id,
+                self.visitor_id,
                 frame.kind,
                 frame.seq,
             )
             await commit(session)
-    elif isinstance(frame, Leave):
-        async with services.sessionmaker() as session:
-            await service.visitor_leave(session, services, visitor_id, conversation_id, utcnow())
+
+    async def leave(self) -> None:
+        async with self.services.sessionmaker() as session:
+            await service.visitor_leave(
+                session, self.services, self.visitor_id, self.conversation_id, utcnow()
+            )
             await commit(session)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated, Any
 
 from babel.dates import format_date
@@ -157,6 +158,22 @@ def _read_period(van: str | None, tot: str | None, per: str | None, today_period
     return statistics.parse_period(van or "", tot or "", per or "")
 
 
+def _asked_period(
+    request: Request, now: datetime, van: str | None, tot: str | None, per: str | None
+) -> Period | HTMLResponse:
+    """The period asked for, or the form again saying what was wrong."""
+    try:
+        return _read_period(van, tot, per, statistics.default_period(local_date(now)))
+    except InvalidPeriod as exc:
+        values = {"van": van or "", "tot": tot or "", "per": per or ""}
+        return render(
+            request,
+            "console_statistics.html",
+            {"form_errors": exc.errors, "form_values": values},
+            status_code=422,
+        )
+
+
 @router.get(PAGE, response_class=HTMLResponse)
 async def statistics_page(
     request: Request,
@@ -168,17 +185,9 @@ async def statistics_page(
     per: QueryField = None,
 ) -> HTMLResponse:
     request.state.staff = staff
-    values = {"van": van or "", "tot": tot or "", "per": per or ""}
-    try:
-        period = _read_period(van, tot, per, statistics.default_period(local_date(now)))
-    except InvalidPeriod as exc:
-        errors = exc.errors
-        return render(
-            request,
-            "console_statistics.html",
-            {"form_errors": errors, "form_values": values},
-            status_code=422,
-        )
+    period = _asked_period(request, now, van, tot, per)
+    if isinstance(period, HTMLResponse):
+        return period
     report = await statistics.build_report(session, period)
     locale = _locale()
     context = {
@@ -266,17 +275,9 @@ async def statistics_csv(
     per: QueryField = None,
 ) -> Response:
     request.state.staff = staff
-    try:
-        period = _read_period(van, tot, per, statistics.default_period(local_date(now)))
-    except InvalidPeriod as exc:
-        errors = exc.errors
-        values = {"van": van or "", "tot": tot or "", "per": per or ""}
-        return render(
-            request,
-            "console_statistics.html",
-            {"form_errors": errors, "form_values": values},
-            status_code=422,
-        )
+    period = _asked_period(request, now, van, tot, per)
+    if isinstance(period, HTMLResponse):
+        return period
     report = await statistics.build_report(session, period)
     record_audit(
         session,

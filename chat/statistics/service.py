@@ -36,6 +36,7 @@ from chat.statistics import repository
 from chat.statistics.repository import BUCKETS, COUNTS, MEASURES
 from chat.statistics.suppression import THRESHOLD, Group, suppress
 from clb.i18n import gettext as _
+from clb.web.forms import INVALID_MONDAY, parse_day
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
@@ -110,22 +111,11 @@ def default_period(today: date) -> Period:
     return Period(monday - timedelta(weeks=3), today, Grouping.week)
 
 
-def _parse_date(value: str, field: str, errors: dict[str, str]) -> date | None:
-    if not value.strip():
-        errors[field] = _("Vul een datum in.")
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        errors[field] = _("Vul een geldige datum in, bijvoorbeeld 2026-03-02.")
-        return None
-
-
 def parse_period(first: str, last: str, grouping: str) -> Period:
     """The period from the form (ISO dates, ``dag`` or ``week``), or InvalidPeriod."""
     errors: dict[str, str] = {}
-    start = _parse_date(first, "van", errors)
-    end = _parse_date(last, "tot", errors)
+    start = parse_day(first, "van", errors, invalid=INVALID_MONDAY)
+    end = parse_day(last, "tot", errors, invalid=INVALID_MONDAY)
     chosen = {"dag": Grouping.day, "week": Grouping.week}.get(grouping.strip())
     if chosen is None:
         errors["per"] = _("Kies per dag of per week.")
@@ -207,44 +197,74 @@ def _lines(labels: dict[str, str], found: dict[str, int]) -> list[tuple[str, str
     return [(code, labels.get(code, code)) for code in codes]
 
 
-async def build_report(session: AsyncSession, period: Period) -> Report:
+Unit = tuple[Hashable, ...]  # where a row of counts is published: a day, a week, the total
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """The period's figures from the database, per day, per week and in total."""
+
+    by_day: dict[date, repository.PeriodFigures]
+    by_week: dict[date, repository.PeriodFigures]
+    overall: repository.PeriodFigures | None
+    days: list[date]
+    weeks: dict[date, list[date]]  # Monday -> the period's days in that week
+    found: dict[str, dict[str, int]]  # the breakdowns: code -> count, per kind
+    breakdown_lines: dict[str, list[tuple[str, str]]]  # (code, label) per kind
+
+    @property
+    def units(self) -> list[tuple[Unit, repository.PeriodFigures | None]]:
+        return [
+            *((("day", d), self.by_day.get(d)) for d in self.days),
+            *((("week", w), self.by_week.get(w)) for w in self.weeks),
+            (("total",), self.overall),
+        ]
+
+
+async def _figures(session: AsyncSession, period: Period) -> _Figures:
     figures = await repository.figures_by_period(session, period.start, period.end)
     found = await repository.breakdowns(session, period.start, period.end)
-
-    by_day = {f.day: f for f in figures if f.day is not None}
-    by_week = {f.week: f for f in figures if f.day is None and f.week is not None}
-    overall = next((f for f in figures if f.day is None and f.week is None), None)
     days = _days(period)
     weeks: dict[date, list[date]] = {}
     for day in days:
         weeks.setdefault(_monday(day), []).append(day)
-
-    # Every count, keyed by where it is published, in table order.
-    values: dict[Hashable, int] = {}
-    units: list[tuple[Hashable, repository.PeriodFigures | None]] = [
-        *((("day", d), by_day.get(d)) for d in days),
-        *((("week", w), by_week.get(w)) for w in weeks),
-        (("total",), overall),
-    ]
-    for unit, figure in units:
-        for name in COUNTS:
-            values[(unit, name)] = figure.counts[name] if figure else 0
     star_labels = {str(n): str(n) for n in range(1, 6)}
     prechat_labels = {topic.value: label for topic, label in TOPIC_LABELS.items()}
     topic_labels = {code: label for code, (_domain, label) in TOPICS.items()}
-    breakdown_lines = {
-        "star": _lines(star_labels, found["star"]),
-        "prechat": _lines(prechat_labels, found["prechat"]),
-        "topic": _lines(topic_labels, found["topic"]),
-        "referral": _lines(REFERRAL_LABELS, found["referral"]),
-    }
-    for kind, lines in breakdown_lines.items():
-        for code, _label in lines:
-            values[(kind, code)] = found[kind].get(code, 0)
-    values[("outcomes",)] = found["outcomes"].get("", 0)
+    return _Figures(
+        by_day={f.day: f for f in figures if f.day is not None},
+        by_week={f.week: f for f in figures if f.day is None and f.week is not None},
+        overall=next((f for f in figures if f.day is None and f.week is None), None),
+        days=days,
+        weeks=weeks,
+        found=found,
+        breakdown_lines={
+            "star": _lines(star_labels, found["star"]),
+            "prechat": _lines(prechat_labels, found["prechat"]),
+            "topic": _lines(topic_labels, found["topic"]),
+            "referral": _lines(REFERRAL_LABELS, found["referral"]),
+        },
+    )
 
+
+def _count_values(figures: _Figures) -> dict[Hashable, int]:
+    """Every count, keyed by where it is published, in table order."""
+    values: dict[Hashable, int] = {}
+    for unit, figure in figures.units:
+        for name in COUNTS:
+            values[(unit, name)] = figure.counts[name] if figure else 0
+    for kind, lines in figures.breakdown_lines.items():
+        for code, _label in lines:
+            values[(kind, code)] = figures.found[kind].get(code, 0)
+    values[("outcomes",)] = figures.found["outcomes"].get("", 0)
+    return values
+
+
+def _relations(figures: _Figures) -> list[Group[Hashable]]:
+    """The additive relations between published counts that suppression must respect."""
+    weeks, lines = figures.weeks, figures.breakdown_lines
     groups: list[Group[Hashable]] = []
-    for unit, _figure in units:
+    for unit, _figure in figures.units:
         groups.append(Group((unit, "offered"), ((unit, "answered"), (unit, "abandoned"))))
         groups.append(Group((unit, "abandoned"), tuple((unit, b) for b in BUCKETS)))
     for name in COUNTS:
@@ -254,22 +274,29 @@ async def build_report(session: AsyncSession, period: Period) -> Report:
             )
         groups.append(Group((("total",), name), tuple((("week", w), name) for w in weeks)))
     groups.append(
-        Group((("total",), "offered"), tuple(("prechat", c) for c, _ in breakdown_lines["prechat"]))
+        Group((("total",), "offered"), tuple(("prechat", c) for c, _ in lines["prechat"]))
     )
-    groups.append(
-        Group((("total",), "rated"), tuple(("star", c) for c, _ in breakdown_lines["star"]))
-    )
+    groups.append(Group((("total",), "rated"), tuple(("star", c) for c, _ in lines["star"])))
     # Conservative: as if every outcome named exactly one topic (one referral).
     for kind in ("topic", "referral"):
-        groups.append(Group(("outcomes",), tuple((kind, c) for c, _ in breakdown_lines[kind])))
+        groups.append(Group(("outcomes",), tuple((kind, c) for c, _ in lines[kind])))
+    return groups
 
-    hidden = suppress(values, groups)
 
-    def cell(key: Hashable) -> Cell:
+@dataclass(frozen=True)
+class _Published:
+    """The counts after suppression, turned into the report's cells, rows and lines."""
+
+    values: dict[Hashable, int]
+    hidden: frozenset[Hashable]
+    breakdown_lines: dict[str, list[tuple[str, str]]]
+
+    def cell(self, key: Hashable) -> Cell:
         # A hidden count leaves this module without its value: nothing can print it.
-        return Cell(None, hidden=True) if key in hidden else Cell(values[key])
+        return Cell(None, hidden=True) if key in self.hidden else Cell(self.values[key])
 
     def row(
+        self,
         unit: Hashable,
         first: date,
         last: date,
@@ -280,30 +307,37 @@ async def build_report(session: AsyncSession, period: Period) -> Report:
             first=first,
             last=last,
             week=week,
-            counts={name: cell((unit, name)) for name in COUNTS},
+            counts={name: self.cell((unit, name)) for name in COUNTS},
             measures=_measures(figure),
         )
 
+    def lines_of(self, kind: str) -> list[Line]:
+        return [
+            Line(code, label, self.cell((kind, code))) for code, label in self.breakdown_lines[kind]
+        ]
+
+
+def _rows(period: Period, figures: _Figures, published: _Published) -> list[Row]:
     if period.grouping == Grouping.day:
-        rows = [row(("day", d), d, d, by_day.get(d)) for d in days]
-    else:
-        rows = []
-        for monday, in_week in weeks.items():
-            iso = monday.isocalendar()
-            rows.append(
-                row(
-                    ("week", monday),
-                    in_week[0],
-                    in_week[-1],
-                    by_week.get(monday),
-                    (iso.year, iso.week),
-                )
+        return [published.row(("day", d), d, d, figures.by_day.get(d)) for d in figures.days]
+    rows = []
+    for monday, in_week in figures.weeks.items():
+        iso = monday.isocalendar()
+        rows.append(
+            published.row(
+                ("week", monday),
+                in_week[0],
+                in_week[-1],
+                figures.by_week.get(monday),
+                (iso.year, iso.week),
             )
+        )
+    return rows
 
-    def lines_of(kind: str) -> list[Line]:
-        return [Line(code, label, cell((kind, code))) for code, label in breakdown_lines[kind]]
 
-    topic_lines = {line.code: line for line in lines_of("topic")}
+def _topics(published: _Published) -> list[tuple[str, list[Line]]]:
+    """The outcome's topics per guidance domain; codes no longer known come last."""
+    topic_lines = {line.code: line for line in published.lines_of("topic")}
     topics: list[tuple[str, list[Line]]] = [
         (label, [topic_lines[c] for c, (d, _l) in TOPICS.items() if d == domain])
         for domain, label in DOMAIN_LABELS.items()
@@ -311,13 +345,21 @@ async def build_report(session: AsyncSession, period: Period) -> Report:
     unknown = [line for code, line in topic_lines.items() if code not in TOPICS]
     if unknown:
         topics.append((LABELS["other_codes"], unknown))
+    return topics
+
+
+async def build_report(session: AsyncSession, period: Period) -> Report:
+    figures = await _figures(session, period)
+    values = _count_values(figures)
+    hidden = suppress(values, _relations(figures))
+    published = _Published(values, hidden, figures.breakdown_lines)
     return Report(
         period=period,
-        rows=rows,
-        total=row(("total",), period.first, period.last, overall),
-        stars=lines_of("star"),
-        prechat=lines_of("prechat"),
-        outcomes=cell(("outcomes",)),
-        topics=topics,
-        referrals=lines_of("referral"),
+        rows=_rows(period, figures, published),
+        total=published.row(("total",), period.first, period.last, figures.overall),
+        stars=published.lines_of("star"),
+        prechat=published.lines_of("prechat"),
+        outcomes=published.cell(("outcomes",)),
+        topics=_topics(published),
+        referrals=published.lines_of("referral"),
     )

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.conversations import repository
 from chat.conversations.models import OPEN_STATUSES, Conversation, Status
 from chat.errors import ConversationClosed
+from chat.events import publish_after_commit
 from chat.realtime import presence
 from chat.supervision import repository as sup_repo
 from chat.supervision.audit_reads import READ_ALONG, record_read_along, record_whisper
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount
-from clb.db import after_commit
 from clb.errors import ClbError, NotFound
 from clb.services import Services
 
@@ -90,17 +90,14 @@ def counsellor_state(duty: str, fresh: bool, active: int, capacity: int) -> Coun
     return CounsellorState.busy if active else CounsellorState.free
 
 
-async def snapshot(session: AsyncSession, services: Services, now: datetime) -> dict[str, Any]:
-    """The dashboard: waiting, longest wait, counsellors, chats in progress, open flags."""
-    fresh = await presence.fresh_counsellors(services.redis, services.keys)
-    waiting = await sup_repo.waiting_summary(session)
-    running = await sup_repo.running_chats(session)
-    per_counsellor = await sup_repo.active_chats_per_counsellor(session)
-    staff_rows = await sup_repo.chat_staff_rows(session, fresh)
-    flags = await sup_repo.open_flags(session)
-    default_capacity = services.settings.chat_counsellor_capacity
-
-    counsellors = []
+def _counsellors(
+    staff_rows: list[sup_repo.StaffRow],
+    per_counsellor: dict[uuid.UUID, int],
+    fresh: set[uuid.UUID],
+    default_capacity: int,
+) -> dict[str, Any]:
+    """How many counsellors are in each state, the free places, and each of them."""
+    people = []
     counts = {state.value: 0 for state in CounsellorState}
     free_slots = 0
     for row in staff_rows:
@@ -110,7 +107,7 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
         counts[state.value] += 1
         if state in (CounsellorState.free, CounsellorState.busy):
             free_slots += capacity - active
-        counsellors.append(
+        people.append(
             {
                 "id": str(row.staff_id),
                 "name": row.name,
@@ -120,7 +117,20 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
                 "duty_since": _iso(row.duty_since),
             }
         )
-    available = counts["free"] + counts["busy"] + counts["full"]
+    return {
+        "available": counts["free"] + counts["busy"] + counts["full"],
+        "busy": counts["busy"] + counts["full"],
+        "at_capacity": counts["full"],
+        "free": counts["free"],
+        "pause": counts["pause"],
+        "away": counts["away"],
+        "free_slots": free_slots,
+        "people": people,
+    }
+
+
+def _flagged(flags: list[sup_repo.OpenFlag], now: datetime) -> list[dict[str, Any]]:
+    """One entry per flagged conversation with every term that matched in it."""
     flagged: dict[str, dict[str, Any]] = {}
     for flag in flags:  # newest first: the first row per conversation is its latest hit
         key = str(flag.conversation.id)
@@ -134,24 +144,27 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
             }
         if flag.term not in entry["terms"]:
             entry["terms"].append(flag.term)
+    return list(flagged.values())
+
+
+async def snapshot(session: AsyncSession, services: Services, now: datetime) -> dict[str, Any]:
+    """The dashboard: waiting, longest wait, counsellors, chats in progress, open flags."""
+    fresh = await presence.fresh_counsellors(services.redis, services.keys)
+    waiting = await sup_repo.waiting_summary(session)
+    running = await sup_repo.running_chats(session)
+    per_counsellor = await sup_repo.active_chats_per_counsellor(session)
+    staff_rows = await sup_repo.chat_staff_rows(session, fresh)
+    flags = await sup_repo.open_flags(session)
+    default_capacity = services.settings.chat_counsellor_capacity
     return {
         "at": now.isoformat(),
         "waiting": waiting.count,
         "longest_wait_seconds": _seconds_since(waiting.oldest, now),
         "oldest_waiting_since": _iso(waiting.oldest),
-        "counsellors": {
-            "available": available,
-            "busy": counts["busy"] + counts["full"],
-            "at_capacity": counts["full"],
-            "free": counts["free"],
-            "pause": counts["pause"],
-            "away": counts["away"],
-            "free_slots": free_slots,
-            "people": counsellors,
-        },
+        "counsellors": _counsellors(staff_rows, per_counsellor, fresh, default_capacity),
         "in_progress": [_conversation(r.conversation, r.counsellor, now) for r in running],
         "in_progress_count": len(running),
-        "flagged": list(flagged.values()),
+        "flagged": _flagged(flags, now),
     }
 
 
@@ -220,7 +233,7 @@ async def whisper(
     record_whisper(session, coordinator.id, conversation_id)
     event = whisper_event(conversation_id, coordinator.display_name, text, now)
     channel = auth_service.staff_channel(services.keys, recipient)
-    after_commit(session, lambda: services.bus.publish(channel, event))
+    publish_after_commit(session, services, channel, event)
     return event
 
 

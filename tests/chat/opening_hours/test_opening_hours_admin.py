@@ -13,14 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.opening_hours.schedule import (
-    BRUSSELS,
-    DEFAULT_WEEKLY_SCHEDULE,
-    OpeningException,
-    WeeklyOpeningPeriod,
-    chat_clock,
-    replace_weekday_periods,
-)
+from chat.opening_hours.models import OpeningException, WeeklyOpeningPeriod
+from chat.opening_hours.schedule import BRUSSELS, DEFAULT_WEEKLY_SCHEDULE, chat_clock
+from chat.opening_hours.service import replace_weekday_periods
 from clb.audit import AuditEvent
 from tests.clb.auth.helpers import form_token, login
 from tests.conftest import make_staff

@@ -1,0 +1,136 @@
+"""A conversation's time limit and its end: the planned "time is nearly up" notices,
+extending, ending by either side, and the visitor's rating afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.conversations.messaging import locked_for_counsellor, locked_for_visitor, post_notice
+from chat.conversations.models import OPEN_STATUSES, Conversation, Sender, Status
+from chat.errors import ConversationClosed
+from chat.events import (
+    conversation_channel,
+    publish_after_commit,
+    queue_changed,
+    queue_channel,
+    status_event,
+    system_body,
+)
+from clb import jobs
+from clb.auth.models import StaffAccount
+from clb.services import Services
+
+TIME_NOTICE_JOB = "chat.time_notice"
+
+
+async def schedule_time_notices(
+    session: AsyncSession, services: Services, conversation: Conversation, now: datetime
+) -> None:
+    limit = timedelta(minutes=conversation.time_limit_minutes)
+    before = timedelta(minutes=services.settings.chat_notice_before_minutes)
+    for notice, run_at in (("time_soon", now + limit - before), ("time_up", now + limit)):
+        payload = {"conversation_id": str(conversation.id), "notice": notice}
+        await jobs.schedule_job(session, services.jobs, TIME_NOTICE_JOB, payload, run_at=run_at)
+
+
+async def cancel_time_notices(session: AsyncSession, conversation: Conversation) -> None:
+    for job in await jobs.pending_jobs(
+        session, TIME_NOTICE_JOB, conversation_id=str(conversation.id)
+    ):
+        jobs.cancel_job(job)
+
+
+async def extend_conversation(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    minutes: int,
+) -> None:
+    conversation = await locked_for_counsellor(session, staff, conversation_id)
+    if conversation.status != Status.active.value:
+        raise ConversationClosed()
+    conversation.time_limit_minutes += minutes
+    notices = await jobs.pending_jobs(
+        session, TIME_NOTICE_JOB, conversation_id=str(conversation.id)
+    )
+    for job in notices:
+        await jobs.reschedule_job(
+            session, services.jobs, job, job.run_at + timedelta(minutes=minutes)
+        )
+    await post_notice(
+        session,
+        services,
+        conversation,
+        system_body("extended", minutes=minutes),
+        author=staff,
+    )
+
+
+async def end_conversation(
+    session: AsyncSession,
+    services: Services,
+    conversation: Conversation,
+    by: Sender,
+    now: datetime,
+    *,
+    by_name: str,
+) -> None:
+    """End a waiting or running conversation (caller holds its lock)."""
+    if conversation.status not in OPEN_STATUSES:
+        return
+    was_waiting = conversation.status == Status.waiting.value
+    conversation.status = Status.abandoned.value if was_waiting else Status.ended.value
+    conversation.ended_at = now
+    conversation.ended_by = by.value
+    if not was_waiting:
+        notice = "ended_by_counsellor" if by == Sender.counsellor else "ended_by_visitor"
+        await post_notice(session, services, conversation, system_body(notice, name=by_name))
+    await cancel_time_notices(session, conversation)
+    retention = timedelta(days=services.settings.chat_retention_days)
+    await jobs.schedule_job(
+        session,
+        services.jobs,
+        "chat.purge_transcript",
+        {"conversation_id": str(conversation.id)},
+        run_at=now + retention,
+    )
+    publish_after_commit(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        status_event(conversation, None),
+    )
+    if was_waiting:
+        publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+
+
+async def visitor_leave(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
+    await end_conversation(
+        session, services, conversation, Sender.visitor, now, by_name=conversation.nickname
+    )
+
+
+async def rate_conversation(
+    session: AsyncSession,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    stars: int,
+    comment: str | None,
+) -> None:
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
+    if conversation.status != Status.ended.value:
+        raise ConversationClosed("Je kan een gesprek pas beoordelen als het afgelopen is.")
+    if conversation.rating is None:
+        conversation.rating = stars
+        conversation.rating_comment = comment or None

@@ -1,0 +1,200 @@
+"""How a conversation begins: a visitor joins the queue (inside opening hours, while the
+queue has room), a counsellor claims one, or an appointment opens one already held."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chat.console import repository as staff_repository
+from chat.console.models import Duty
+from chat.conversations import repository
+from chat.conversations.ending import schedule_time_notices
+from chat.conversations.messaging import post_notice
+from chat.conversations.models import AgeBand, Conversation, Status, Topic, Who
+from chat.errors import (
+    AlreadyTaken,
+    ChatClosed,
+    NotOnDuty,
+    OverCapacity,
+    QueueEmpty,
+    QueueFull,
+)
+from chat.events import (
+    conversation_channel,
+    publish_after_commit,
+    queue_changed,
+    queue_channel,
+    status_event,
+    system_body,
+)
+from chat.opening_hours.service import opening_status
+from chat.triage import service as triage
+from clb.auth.models import StaffAccount
+from clb.auth.service import staff_channel
+from clb.errors import ClbError
+from clb.services import Services
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    nickname: str
+    who: Who
+    topic: Topic
+    age_band: AgeBand | None = None
+    subject: str | None = None
+
+
+def _queue_moved(session: AsyncSession, services: Services) -> None:
+    publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+
+
+async def start_conversation(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    form: NewConversation,
+    now: datetime,
+) -> tuple[Conversation, bool]:
+    """A new waiting conversation, or the visitor's open one (then ``False``)."""
+    existing = await repository.open_conversation_of(session, visitor_id)
+    if existing is not None:
+        return existing, False
+    settings = services.settings
+    if not settings.chat_always_open:
+        hours = await opening_status(session, now, settings.chat_intake_stop_minutes)
+        if not hours.intake_open:
+            opening = hours.next_opening.isoformat() if hours.next_opening else None
+            raise ChatClosed(details={"next_opening": opening})
+    if await repository.waiting_count(session) >= settings.chat_max_queue:
+        raise QueueFull()
+    conversation = Conversation(
+        visitor_id=visitor_id,
+        nickname=form.nickname,
+        who=form.who.value,
+        topic=form.topic.value,
+        age_band=form.age_band.value if form.age_band else None,
+        subject=form.subject or None,
+        time_limit_minutes=settings.chat_time_limit_minutes,
+        created_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    await triage.check_subject(session, services, conversation)
+    _queue_moved(session, services)
+    return conversation, True
+
+
+async def start_assigned_conversation(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    counsellor: StaffAccount,
+    *,
+    nickname: str,
+    subject: str,
+    time_limit_minutes: int,
+    now: datetime,
+) -> Conversation:
+    """A conversation that skips the queue: a chat by appointment, opened by the person at
+    the agreed time and held by their counsellor at once (outside the chat's opening hours
+    and capacity, which are for walk-in chats). The counsellor's open consoles are told."""
+    conversation = Conversation(
+        visitor_id=visitor_id,
+        nickname=nickname[:40],
+        who=Who.andere.value,
+        topic=Topic.iets_anders.value,
+        subject=subject[:120],
+        status=Status.active.value,
+        counsellor_id=counsellor.id,
+        claimed_at=now,
+        talk_started_at=now,
+        time_limit_minutes=time_limit_minutes,
+        created_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    await _joined(session, services, counsellor, conversation, now)
+    publish_after_commit(
+        session,
+        services,
+        staff_channel(services.keys, counsellor.id),
+        {"type": "assigned", "conversation_id": str(conversation.id)},
+    )
+    return conversation
+
+
+async def claim_conversation(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation_id: uuid.UUID,
+    now: datetime,
+) -> Conversation:
+    default = services.settings.chat_counsellor_capacity
+    conversation = await repository.claim(session, conversation_id, staff.id, default, now)
+    return await _claimed(session, services, staff, conversation, now, refused=AlreadyTaken)
+
+
+async def claim_next_conversation(
+    session: AsyncSession, services: Services, staff: StaffAccount, now: datetime
+) -> Conversation:
+    """ "Volgende gesprek": the highest-priority, longest-waiting chat."""
+    default = services.settings.chat_counsellor_capacity
+    conversation = await repository.claim_next(session, staff.id, default, now)
+    return await _claimed(session, services, staff, conversation, now, refused=QueueEmpty)
+
+
+async def _why_not(session: AsyncSession, services: Services, staff: StaffAccount) -> None:
+    """A refused claim that was the counsellor's own doing says so."""
+    own = await staff_repository.chat_staff(session, staff.id)
+    if own is None or own.duty != Duty.on_duty.value:
+        raise NotOnDuty()
+    maximum = own.max_chats or services.settings.chat_counsellor_capacity
+    if await repository.active_count_of(session, staff.id) >= maximum:
+        raise OverCapacity()
+
+
+async def _joined(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation: Conversation,
+    now: datetime,
+) -> None:
+    await post_notice(
+        session,
+        services,
+        conversation,
+        system_body("joined", name=staff.display_name),
+        author=staff,
+    )
+    # Planned from this claim: a chat sent back to the queue had its notices cancelled.
+    await schedule_time_notices(session, services, conversation, now)
+
+
+async def _claimed(
+    session: AsyncSession,
+    services: Services,
+    staff: StaffAccount,
+    conversation: Conversation | None,
+    now: datetime,
+    *,
+    refused: type[ClbError],
+) -> Conversation:
+    """Announce a claim; a refused one (``conversation`` None) raises why, else ``refused``."""
+    if conversation is None:
+        await _why_not(session, services, staff)
+        raise refused()
+    await _joined(session, services, staff, conversation, now)
+    publish_after_commit(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        status_event(conversation, staff.display_name),
+    )
+    _queue_moved(session, services)
+    return conversation
