@@ -23,10 +23,10 @@ from development.mailbox_pages import router as dev_mailbox_router
 from scheduling.agenda.appointment_router import router as appointment_console_router
 from scheduling.agenda.router import router as agenda_router
 from scheduling.appointments.api import router as scheduling_api_router
-from scheduling.appointments.manage_router import router as scheduling_manage_router
-from scheduling.appointments.router import router as scheduling_router
 from scheduling.availability.closed_periods_router import router as closed_periods_router
 from scheduling.availability.router import router as availability_router
+from scheduling.booking_pages.manage_router import router as scheduling_manage_router
+from scheduling.booking_pages.router import router as scheduling_router
 from scheduling.meetings.console_router import router as meeting_console_router
 from scheduling.meetings.router import router as meeting_router
 from toolbox.catalogue.router import router as toolbox_router

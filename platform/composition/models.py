@@ -5,7 +5,7 @@ from __future__ import annotations
 from chat.console import models as chat_console_models
 from chat.conversations import models as chat_models
 from chat.counsellor_tools import models as chat_tools_models
-from chat.opening_hours import schedule as opening_hours
+from chat.opening_hours import models as opening_hours
 from chat.triage import models as chat_triage_models
 from clb import audit, jobs
 from clb.auth import models as auth_models

@@ -1,7 +1,7 @@
 """One appointment in the console: details, private note, reschedule, cancel, no-show.
 
 The counsellor and the coordinators of the centre may act on it; staff changes go through
-scheduling.booking, which tells the person (with the reason) through the outbox.
+scheduling.appointments.changes, which tells the person (with the reason) through the outbox.
 """
 
 from __future__ import annotations

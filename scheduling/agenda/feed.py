@@ -14,20 +14,18 @@ import hmac
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
 from clb.auth.models import StaffAccount
 from clb.i18n import gettext as _
 from scheduling import labels
-from scheduling.agenda.service import appointments_between
+from scheduling.agenda.repository import appointments_between
 from scheduling.agenda.view import detail_url, place
 from scheduling.appointments import ics, messages, repository
 from scheduling.appointments.models import Appointment, Status
 from scheduling.appointments.repository import Details
-from scheduling.availability.models import BookingPolicy
-from scheduling.availability.policy import ensure_policy
+from scheduling.availability.repository import ensure_policy, policy_by_feed_hash
 from scheduling.tokens import derive_token, hash_token
 
 FEED_PURPOSE = "agenda-feed"
@@ -80,9 +78,7 @@ async def owner_of(session: AsyncSession, secret_key: str, token: str) -> StaffA
     """The active counsellor whose current feed token this is, else None."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    policy = await session.scalar(
-        select(BookingPolicy).where(BookingPolicy.feed_token_hash == hash_token(token))
-    )
+    policy = await policy_by_feed_hash(session, hash_token(token))
     if policy is None:
         return None
     # The stored hash must also belong to the current key and generation (a changed

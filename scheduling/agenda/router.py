@@ -16,12 +16,12 @@ from clb.web.deps import ServicesDep, SessionDep
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling.agenda.feed import build_feed, current_token, feed_path, owner_of, renew_token
+from scheduling.agenda.repository import centre_counsellors
 from scheduling.agenda.service import (
     AgendaClock,
     AgendaStaff,
     agenda_days,
     agenda_owner,
-    centre_counsellors,
     may_see_others,
     record_contact_reads,
 )

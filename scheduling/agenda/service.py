@@ -8,13 +8,11 @@ centre. Reading the contact data of someone else's appointment is written to the
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import ARRAY, String, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
@@ -22,6 +20,11 @@ from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
 from clb.errors import Forbidden, NotFound
 from clb.web.deps import CurrentStaff
+from scheduling.agenda.repository import (
+    appointments_between,
+    centre_counsellors,
+    notifications_for,
+)
 from scheduling.appointments import repository
 from scheduling.appointments.models import Appointment, AppointmentNotification
 from scheduling.appointments.repository import Details
@@ -51,19 +54,6 @@ AgendaStaff = Annotated[StaffAccount, Depends(agenda_staff)]
 
 def may_see_others(viewer: StaffAccount) -> bool:
     return viewer.has_role(Role.coordinator)
-
-
-async def centre_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> list[StaffAccount]:
-    rows = await session.scalars(
-        select(StaffAccount)
-        .where(
-            StaffAccount.centre_id == centre_id,
-            StaffAccount.is_active.is_(True),
-            StaffAccount.roles.op("@>")(literal([Role.counsellor.value], ARRAY(String))),
-        )
-        .order_by(StaffAccount.full_name, StaffAccount.id)
-    )
-    return list(rows)
 
 
 async def agenda_owner(
@@ -130,42 +120,10 @@ class AgendaEntry:
     notifications: list[AppointmentNotification]
 
 
-async def notifications_for(
-    session: AsyncSession, appointment_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, list[AppointmentNotification]]:
-    grouped: dict[uuid.UUID, list[AppointmentNotification]] = defaultdict(list)
-    if not appointment_ids:
-        return grouped
-    rows = await session.scalars(
-        select(AppointmentNotification)
-        .where(AppointmentNotification.appointment_id.in_(appointment_ids))
-        .order_by(AppointmentNotification.sent_at, AppointmentNotification.id)
-    )
-    for row in rows:
-        grouped[row.appointment_id].append(row)
-    return grouped
-
-
 async def entries(session: AsyncSession, appointments: list[Appointment]) -> list[AgendaEntry]:
     details = await repository.details_for(session, [a.id for a in appointments])
     sent = await notifications_for(session, [a.id for a in appointments])
     return [AgendaEntry(a, details[a.id], sent.get(a.id, [])) for a in appointments]
-
-
-async def appointments_between(
-    session: AsyncSession, counsellor_id: uuid.UUID, first: datetime, until: datetime
-) -> list[Appointment]:
-    """The counsellor's appointments (every status) starting in [first, until)."""
-    rows = await session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.counsellor_id == counsellor_id,
-            Appointment.starts_at >= first,
-            Appointment.starts_at < until,
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
-    )
-    return list(rows)
 
 
 async def agenda_days(

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from clb.db import utcnow
 from clb.org.models import Centre
 from clb.ratelimit import Rate
+from clb.services import Services
 from clb.web.deps import ServicesDep, SessionDep
 from clb.web.security import ip_hash
 from scheduling.appointments import booking, handover_link, repository
@@ -177,6 +178,13 @@ def booking_rate(services: ServicesDep) -> Rate:
     return Rate(services.settings.booking_rate_per_hour, 3600)
 
 
+async def limited_retry_after(services: Services, request: Request, scope: str) -> str | None:
+    """The seconds to wait (for Retry-After) when this address booked or filed too often
+    within the hour; None while it may go on. The pages show BOOKING_LIMITED then."""
+    decision = await services.limiter.hit(f"{scope}:{ip_hash(request)}", booking_rate(services))
+    return None if decision.allowed else str(max(1, round(decision.retry_after)))
+
+
 @router.post(
     "/appointments",
     status_code=201,
@@ -217,7 +225,7 @@ async def create_appointment(
         ),
         idempotency_key,
     )
-    # Booked together with the requests arriving at the same time (scheduling.batcher).
+    # Booked together with the requests arriving at the same time (scheduling.appointments.batcher).
     outcome = await BookingBatcher.of(services).book(wish)
     if isinstance(outcome, booking.Taken):
         async with services.sessionmaker() as session:

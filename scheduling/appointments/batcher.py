@@ -1,5 +1,5 @@
 """Group commit for the booking API: the bookings that arrive while one batch is being
-written go together in the next, in one transaction (scheduling.booking.book_many).
+written go together in the next, in one transaction (scheduling.appointments.booking.book_many).
 
 Nothing waits on purpose: when no batch is running, a request starts one at once, alone.
 Under load, batches grow by themselves, and the locks, the read, the INSERTs, the commit

@@ -1,13 +1,14 @@
 """Booking appointments: one in the caller's transaction, or a batch in one transaction.
 
-The order of a booking: validate (scheduling.booking_input) → lock (counsellor, local day)
-→ one read of that day → ask the slot function whether exactly this slot is free → insert
-→ outbox jobs (confirmation, reminders). A batch (scheduling.batcher) does each step once
-for all its bookings: their locks in one statement, one read, one INSERT, one outbox
-INSERT; each booking is checked against its day as read plus the batch-mates booked before
-it. The lock keeps "maximum per day" exact and makes conflicts cheap; the exclusion
-constraint ``no_overlap`` is what guarantees no double booking even if all of that were
-wrong: its SQLSTATE 23P01 becomes the same 409 as a slot found taken.
+The order of a booking: validate (booking_input) → lock (counsellor, local day) → one read
+of that day → ask the slot function whether exactly this slot is free → insert → outbox
+jobs (confirmation, reminders). A batch (batcher) does each step once for all its
+bookings: their locks in one statement, one read, one INSERT, one outbox INSERT; each
+booking is checked against its day as read plus the batch-mates booked before it. The
+lock keeps "maximum per day" exact and makes conflicts cheap; the exclusion constraint
+``no_overlap`` is what guarantees no double booking even if all of that were wrong: its
+SQLSTATE 23P01 becomes the same 409 as a slot found taken. The statements themselves are
+in the repository.
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import orjson
-from sqlalchemy import ARRAY, String, bindparam, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from clb.db import rollback, utcnow
 from clb.errors import ClbError
-from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
+from clb.jobs import schedule_jobs
 from clb.services import Services
 from scheduling.appointments import repository
 from scheduling.appointments.booking_input import BookingRequest, clean_contact, mode_or_error
+from scheduling.appointments.message_jobs import NOTIFY_JOB as NOTIFY_JOB
+from scheduling.appointments.message_jobs import message_jobs
 from scheduling.appointments.models import (
     Appointment,
     AppointmentType,
@@ -42,7 +43,6 @@ from scheduling.availability.slots import Busy, CounsellorCalendar, Slot, free_s
 from scheduling.errors import IdempotencyKeyReused, InvalidBooking, SlotTaken
 from scheduling.tokens import derive_token, hash_token
 
-NOTIFY_JOB = "scheduling.notify"
 MANAGE_PURPOSE = "appointment-manage"
 EXCLUSION_VIOLATION = "23P01"
 
@@ -108,18 +108,6 @@ def day_lock(counsellor_id: uuid.UUID, day: date) -> str:
     return f"booking:{counsellor_id}:{day}"
 
 
-_LOCKS = text(
-    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0))"
-    " FROM unnest(CAST(:keys AS text[])) AS key"
-).bindparams(bindparam("keys", type_=ARRAY(String())))
-
-
-async def take_locks(session: AsyncSession, keys: Sequence[str]) -> None:
-    """Transaction-level advisory locks, always taken in sorted order: two transactions
-    that each need several can never wait for each other in a circle."""
-    await session.execute(_LOCKS, {"keys": sorted(set(keys))})
-
-
 # --- Book --------------------------------------------------------------------------------
 
 
@@ -178,7 +166,7 @@ async def book_many(
     the INSERT of more than one booking fails on a constraint."""
     keys = [_idempotency(wish) for wish in wishes]
     days = [local_day(wish.request.starts_at) for wish in wishes]
-    await take_locks(
+    await repository.take_locks(
         session,
         [day_lock(wish.request.counsellor_id, day) for wish, day in zip(wishes, days, strict=True)]
         + [f"idempotency:{key[0]}" for key in keys if key],
@@ -215,23 +203,35 @@ async def book_many(
             assert found.kind is not None  # noqa: S101 - booked, so the type was found
             made.append((i, outcome, Taken(found.centre_id, found.kind, request.mode, days[i])))
     if made:
-        try:
-            await _insert(session, [booked.appointment for _, booked, _ in made])
-        except IntegrityError as exc:
-            if len(made) > 1:
-                raise BatchConflict() from None
-            if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
-                raise
-            [(i, _, taken)] = made
-            outcomes[i] = taken
-            return _all(outcomes)
-        jobs = [
-            job
-            for _, booked, _ in made
-            for job in _jobs(services, booked.appointment, NotificationKind.confirmation, now)
-        ]
-        await schedule_jobs(session, services.jobs, jobs)
+        await _write(session, services, made, outcomes, now)
     return _all(outcomes)
+
+
+async def _write(
+    session: AsyncSession,
+    services: Services,
+    made: list[tuple[int, Booked, Taken]],
+    outcomes: list[Outcome | None],
+    now: datetime,
+) -> None:
+    """INSERT the bookings made and their outbox rows. A lone booking whose INSERT hits
+    the exclusion constraint becomes Taken; a batch's raises BatchConflict."""
+    try:
+        await repository.insert_appointments(session, [booked.appointment for _, booked, _ in made])
+    except IntegrityError as exc:
+        if len(made) > 1:
+            raise BatchConflict() from None
+        if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+            raise
+        [(i, _, taken)] = made
+        outcomes[i] = taken
+        return
+    jobs = [
+        job
+        for _, booked, _ in made
+        for job in message_jobs(services, booked.appointment, NotificationKind.confirmation, now)
+    ]
+    await schedule_jobs(session, services.jobs, jobs)
 
 
 def _all(outcomes: list[Outcome | None]) -> list[Outcome]:
@@ -258,9 +258,7 @@ async def _replays(
     hashes = [key[0] for key in keys if key]
     existing = {
         appointment.idempotency_key_hash: appointment
-        for appointment in await session.scalars(
-            select(Appointment).where(Appointment.idempotency_key_hash.in_(hashes))
-        )
+        for appointment in await repository.by_idempotency_hashes(session, hashes)
     }
     for i, key in enumerate(keys):
         appointment = existing.get(key[0]) if key else None
@@ -391,54 +389,3 @@ def _appointment(
         created_at=now,
         updated_at=now,
     )
-
-
-# The appointments' INSERT, written once from the table's columns: any number of rows as
-# one JSON parameter, without the unit of work or a statement compilation per request.
-_APPOINTMENT_COLUMNS = tuple(column.key for column in Appointment.__table__.columns)
-_COLUMN_LIST = ", ".join(_APPOINTMENT_COLUMNS)
-_INSERT_APPOINTMENTS = text(
-    f"INSERT INTO appointments ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "  # noqa: S608 - the model's
-    "FROM jsonb_populate_recordset(CAST(NULL AS appointments), CAST(:rows AS jsonb))"
-)
-
-
-async def _insert(session: AsyncSession, appointments: list[Appointment]) -> None:
-    rows = [{name: getattr(a, name) for name in _APPOINTMENT_COLUMNS} for a in appointments]
-    # default=str: ids read from the database are asyncpg's own UUID type.
-    encoded = orjson.dumps(rows, default=str).decode()
-    await session.execute(_INSERT_APPOINTMENTS, {"rows": encoded})
-
-
-# --- Messages ----------------------------------------------------------------------------
-
-
-def _jobs(
-    services: Services, appointment: Appointment, notice: NotificationKind, now: datetime
-) -> list[NewJob]:
-    """The notice now and, unless cancelled, the reminders still ahead."""
-    payload = {"appointment_id": str(appointment.id), "about": appointment.starts_at.isoformat()}
-    planned = [NewJob(NOTIFY_JOB, {**payload, "kind": notice.value})]
-    if appointment.is_active:
-        for hours in services.settings.booking_reminder_hours:
-            run_at = appointment.starts_at - timedelta(hours=hours)
-            if run_at > now:
-                reminder = {**payload, "kind": NotificationKind.reminder.value, "hours": hours}
-                planned.append(NewJob(NOTIFY_JOB, reminder, run_at))
-    return planned
-
-
-async def plan_messages(
-    session: AsyncSession,
-    services: Services,
-    appointment: Appointment,
-    notice: NotificationKind,
-    now: datetime,
-) -> None:
-    """The notice now and fresh reminders for the current start. Any reminder still
-    pending for an earlier start is cancelled first: its outbox version changes, so a copy
-    already queued in ARQ does nothing when it runs."""
-    for job in await pending_jobs(session, NOTIFY_JOB, appointment_id=str(appointment.id)):
-        if job.payload.get("kind") == NotificationKind.reminder.value:
-            cancel_job(job)
-    await schedule_jobs(session, services.jobs, _jobs(services, appointment, notice, now))

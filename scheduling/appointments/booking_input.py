@@ -34,7 +34,7 @@ class Contact:
 @dataclass(frozen=True)
 class Booker:
     """Someone booking "voor iemand anders": how they know the person, their name and how
-    to reach them (checked by scheduling.booking_form before it gets here)."""
+    to reach them (checked by scheduling.booking_pages.contact_form before it gets here)."""
 
     relation: str
     name: str

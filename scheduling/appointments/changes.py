@@ -1,7 +1,8 @@
 """Changing a booked appointment: the manage link, rescheduling, cancelling, no-shows.
 
 A reschedule takes the same (counsellor, day) lock and asks the same slot function as a
-booking (scheduling.booking); the exclusion constraint ``no_overlap`` stays the guarantee.
+booking (scheduling.appointments.booking); the exclusion constraint ``no_overlap`` stays
+the guarantee.
 """
 
 from __future__ import annotations
@@ -9,21 +10,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.services import Services
 from scheduling.appointments import repository
-from scheduling.appointments.booking import (
-    EXCLUSION_VIOLATION,
-    day_lock,
-    plan_messages,
-    slot_at,
-    take_locks,
-)
+from scheduling.appointments.booking import EXCLUSION_VIOLATION, day_lock, slot_at
+from scheduling.appointments.message_jobs import plan_messages
 from scheduling.appointments.models import (
     Appointment,
     AppointmentType,
@@ -61,19 +55,6 @@ async def _locked_active(session: AsyncSession, appointment_id: uuid.UUID) -> Ap
     return appointment
 
 
-async def _counsellor_of_centre(
-    session: AsyncSession, counsellor_id: uuid.UUID, centre_id: uuid.UUID
-) -> bool:
-    found = await session.scalar(
-        select(StaffAccount.id).where(
-            StaffAccount.id == counsellor_id,
-            StaffAccount.centre_id == centre_id,
-            StaffAccount.is_active.is_(True),
-        )
-    )
-    return found is not None
-
-
 async def _free_slot(
     session: AsyncSession,
     appointment: Appointment,
@@ -92,6 +73,20 @@ async def _free_slot(
     )
     closed = await repository.closed_days(session, appointment.centre_id, day, day)
     return slot_at(calendars[0], kind, appointment.mode, starts_at, location_id, now, closed)
+
+
+def _move(
+    appointment: Appointment, counsellor_id: uuid.UUID, kind: AppointmentType, slot: Slot
+) -> None:
+    """The appointment at ``slot`` with ``counsellor_id``, its calendar SEQUENCE raised."""
+    appointment.counsellor_id = counsellor_id
+    appointment.starts_at = slot.starts_at
+    appointment.ends_at = slot.ends_at
+    appointment.blocked_from = slot.starts_at - timedelta(minutes=kind.buffer_before_minutes)
+    appointment.blocked_until = slot.ends_at + timedelta(minutes=kind.buffer_after_minutes)
+    if appointment.mode == Mode.office.value:
+        appointment.location_id = slot.location_id
+    appointment.sequence += 1
 
 
 async def reschedule(
@@ -116,9 +111,10 @@ async def reschedule(
         raise InvalidBooking("Kies een moment in de toekomst.", field="slot")
     kind = await session.get_one(AppointmentType, appointment.type_id)
     day = local_day(starts_at)
-    if not await _counsellor_of_centre(session, counsellor_id, appointment.centre_id):
+    centre_id = appointment.centre_id
+    if not await repository.is_active_staff_of_centre(session, counsellor_id, centre_id):
         raise SlotTaken()
-    await take_locks(session, [day_lock(counsellor_id, day)])
+    await repository.take_locks(session, [day_lock(counsellor_id, day)])
     slot = await _free_slot(
         session,
         appointment,
@@ -135,14 +131,7 @@ async def reschedule(
                 session, appointment.centre_id, kind, appointment.mode, day, now
             )
         )
-    appointment.counsellor_id = counsellor_id
-    appointment.starts_at = slot.starts_at
-    appointment.ends_at = slot.ends_at
-    appointment.blocked_from = slot.starts_at - timedelta(minutes=kind.buffer_before_minutes)
-    appointment.blocked_until = slot.ends_at + timedelta(minutes=kind.buffer_after_minutes)
-    if appointment.mode == Mode.office.value:
-        appointment.location_id = slot.location_id
-    appointment.sequence += 1
+    _move(appointment, counsellor_id, kind, slot)
     appointment.cancel_reason = reason.strip()[:500] if by_staff else ""
     appointment.updated_at = now
     try:

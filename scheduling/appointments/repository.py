@@ -1,19 +1,18 @@
-"""Loading what the slot function needs, in a few set-based queries."""
+"""The appointments' queries: what the booking pages and the slot function need, in a few
+set-based queries, and the booking's own statements (its locks, its one read, its INSERT)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     ARRAY,
     Date,
-    DateTime,
     String,
     Uuid,
     bindparam,
@@ -27,18 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
 from clb.org.models import Centre, Location, School
-from scheduling.appointments.models import Appointment, AppointmentType, Status
+from scheduling.appointments.models import Appointment, AppointmentNotification, AppointmentType
 from scheduling.availability.models import AvailabilityRule, BookingPolicy, ClosedPeriod
-from scheduling.availability.slots import (
-    BRUSSELS,
-    Busy,
-    CounsellorCalendar,
-    DayHours,
-    WeeklyHours,
-    local_instant,
-)
+from scheduling.availability.repository import calendar_parts, calendars_from
+from scheduling.availability.slots import CounsellorCalendar
 
-ACTIVE = (Status.confirmed.value, Status.no_show.value)
 SCHOOL_MATCHES = 25
 
 
@@ -127,135 +119,6 @@ async def closed_days(
             days.add(day)
             day += timedelta(days=1)
     return frozenset(days)
-
-
-# The four parts of a calendar as JSON arrays, each element carrying its counsellor's id:
-# one round trip for all of them (this runs on every booking and every slot listing). Busy
-# times are asked in the terms of the no-overlap constraint's GiST index (counsellor,
-# blocked range, not cancelled), so only the rows in range are read, not every appointment
-# the counsellor ever had. Written once with the counsellor test and the dates as holes:
-# bind parameters for a listing, the columns of a booking's row for a batch of bookings.
-def _calendar_parts(counsellor: str, first: str, last: str, since: str, until: str) -> str:
-    return f"""
-      (SELECT json_agg(json_build_object('c', counsellor_id, 'w', weekday, 's', starts_at,
-                                         'e', ends_at, 'm', modes, 'l', location_id))
-         FROM availability_rules WHERE counsellor_id {counsellor}) AS rules,
-      (SELECT json_agg(json_build_object('c', counsellor_id, 'd', day, 's', starts_at,
-                                         'e', ends_at, 'm', modes, 'l', location_id))
-         FROM availability_overrides
-        WHERE counsellor_id {counsellor} AND day BETWEEN {first} AND {last}) AS overrides,
-      (SELECT json_agg(json_build_object('c', counsellor_id, 'n', min_notice_working_days,
-                                         'h', horizon_days, 'x', max_per_day))
-         FROM booking_policies WHERE counsellor_id {counsellor}) AS policies,
-      (SELECT json_agg(json_build_object('c', counsellor_id, 'f', blocked_from,
-                                         'u', blocked_until, 's', starts_at))
-         FROM appointments
-        WHERE counsellor_id {counsellor} AND status <> 'cancelled'
-          AND tstzrange(blocked_from, blocked_until, '[)') && tstzrange({since}, {until}, '[)')
-          AND id IS DISTINCT FROM :ignore) AS busy
-"""  # noqa: S608 - the holes are filled from this module's constants only
-
-
-_CALENDAR_BINDS = (
-    bindparam("ids", type_=ARRAY(Uuid())),
-    bindparam("first", type_=Date()),
-    bindparam("last", type_=Date()),
-    bindparam("range_start", type_=DateTime(timezone=True)),
-    bindparam("range_end", type_=DateTime(timezone=True)),
-    bindparam("ignore", type_=Uuid()),
-)
-_CALENDARS_SQL = text(
-    "SELECT" + _calendar_parts("= ANY(:ids)", ":first", ":last", ":range_start", ":range_end")
-).bindparams(*_CALENDAR_BINDS)
-
-
-def _calendar_params(
-    counsellor_ids: list[uuid.UUID], first: date, last: date, ignore: uuid.UUID | None
-) -> dict[str, Any]:
-    # Busy times one day wider than the dates, for buffers at midnight.
-    return {
-        "ids": counsellor_ids,
-        "first": first,
-        "last": last,
-        "range_start": local_instant(first - timedelta(days=1), time()),
-        "range_end": local_instant(last + timedelta(days=2), time()),
-        "ignore": ignore,
-    }
-
-
-def _json_rows(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    rows: list[dict[str, Any]] = orjson.loads(value) if isinstance(value, str | bytes) else value
-    return rows
-
-
-def _time(value: str | None) -> time | None:
-    return time.fromisoformat(value) if value is not None else None
-
-
-def _location(value: str | None) -> uuid.UUID | None:
-    return uuid.UUID(value) if value else None
-
-
-async def load_calendars(
-    session: AsyncSession,
-    counsellor_ids: list[uuid.UUID],
-    first: date,
-    last: date,
-    *,
-    ignore_appointment: uuid.UUID | None = None,
-) -> list[CounsellorCalendar]:
-    """Weekly hours, overrides, policy, busy times and per-day counts for these counsellors
-    over local dates ``first``..``last``."""
-    if not counsellor_ids:
-        return []
-    params = _calendar_params(counsellor_ids, first, last, ignore_appointment)
-    parts = (await session.execute(_CALENDARS_SQL, params)).one()
-    return _calendars_from(counsellor_ids, *parts)
-
-
-def _calendars_from(
-    counsellor_ids: list[uuid.UUID], rules: Any, overrides: Any, policies: Any, busy: Any
-) -> list[CounsellorCalendar]:
-    calendars = {cid: CounsellorCalendar(cid, weekly=[]) for cid in counsellor_ids}
-    weekly: dict[uuid.UUID, list[WeeklyHours]] = defaultdict(list)
-    for row in _json_rows(rules):
-        weekly[uuid.UUID(row["c"])].append(
-            WeeklyHours(
-                row["w"],
-                time.fromisoformat(row["s"]),
-                time.fromisoformat(row["e"]),
-                frozenset(row["m"]),
-                _location(row["l"]),
-            )
-        )
-    days: dict[uuid.UUID, list[DayHours]] = defaultdict(list)
-    for row in _json_rows(overrides):
-        days[uuid.UUID(row["c"])].append(
-            DayHours(
-                date.fromisoformat(row["d"]),
-                _time(row["s"]),
-                _time(row["e"]),
-                frozenset(row["m"]),
-                _location(row["l"]),
-            )
-        )
-    for row in _json_rows(policies):
-        calendar = calendars[uuid.UUID(row["c"])]
-        calendar.min_notice_working_days = row["n"]
-        calendar.horizon_days = row["h"]
-        calendar.max_per_day = row["x"]
-    taken: dict[uuid.UUID, list[Busy]] = defaultdict(list)
-    for row in _json_rows(busy):
-        cid = uuid.UUID(row["c"])
-        taken[cid].append(Busy(datetime.fromisoformat(row["f"]), datetime.fromisoformat(row["u"])))
-        per_day = calendars[cid].booked_per_day
-        day = datetime.fromisoformat(row["s"]).astimezone(BRUSSELS).date()
-        per_day[day] = per_day.get(day, 0) + 1
-    for cid, calendar in calendars.items():
-        calendar.weekly, calendar.overrides, calendar.busy = weekly[cid], days[cid], taken[cid]
-    return [calendars[cid] for cid in counsellor_ids]
 
 
 async def active_types(session: AsyncSession) -> list[AppointmentType]:
@@ -383,7 +246,7 @@ class Wanted:
 # Per wanted booking: school, centre, type, counsellor, the counsellor's calendar for the
 # day and whether the centre is closed: the one read of a batch of bookings, a row per
 # booking in their order (a text statement: this is the hot path). Busy times one day
-# wider than the day, for buffers at midnight, as in _calendar_params.
+# wider than the day, for buffers at midnight, as in availability.repository.
 _SNAPSHOTS_SQL = text(
     """
     SELECT s.centre_id, c.name, t.id, t.name, t.duration_minutes, t.buffer_before_minutes,
@@ -391,7 +254,7 @@ _SNAPSHOTS_SQL = text(
            EXISTS (SELECT 1 FROM closed_periods p
                     WHERE (p.centre_id = s.centre_id OR p.centre_id IS NULL)
                       AND p.first_day <= w.day AND p.last_day >= w.day) AS closed,"""  # noqa: S608
-    + _calendar_parts(
+    + calendar_parts(
         "= w.counsellor",
         "w.day",
         "w.day",
@@ -446,6 +309,68 @@ def _snapshot(wanted: Wanted, row: Any) -> BookingSnapshot | None:
             buffer_before_minutes=row[5],
             buffer_after_minutes=row[6],
         )
-    [calendar] = _calendars_from([wanted.counsellor_id], *row[9:])
+    [calendar] = calendars_from([wanted.counsellor_id], *row[9:])
     closed = frozenset({wanted.day}) if row[8] else frozenset()
     return BookingSnapshot(row[0], row[1], kind, row[7], calendar, closed)
+
+
+_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0))"
+    " FROM unnest(CAST(:keys AS text[])) AS key"
+).bindparams(bindparam("keys", type_=ARRAY(String())))
+
+
+async def take_locks(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Transaction-level advisory locks, always taken in sorted order: two transactions
+    that each need several can never wait for each other in a circle."""
+    await session.execute(_LOCKS, {"keys": sorted(set(keys))})
+
+
+async def by_idempotency_hashes(session: AsyncSession, hashes: list[str]) -> list[Appointment]:
+    rows = await session.scalars(
+        select(Appointment).where(Appointment.idempotency_key_hash.in_(hashes))
+    )
+    return list(rows)
+
+
+# The appointments' INSERT, written once from the table's columns: any number of rows as
+# one JSON parameter, without the unit of work or a statement compilation per request.
+_APPOINTMENT_COLUMNS = tuple(column.key for column in Appointment.__table__.columns)
+_COLUMN_LIST = ", ".join(_APPOINTMENT_COLUMNS)
+_INSERT_APPOINTMENTS = text(
+    f"INSERT INTO appointments ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} "  # noqa: S608 - the model's
+    "FROM jsonb_populate_recordset(CAST(NULL AS appointments), CAST(:rows AS jsonb))"
+)
+
+
+async def insert_appointments(session: AsyncSession, appointments: list[Appointment]) -> None:
+    rows = [{name: getattr(a, name) for name in _APPOINTMENT_COLUMNS} for a in appointments]
+    # default=str: ids read from the database are asyncpg's own UUID type.
+    encoded = orjson.dumps(rows, default=str).decode()
+    await session.execute(_INSERT_APPOINTMENTS, {"rows": encoded})
+
+
+async def appointment_by_id(session: AsyncSession, appointment_id: uuid.UUID) -> Appointment | None:
+    """A plain read of the row (no lock, and not the session's cached copy)."""
+    return await session.scalar(select(Appointment).where(Appointment.id == appointment_id))
+
+
+async def channels_sent_by_job(session: AsyncSession, job_id: int) -> set[str]:
+    """The channels an outbox job already sent its message through (for a retry)."""
+    rows = await session.scalars(
+        select(AppointmentNotification.channel).where(AppointmentNotification.job_id == job_id)
+    )
+    return set(rows)
+
+
+async def is_active_staff_of_centre(
+    session: AsyncSession, staff_id: uuid.UUID, centre_id: uuid.UUID
+) -> bool:
+    found = await session.scalar(
+        select(StaffAccount.id).where(
+            StaffAccount.id == staff_id,
+            StaffAccount.centre_id == centre_id,
+            StaffAccount.is_active.is_(True),
+        )
+    )
+    return found is not None

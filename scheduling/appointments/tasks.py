@@ -16,15 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from clb.db import transaction
 from clb.jobs import JobContext, job_handler
 from clb.services import Services
 from scheduling.appointments import messages, repository
-from scheduling.appointments.booking import NOTIFY_JOB, manage_url
+from scheduling.appointments.booking import manage_url
+from scheduling.appointments.message_jobs import NOTIFY_JOB
 from scheduling.appointments.models import (
-    Appointment,
     AppointmentNotification,
     Channel,
     NotificationKind,
@@ -35,8 +33,8 @@ from scheduling.appointments.models import (
 async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
     # A plain read, no row lock: a reschedule locks the appointment and then these outbox
     # rows, so locking in the other order here could deadlock.
-    appointment = await ctx.session.scalar(
-        select(Appointment).where(Appointment.id == uuid.UUID(payload["appointment_id"]))
+    appointment = await repository.appointment_by_id(
+        ctx.session, uuid.UUID(payload["appointment_id"])
     )
     if appointment is None:
         return
@@ -52,13 +50,7 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
     details = await repository.details(ctx.session, appointment)
     link = manage_url(services, appointment)
     messages.use_language(appointment.language)
-    done = set(
-        await ctx.session.scalars(
-            select(AppointmentNotification.channel).where(
-                AppointmentNotification.job_id == ctx.job.id
-            )
-        )
-    )
+    done = await repository.channels_sent_by_job(ctx.session, ctx.job.id)
     record = Sent(appointment.id, kind, about, ctx.job.id)
     if appointment.email and Channel.email.value not in done:
         await services.mailer.send(

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
 from clb.auth.models import Role, StaffAccount
 from clb.errors import Forbidden, NotFound
 from clb.i18n import gettext as _
-from scheduling.appointments.models import Appointment, Status
+from clb.web.forms import parse_day
+from scheduling.agenda.view import long_day
+from scheduling.availability import repository
 from scheduling.availability.models import ClosedPeriod
-from scheduling.availability.slots import local_instant
 
 MAX_NAME = 120
 MAX_LENGTH_DAYS = 366
@@ -47,30 +48,15 @@ def is_admin(staff: StaffAccount) -> bool:
     return Role.admin.value in staff.roles
 
 
-async def periods_for_centre(
-    session: AsyncSession, centre_id: uuid.UUID, *, since: date
-) -> list[ClosedPeriod]:
-    """The centre's own periods and those of every centre, ending on or after ``since``."""
-    rows = await session.scalars(
-        select(ClosedPeriod)
-        .where(
-            or_(ClosedPeriod.centre_id == centre_id, ClosedPeriod.centre_id.is_(None)),
-            ClosedPeriod.last_day >= since,
-        )
-        .order_by(ClosedPeriod.first_day, ClosedPeriod.last_day, ClosedPeriod.id)
-    )
-    return list(rows)
-
-
-def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
-    if not value.strip():
-        errors[field] = _("Vul een datum in.")
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        errors[field] = _("Vul een geldige datum in, bijvoorbeeld 2026-12-24.")
-        return None
+def period_view(period: ClosedPeriod) -> dict[str, Any]:
+    """What the console pages show of a closed period."""
+    return {
+        "name": period.name,
+        "first": long_day(period.first_day),
+        "last": long_day(period.last_day),
+        "single": period.first_day == period.last_day,
+        "all_centres": period.centre_id is None,
+    }
 
 
 def validate(data: PeriodInput, staff: StaffAccount) -> tuple[ValidPeriod | None, dict[str, str]]:
@@ -80,8 +66,8 @@ def validate(data: PeriodInput, staff: StaffAccount) -> tuple[ValidPeriod | None
         errors["name"] = _("Geef de periode een naam, bijvoorbeeld Kerstvakantie.")
     elif len(name) > MAX_NAME:
         errors["name"] = _("De naam mag hoogstens 120 tekens lang zijn.")
-    first = _day(data.first_day, "first_day", errors)
-    last = _day(data.last_day, "last_day", errors)
+    first = parse_day(data.first_day, "first_day", errors)
+    last = parse_day(data.last_day, "last_day", errors)
     if first and last:
         if last < first:
             errors["last_day"] = _("De laatste dag mag niet voor de eerste dag liggen.")
@@ -112,14 +98,9 @@ async def add_period(session: AsyncSession, period: ValidPeriod, actor: StaffAcc
         object_type="closed_period",
         object_id=str(row.id),
     )
-    query = select(func.count()).where(
-        Appointment.status == Status.confirmed.value,
-        Appointment.starts_at >= local_instant(period.first_day, time()),
-        Appointment.starts_at < local_instant(period.last_day + timedelta(days=1), time()),
+    return await repository.confirmed_between(
+        session, period.first_day, period.last_day, period.centre_id
     )
-    if period.centre_id is not None:
-        query = query.where(Appointment.centre_id == period.centre_id)
-    return int(await session.scalar(query) or 0)
 
 
 async def remove_period(session: AsyncSession, period_id: int, actor: StaffAccount) -> None:

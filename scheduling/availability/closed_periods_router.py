@@ -15,8 +15,8 @@ from clb.web.deps import CurrentCoordinator, SessionDep
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling.agenda.service import AgendaClock
-from scheduling.agenda.view import long_day
 from scheduling.availability import closed_periods as cp
+from scheduling.availability import repository
 from scheduling.availability.slots import local_day
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +40,7 @@ async def _page(
     today = local_day(now)
     centre = await session.get_one(Centre, staff.centre_id)
     admin = cp.is_admin(staff)
-    periods = await cp.periods_for_centre(session, staff.centre_id, since=today)
+    periods = await repository.periods_for_centre(session, staff.centre_id, since=today)
     booked = request.query_params.get("afspraken", "")
     context: dict[str, Any] = {
         "centre_name": centre.name,
@@ -48,12 +48,8 @@ async def _page(
         "all_centres": cp.ALL_CENTRES,
         "periods": [
             {
+                **cp.period_view(period),
                 "id": period.id,
-                "name": period.name,
-                "first": long_day(period.first_day),
-                "last": long_day(period.last_day),
-                "single": period.first_day == period.last_day,
-                "all_centres": period.centre_id is None,
                 "removable": period.centre_id is not None or admin,
                 "running": period.first_day <= today,
             }

@@ -1,5 +1,5 @@
 """Free slots of a centre for the people booking (and the fresh ones a conflict offers),
-through the one slot function of scheduling.slots."""
+through the one slot function of scheduling.availability.slots."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.org.models import School
 from scheduling.appointments import repository
 from scheduling.appointments.models import AppointmentType
+from scheduling.availability import repository as availability_repository
 from scheduling.availability.slots import (
     CounsellorCalendar,
     Duration,
@@ -55,7 +56,7 @@ async def calendars_for(
     ignore_appointment: uuid.UUID | None,
     for_staff: bool,
 ) -> list[CounsellorCalendar]:
-    calendars = await repository.load_calendars(
+    calendars = await availability_repository.load_calendars(
         session, counsellor_ids, first, last, ignore_appointment=ignore_appointment
     )
     if for_staff:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from babel.dates import get_day_names
@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb import i18n
 from clb.auth.models import StaffAccount
 from clb.web.deps import CurrentCounsellor, SessionDep
+from clb.web.forms import form_text
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling.agenda.service import AgendaClock
 from scheduling.agenda.view import long_day
+from scheduling.availability import repository
 from scheduling.availability import service as av
-from scheduling.availability.closed_periods import periods_for_centre
-from scheduling.availability.policy import ensure_policy
+from scheduling.availability.closed_periods import period_view
 from scheduling.availability.slots import local_day
 from scheduling.labels import BABEL_LOCALES, MODE_LABELS
 
@@ -48,6 +49,52 @@ def _row(typed: av.PeriodInput) -> dict[str, Any]:
     }
 
 
+async def _weekly_rows(
+    session: AsyncSession, staff: StaffAccount, weekly_typed: list[av.PeriodInput] | None
+) -> list[dict[str, Any]]:
+    """The saved hours and some blank rows, or the rows of a refused form as typed."""
+    if weekly_typed is None:
+        saved = [
+            av.PeriodInput(
+                weekday=str(rule.weekday),
+                starts_at=av.hhmm(rule.starts_at),
+                ends_at=av.hhmm(rule.ends_at),
+                modes=list(rule.modes),
+                location=str(rule.location_id or ""),
+            )
+            for rule in await repository.weekly_rules(session, staff.id)
+        ]
+        weekly_typed = saved + [av.PeriodInput() for _ in range(BLANK_ROWS)]
+    elif not weekly_typed or not weekly_typed[-1].blank:
+        # A refused form keeps its rows in place (error ids name them by position).
+        weekly_typed = [*weekly_typed, av.PeriodInput()]
+    return [_row(typed) for typed in weekly_typed][: av.MAX_WEEKLY_ROWS]
+
+
+async def _override_rows(
+    session: AsyncSession, staff: StaffAccount, today: date, location_names: dict[str, str]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": row.id,
+            "day": long_day(row.day),
+            "unavailable": row.starts_at is None,
+            "hours": f"{av.hhmm(row.starts_at)}–{av.hhmm(row.ends_at)}",
+            "modes": list(row.modes),
+            "location": location_names.get(str(row.location_id), ""),
+            "note": row.note,
+        }
+        for row in await repository.upcoming_overrides(session, staff.id, today)
+    ]
+
+
+async def _closed_period_rows(
+    session: AsyncSession, staff: StaffAccount, today: date
+) -> list[dict[str, Any]]:
+    periods = await repository.periods_for_centre(session, staff.centre_id, since=today)
+    return [period_view(period) for period in periods]
+
+
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -61,44 +108,18 @@ async def _page(
 ) -> HTMLResponse:
     request.state.staff = staff
     today = local_day(now)
-    locations = await av.centre_locations(session, staff.centre_id)
-    if weekly_typed is None:
-        saved = [
-            av.PeriodInput(
-                weekday=str(rule.weekday),
-                starts_at=av.hhmm(rule.starts_at),
-                ends_at=av.hhmm(rule.ends_at),
-                modes=list(rule.modes),
-                location=str(rule.location_id or ""),
-            )
-            for rule in await av.weekly_rules(session, staff.id)
-        ]
-        weekly_typed = saved + [av.PeriodInput() for _ in range(BLANK_ROWS)]
-    elif not weekly_typed or not weekly_typed[-1].blank:
-        # A refused form keeps its rows in place (error ids name them by position).
-        weekly_typed = [*weekly_typed, av.PeriodInput()]
-    rows = [_row(typed) for typed in weekly_typed]
-    names = _weekday_names()
-    policy = await ensure_policy(session, staff.id)
+    locations = await repository.centre_locations(session, staff.centre_id)
+    weekly_rows = await _weekly_rows(session, staff, weekly_typed)
+    policy = await repository.ensure_policy(session, staff.id)
     values = values or {}
+    errors = errors or {}
     location_names = {str(location.id): location.name for location in locations}
     context: dict[str, Any] = {
-        "weekday_names": names,
+        "weekday_names": _weekday_names(),
         "modes": {mode.value: label for mode, label in MODE_LABELS.items()},
         "locations": [{"id": str(loc.id), "name": loc.name} for loc in locations],
-        "weekly_rows": rows[: av.MAX_WEEKLY_ROWS],
-        "overrides": [
-            {
-                "id": row.id,
-                "day": long_day(row.day),
-                "unavailable": row.starts_at is None,
-                "hours": f"{av.hhmm(row.starts_at)}–{av.hhmm(row.ends_at)}",
-                "modes": list(row.modes),
-                "location": location_names.get(str(row.location_id), ""),
-                "note": row.note,
-            }
-            for row in await av.upcoming_overrides(session, staff.id, today)
-        ],
+        "weekly_rows": weekly_rows,
+        "overrides": await _override_rows(session, staff, today, location_names),
         "policy": {
             "notice": values.get("p-notice", str(policy.min_notice_working_days)),
             "horizon": values.get("p-horizon", str(policy.horizon_days)),
@@ -108,22 +129,13 @@ async def _page(
         "holidays": [
             {"day": long_day(day), "name": name} for day, name in av.upcoming_holidays(today)
         ],
-        "closed_periods": [
-            {
-                "name": period.name,
-                "first": long_day(period.first_day),
-                "last": long_day(period.last_day),
-                "single": period.first_day == period.last_day,
-                "all_centres": period.centre_id is None,
-            }
-            for period in await periods_for_centre(session, staff.centre_id, since=today)
-        ],
+        "closed_periods": await _closed_period_rows(session, staff, today),
         "today": today.isoformat(),
-        "form_errors": errors or {},
+        "form_errors": errors,
         "failed": {
-            "week": any(key.startswith("w") for key in errors or {}),
-            "override": any(key.startswith("o-") for key in errors or {}),
-            "policy": any(key.startswith("p-") for key in errors or {}),
+            "week": any(key.startswith("w") for key in errors),
+            "override": any(key.startswith("o-") for key in errors),
+            "policy": any(key.startswith("p-") for key in errors),
         },
         "form_values": values,
         "saved": request.query_params.get("bewaard", ""),
@@ -157,15 +169,15 @@ async def save_weekly(
         count = 0
     typed = [
         av.PeriodInput(
-            weekday=str(form.get(f"weekday_{i}", ""))[:2],
-            starts_at=str(form.get(f"starts_at_{i}", ""))[:20],
-            ends_at=str(form.get(f"ends_at_{i}", ""))[:20],
+            weekday=form_text(form, f"weekday_{i}", 2),
+            starts_at=form_text(form, f"starts_at_{i}", 20),
+            ends_at=form_text(form, f"ends_at_{i}", 20),
             modes=[str(mode)[:10] for mode in form.getlist(f"modes_{i}")][: len(av.MODES)],
-            location=str(form.get(f"location_{i}", ""))[:40],
+            location=form_text(form, f"location_{i}", 40),
         )
         for i in range(count)
     ]
-    locations = {loc.id for loc in await av.centre_locations(session, staff.centre_id)}
+    locations = {loc.id for loc in await repository.centre_locations(session, staff.centre_id)}
     hours, errors = av.parse_weekly(typed, locations)
     if errors:
         # Keep the rows where they were typed, blanks included, so error ids still match.
@@ -199,7 +211,7 @@ async def add_override(
         ),
         note=note,
     )
-    locations = {loc.id for loc in await av.centre_locations(session, staff.centre_id)}
+    locations = {loc.id for loc in await repository.centre_locations(session, staff.centre_id)}
     hours, cleaned_note, errors = av.parse_override(typed, locations, local_day(now))
     if hours is not None:
         errors = await av.add_override(session, staff.id, hours, cleaned_note)

@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 import holidays
-from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb import i18n
 from clb.errors import NotFound
 from clb.i18n import gettext as _
-from clb.org.models import Location
+from clb.web.forms import parse_day
 from scheduling.appointments.models import Mode
+from scheduling.availability import repository
 from scheduling.availability.models import AvailabilityOverride, AvailabilityRule
-from scheduling.availability.policy import ensure_policy
 from scheduling.availability.slots import (
     DayHours,
     WeeklyHours,
@@ -148,29 +147,11 @@ def parse_weekly(
     return hours, errors
 
 
-async def _lock(session: AsyncSession, counsellor_id: uuid.UUID) -> None:
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"availability:{counsellor_id}"},
-    )
-
-
-async def weekly_rules(session: AsyncSession, counsellor_id: uuid.UUID) -> list[AvailabilityRule]:
-    rows = await session.scalars(
-        select(AvailabilityRule)
-        .where(AvailabilityRule.counsellor_id == counsellor_id)
-        .order_by(AvailabilityRule.weekday, AvailabilityRule.starts_at, AvailabilityRule.id)
-    )
-    return list(rows)
-
-
 async def replace_weekly(
     session: AsyncSession, counsellor_id: uuid.UUID, hours: list[WeeklyHours]
 ) -> None:
-    await _lock(session, counsellor_id)
-    await session.execute(
-        delete(AvailabilityRule).where(AvailabilityRule.counsellor_id == counsellor_id)
-    )
+    await repository.lock_availability(session, counsellor_id)
+    await repository.delete_weekly_rules(session, counsellor_id)
     session.add_all(
         AvailabilityRule(
             counsellor_id=counsellor_id,
@@ -200,17 +181,9 @@ def parse_override(
     typed: OverrideInput, locations: set[uuid.UUID], today: date
 ) -> tuple[DayHours | None, str, Errors]:
     errors: Errors = {}
-    day: date | None = None
-    if not typed.day.strip():
-        errors["o-day"] = _("Vul een datum in.")
-    else:
-        try:
-            day = date.fromisoformat(typed.day.strip())
-        except ValueError:
-            errors["o-day"] = _("Vul een geldige datum in, bijvoorbeeld 2026-12-24.")
-        else:
-            if day < today:
-                errors["o-day"] = _("Kies een datum vanaf vandaag.")
+    day = parse_day(typed.day, "o-day", errors)
+    if day is not None and day < today:
+        errors["o-day"] = _("Kies een datum vanaf vandaag.")
     note = " ".join(typed.note.split())
     if len(note) > MAX_NOTE:
         errors["o-note"] = _("Schrijf hoogstens 200 tekens.")
@@ -226,32 +199,12 @@ def parse_override(
     )
 
 
-async def upcoming_overrides(
-    session: AsyncSession, counsellor_id: uuid.UUID, since: date
-) -> list[AvailabilityOverride]:
-    rows = await session.scalars(
-        select(AvailabilityOverride)
-        .where(
-            AvailabilityOverride.counsellor_id == counsellor_id, AvailabilityOverride.day >= since
-        )
-        .order_by(AvailabilityOverride.day, AvailabilityOverride.starts_at.nulls_first())
-    )
-    return list(rows)
-
-
 async def add_override(
     session: AsyncSession, counsellor_id: uuid.UUID, hours: DayHours, note: str
 ) -> Errors:
     """Store the override unless it clashes with the date's other rows."""
-    await _lock(session, counsellor_id)
-    existing = list(
-        await session.scalars(
-            select(AvailabilityOverride).where(
-                AvailabilityOverride.counsellor_id == counsellor_id,
-                AvailabilityOverride.day == hours.day,
-            )
-        )
-    )
+    await repository.lock_availability(session, counsellor_id)
+    existing = await repository.overrides_on(session, counsellor_id, hours.day)
     if hours.starts_at is None or hours.ends_at is None:
         if existing:
             return {"o-day": _("Voor deze dag staan al andere uren. Verwijder die eerst.")}
@@ -286,15 +239,7 @@ async def add_override(
 async def delete_override(
     session: AsyncSession, counsellor_id: uuid.UUID, override_id: int
 ) -> None:
-    deleted = await session.execute(
-        delete(AvailabilityOverride)
-        .where(
-            AvailabilityOverride.id == override_id,
-            AvailabilityOverride.counsellor_id == counsellor_id,
-        )
-        .returning(AvailabilityOverride.id)
-    )
-    if deleted.first() is None:
+    if not await repository.delete_override(session, counsellor_id, override_id):
         raise NotFound()
 
 
@@ -346,7 +291,7 @@ def parse_policy(
 async def save_policy(
     session: AsyncSession, counsellor_id: uuid.UUID, values: PolicyValues
 ) -> None:
-    policy = await ensure_policy(session, counsellor_id, lock=True)
+    policy = await repository.ensure_policy(session, counsellor_id, lock=True)
     policy.min_notice_working_days = values.min_notice_working_days
     policy.horizon_days = values.horizon_days
     policy.max_per_day = values.max_per_day
@@ -355,13 +300,6 @@ async def save_policy(
 
 
 # --- What the page shows besides the forms -----------------------------------------------
-
-
-async def centre_locations(session: AsyncSession, centre_id: uuid.UUID) -> list[Location]:
-    rows = await session.scalars(
-        select(Location).where(Location.centre_id == centre_id).order_by(Location.name, Location.id)
-    )
-    return list(rows)
 
 
 def holiday_name(day: date) -> str:

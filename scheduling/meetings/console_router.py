@@ -2,71 +2,51 @@
 request with its history, and the steps assign → contacted → scheduled → closed.
 
 Counsellors and coordinators of the request's centre may see and move it; others get 404
-(an id of another centre reveals nothing). The steps are scheduling.meeting_requests';
-"inplannen" books through scheduling.booking, so the database refuses a double booking and
-a moment taken meanwhile shows the message again with fresh moments.
+(an id of another centre reveals nothing). The steps are scheduling.meetings.service's;
+"inplannen" books through scheduling.appointments.booking, so the database refuses a double
+booking and a moment taken meanwhile shows the message again with fresh moments. The pages
+themselves are built in scheduling.meetings.console_pages.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat import public as chat_public
 from clb.auth.models import StaffAccount
 from clb.db import rollback
 from clb.errors import NotFound
-from clb.org.models import School
 from clb.web.deps import ServicesDep, SessionDep
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
-from scheduling.agenda.service import AgendaClock, AgendaStaff, centre_counsellors
-from scheduling.agenda.view import detail_url, short_moment
-from scheduling.appointments import repository
-from scheduling.appointments.models import Appointment, Mode
+from scheduling.agenda.service import AgendaClock, AgendaStaff
+from scheduling.agenda.view import short_moment
 from scheduling.availability import slot_picker
 from scheduling.availability.slots import local_day
 from scheduling.errors import InvalidBooking, InvalidRequest, RequestStateConflict, SlotTaken
 from scheduling.meetings import labels as ml
+from scheduling.meetings import repository as meeting_repository
 from scheduling.meetings import service as meeting_requests
-from scheduling.meetings.models import MeetingRequest, Place, RequestStatus
+from scheduling.meetings.console_pages import (
+    DEFAULT_TYPE,
+    LIST,
+    detail_page,
+    is_overdue,
+    request_url,
+    schedule_form_page,
+)
+from scheduling.meetings.models import MeetingRequest, RequestStatus
 
 router = APIRouter(include_in_schema=False)
 
-LIST = "/console/aanvragen"
 DETAIL = LIST + "/{request_id}"
-DEFAULT_TYPE = "gesprek"
 Text = Annotated[str, Form(max_length=2000)]
-
-
-def request_url(request_id: uuid.UUID) -> str:
-    return f"{LIST}/{request_id}"
-
-
-def is_overdue(found: MeetingRequest, now: datetime) -> bool:
-    return found.is_open and found.first_contact_due_at <= now
-
-
-async def _names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(StaffAccount.id, StaffAccount.full_name).where(StaffAccount.id.in_(ids))
-    )
-    return {staff_id: name for staff_id, name in rows}
-
-
-async def _school_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(School.id, School.name).where(School.id.in_(ids)))
-    return {school_id: name for school_id, name in rows}
 
 
 async def _visible(
@@ -92,8 +72,10 @@ async def request_list(
     found = await meeting_requests.for_centre(session, viewer.centre_id, statuses)
     # Overdue first (the oldest deadline on top), then the rest by deadline.
     found.sort(key=lambda r: (not is_overdue(r, now), r.first_contact_due_at))
-    names = await _names(session, {r.assigned_to for r in found if r.assigned_to})
-    schools = await _school_names(session, {r.school_id for r in found})
+    names = await meeting_repository.staff_names(
+        session, {r.assigned_to for r in found if r.assigned_to}
+    )
+    schools = await meeting_repository.school_names(session, {r.school_id for r in found})
     rows = [
         {
             "url": request_url(r.id),
@@ -118,72 +100,6 @@ async def request_list(
     return render(request, "console_requests.html", context)
 
 
-async def _detail(
-    request: Request,
-    session: AsyncSession,
-    viewer: StaffAccount,
-    found: MeetingRequest,
-    now: datetime,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    request.state.staff = viewer
-    history = await meeting_requests.events(session, found.id)
-    colleagues = await centre_counsellors(session, found.centre_id)
-    names = await _names(
-        session,
-        {e.actor_id for e in history if e.actor_id} | {found.assigned_to or viewer.id},
-    )
-    school = await session.get(School, found.school_id)
-    appointment = None
-    if found.appointment_id:
-        booked = await session.get(Appointment, found.appointment_id)
-        if booked is not None:
-            appointment = {"when": short_moment(booked.starts_at), "url": detail_url(booked)}
-    # By the linked conversation, not the code: a later code for that chat stops the earlier
-    # one working, but must not cut the link.
-    handed_over = await chat_public.summary_for_conversation(
-        session, found.handover_conversation_id
-    )
-    context: dict[str, Any] = {
-        "req": found,
-        "handover": handed_over,
-        "url": request_url(found.id),
-        "overdue": is_overdue(found, now),
-        "due": short_moment(found.first_contact_due_at),
-        "created": short_moment(found.created_at),
-        "school": school.name if school else "",
-        "assigned": names.get(found.assigned_to) if found.assigned_to else None,
-        "colleagues": [(str(c.id), c.full_name) for c in colleagues],
-        "viewer_id": str(viewer.id),
-        "events": [
-            {
-                "at": short_moment(e.at),
-                "who": names.get(e.actor_id, "") if e.actor_id else "",
-                "from": e.from_status,
-                "to": e.to_status,
-                "note": e.note,
-            }
-            for e in history
-        ],
-        "appointment": appointment,
-        "status_labels": ml.CONSOLE_STATUS_LABELS,
-        "labels": {
-            "for_whom": ml.FOR_WHOM_LABELS,
-            "relation": ml.RELATION_LABELS,
-            "day": ml.DAY_LABELS,
-            "time": ml.TIME_LABELS,
-            "place": ml.PLACE_LABELS,
-        },
-        "flash": request.query_params.get("bewaard", ""),
-        "form_errors": errors or {},
-        "form_values": values or {},
-    }
-    return render(request, "console_request.html", context, status_code=status_code)
-
-
 async def _undo(session: AsyncSession, viewer: StaffAccount) -> None:
     """Drop the refused step; the viewer's account (expired by the rollback) is read
     again for the page."""
@@ -204,7 +120,7 @@ async def request_page(
     request_id: uuid.UUID,
 ) -> HTMLResponse:
     found = await _visible(session, viewer, request_id)
-    return await _detail(request, session, viewer, found, now)
+    return await detail_page(request, session, viewer, found, now)
 
 
 async def _refused(
@@ -220,9 +136,31 @@ async def _refused(
     await _undo(session, viewer)
     found = await _visible(session, viewer, request_id)
     errors = {field: exc.detail_message}
-    return await _detail(
+    return await detail_page(
         request, session, viewer, found, now, errors=errors, values=values, status_code=exc.status
     )
+
+
+async def _step(
+    request: Request,
+    session: AsyncSession,
+    viewer: StaffAccount,
+    now: datetime,
+    request_id: uuid.UUID,
+    take: Callable[[], Awaitable[MeetingRequest]],
+    *,
+    field: str,
+    done: str,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """Take one workflow step on a request the viewer may see; a refused step shows the
+    request again with the message next to ``field``."""
+    await _visible(session, viewer, request_id)
+    try:
+        await take()
+    except (InvalidRequest, RequestStateConflict) as exc:
+        return await _refused(request, session, viewer, request_id, now, exc, field, values)
+    return _done(request_id, done)
 
 
 @router.post(f"{DETAIL}/toewijzen")
@@ -235,16 +173,17 @@ async def assign_request(
     request_id: uuid.UUID,
     counsellor: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    await _visible(session, viewer, request_id)
     try:
         counsellor_id = uuid.UUID(counsellor)
     except ValueError:
         counsellor_id = uuid.UUID(int=0)
-    try:
-        await meeting_requests.assign(session, request_id, counsellor_id, viewer, now=now)
-    except (InvalidRequest, RequestStateConflict) as exc:
-        return await _refused(request, session, viewer, request_id, now, exc, "assign")
-    return _done(request_id, "toegewezen")
+
+    def take() -> Awaitable[MeetingRequest]:
+        return meeting_requests.assign(session, request_id, counsellor_id, viewer, now=now)
+
+    return await _step(
+        request, session, viewer, now, request_id, take, field="assign", done="toegewezen"
+    )
 
 
 @router.post(f"{DETAIL}/contact")
@@ -257,12 +196,12 @@ async def mark_contacted(
     request_id: uuid.UUID,
     note: Text = "",
 ) -> Response:
-    await _visible(session, viewer, request_id)
-    try:
-        await meeting_requests.mark_contacted(session, request_id, viewer, now=now, note=note)
-    except (InvalidRequest, RequestStateConflict) as exc:
-        return await _refused(request, session, viewer, request_id, now, exc, "contact")
-    return _done(request_id, "contact")
+    def take() -> Awaitable[MeetingRequest]:
+        return meeting_requests.mark_contacted(session, request_id, viewer, now=now, note=note)
+
+    return await _step(
+        request, session, viewer, now, request_id, take, field="contact", done="contact"
+    )
 
 
 @router.post(f"{DETAIL}/afsluiten")
@@ -275,68 +214,24 @@ async def close_request(
     request_id: uuid.UUID,
     reason: Text = "",
 ) -> Response:
-    await _visible(session, viewer, request_id)
-    try:
-        await meeting_requests.close(session, request_id, viewer, reason, now=now)
-    except (InvalidRequest, RequestStateConflict) as exc:
-        values = {"reason": reason}
-        return await _refused(request, session, viewer, request_id, now, exc, "reason", values)
-    return _done(request_id, "afgesloten")
+    def take() -> Awaitable[MeetingRequest]:
+        return meeting_requests.close(session, request_id, viewer, reason, now=now)
+
+    values = {"reason": reason}
+    return await _step(
+        request,
+        session,
+        viewer,
+        now,
+        request_id,
+        take,
+        field="reason",
+        done="afgesloten",
+        values=values,
+    )
 
 
 # --- Schedule: a real appointment at a free moment ---------------------------------------
-
-
-def mode_for(found: MeetingRequest) -> str:
-    """As meeting_requests.schedule books it: at school when preferred, else at the CLB."""
-    return Mode.school.value if found.preferred_place == Place.school.value else Mode.office.value
-
-
-async def _schedule_page(
-    request: Request,
-    session: AsyncSession,
-    viewer: StaffAccount,
-    found: MeetingRequest,
-    now: datetime,
-    type_slug: str,
-    week: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    request.state.staff = viewer
-    types = await repository.active_types(session)
-    kind = next((t for t in types if t.slug == type_slug), None) or next(
-        (t for t in types if t.slug == DEFAULT_TYPE), types[0] if types else None
-    )
-    mode = mode_for(found)
-    slots = None
-    if kind is not None:
-        slots = await slot_picker.load_week(
-            session, found.centre_id, kind, mode, week=slot_picker.parse_week(week), now=now
-        )
-    base = f"{request_url(found.id)}/inplannen?soort={kind.slug if kind else ''}"
-    context: dict[str, Any] = {
-        "req": found,
-        "url": request_url(found.id),
-        "types": types,
-        "kind": kind,
-        "mode_label": ml.PLACE_LABELS[Place.school.value if mode == "school" else "office"],
-        "week": slots,
-        "week_url": {
-            "earlier": f"{base}&week={slots.earlier.isoformat()}"
-            if slots and slots.earlier
-            else "",
-            "later": f"{base}&week={slots.later.isoformat()}" if slots and slots.later else "",
-            "next_free": (
-                f"{base}&week={slots.next_free.isoformat()}" if slots and slots.next_free else ""
-            ),
-        },
-        "action": f"{request_url(found.id)}/inplannen",
-        "error": error,
-        "schedulable": found.status in meeting_requests.SCHEDULABLE,
-    }
-    return render(request, "console_request_schedule.html", context, status_code=status_code)
 
 
 @router.get(f"{DETAIL}/inplannen", response_class=HTMLResponse)
@@ -350,7 +245,7 @@ async def schedule_page(
     week: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
     found = await _visible(session, viewer, request_id)
-    return await _schedule_page(request, session, viewer, found, now, soort, week)
+    return await schedule_form_page(request, session, viewer, found, now, soort, week)
 
 
 @router.post(f"{DETAIL}/inplannen")
@@ -391,7 +286,7 @@ async def schedule_request(
         found = await _visible(session, viewer, request_id)
         # Fresh moments of the week that was chosen from (the first free week otherwise).
         week = slot_picker.monday(local_day(chosen.starts_at)).isoformat() if chosen else ""
-        return await _schedule_page(
+        return await schedule_form_page(
             request, session, viewer, found, now, soort, week, error=error, status_code=status_code
         )
     return _done(request_id, "ingepland")

@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from clb.web.forms import form_text
 from scheduling.appointments.booking_input import Contact, clean_contact
 from scheduling.errors import InvalidBooking, InvalidRequest
 from scheduling.meetings.models import DayPart, ForWhom, Place, Relation
-from scheduling.meetings.service import NEED_MAX, MeetingRequestData
+from scheduling.meetings.validation import NEED_MAX, MeetingRequestData
 
 MAX_INPUT = 1200  # longer input is cut before it is checked (the checks then say why)
 
@@ -74,8 +75,7 @@ class Draft:
         """``form``: the first value per name; ``many``: every value of the check boxes."""
 
         def text(name: str) -> str:
-            value = form.get(name)
-            return value[:MAX_INPUT] if isinstance(value, str) else ""
+            return form_text(form, name, MAX_INPUT)
 
         return cls(
             for_whom=text("for_whom"),

@@ -1,11 +1,11 @@
 """Public pages of "Ik wil liever iemand van het CLB zien": the request form, its paper
 version, the confirmation and the status page.
 
-The form is one POST route that shows one question per step (scheduling.meeting_form);
+The form is one POST route that shows one question per step (scheduling.meetings.form);
 it works without JavaScript. The status link (``/liever-iemand-zien/status/<token>``) is
 exchanged at once for an HttpOnly cookie that only the status pages receive, as the manage
-link of an appointment is (scheduling.manage_router): the token leaves the address bar.
-Any token or cookie that opens nothing gets one neutral 404 page.
+link of an appointment is (scheduling.link_cookie): the token leaves the address bar. Any
+token or cookie that opens nothing gets one neutral 404 page.
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ from clb.db import utcnow
 from clb.jobs import NewJob, schedule_jobs
 from clb.services import Services
 from clb.web.deps import ServicesDep, SessionDep
-from clb.web.security import CsrfProtected, ip_hash
+from clb.web.forms import form_text
+from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling import labels
 from scheduling.appointments import booking, repository
-from scheduling.appointments.api import BOOKING_LIMITED, booking_rate
+from scheduling.appointments.api import BOOKING_LIMITED, limited_retry_after
 from scheduling.appointments.models import Appointment, Mode
 from scheduling.errors import InvalidRequest
+from scheduling.link_cookie import LinkCookie
 from scheduling.meetings import labels as ml
 from scheduling.meetings import service as meeting_requests
 from scheduling.meetings.form import FIELD_STEP, Draft, ordered, school_id_of, step_errors
@@ -41,7 +43,7 @@ router = APIRouter(include_in_schema=False)
 
 FORM_PATH = "/liever-iemand-zien"
 STATUS_PATH = f"{FORM_PATH}/status"
-COOKIE_MINUTES = 60
+STATUS_COOKIE = LinkCookie("clb_aanvraag", STATUS_PATH)
 QUERY_MAX = 80
 MIN_QUERY = 2
 
@@ -50,19 +52,7 @@ MIN_QUERY = 2
 
 
 def cookie_name(settings: Settings) -> str:
-    return "__Secure-clb_aanvraag" if settings.secure_cookies else "clb_aanvraag"
-
-
-def _set_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
-        cookie_name(settings),
-        token,
-        max_age=COOKIE_MINUTES * 60,
-        path=STATUS_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    return STATUS_COOKIE.name_for(settings)
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -77,8 +67,7 @@ def _not_found(request: Request) -> HTMLResponse:
 
 
 async def _from_cookie(request: Request, session: AsyncSession) -> MeetingRequest | None:
-    token = request.cookies.get(cookie_name(request.app.state.settings), "")
-    return await meeting_requests.by_status_token(session, token)
+    return await meeting_requests.by_status_token(session, STATUS_COOKIE.token(request))
 
 
 # --- The form ----------------------------------------------------------------------------
@@ -174,15 +163,14 @@ async def request_step(
     form = await request.form()
     many = {name: [v for v in form.getlist(name) if isinstance(v, str)] for name in form}
     draft = Draft.from_form(form, many)
-    raw_step, action = form.get("stap"), form.get("actie")
+    raw_step, action = form_text(form, "stap"), form_text(form, "actie")
     steps = draft.steps()
-    step = raw_step if isinstance(raw_step, str) and raw_step in steps else steps[0]
+    step = raw_step if raw_step in steps else steps[0]
     index = steps.index(step)
     if action == "terug":
         return await _step_page(request, session, draft, steps[max(index - 1, 0)])
     if action == "zoek":
-        query = form.get("q")
-        query = " ".join(query.split())[:QUERY_MAX] if isinstance(query, str) else ""
+        query = " ".join(form_text(form, "q").split())[:QUERY_MAX]
         return await _step_page(request, session, draft, "school", query=query)
     school_id = school_id_of(draft)
     found = await repository.school_and_centre(session, school_id) if school_id else None
@@ -196,9 +184,8 @@ async def request_step(
     problem = await _all_errors(session, draft, school_known)
     if problem is not None:
         return await _step_page(request, session, draft, problem[0], errors=problem[1])
-    decision = await services.limiter.hit(f"meeting:{ip_hash(request)}", booking_rate(services))
-    if not decision.allowed:
-        wait = str(max(1, round(decision.retry_after)))
+    wait = await limited_retry_after(services, request, "meeting")
+    if wait is not None:
         return await _step_page(
             request,
             session,
@@ -230,14 +217,14 @@ async def _file(
         errors = {exc.field or "": exc.detail_message}
         return await _step_page(request, session, draft, step, errors=errors)
     if handed_over is not None:
-        # Only the chat's id is kept (scheduling.handover_link): the code is a secret
+        # Only the chat's id is kept (scheduling.appointments.handover_link): the code is a secret
         # that chat.handover stores hashed only.
         filed.handover_conversation_id = handed_over.conversation_id
     if filed.email:
         job = {"request_id": str(filed.id), "language": i18n.current_language()}
         await schedule_jobs(session, services.jobs, [NewJob(MEETING_CONFIRMATION_JOB, job)])
     response = RedirectResponse(f"{STATUS_PATH}/bevestiging", status_code=303)
-    _set_cookie(response, services.settings, token)
+    STATUS_COOKIE.set(response, services.settings, token)
     return response
 
 
@@ -299,22 +286,23 @@ def _place(appointment: Appointment, details: repository.Details) -> str:
     return ""
 
 
-@router.get(f"{STATUS_PATH}/bevestiging", response_class=HTMLResponse)
-async def confirmation(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+async def _status_response(
+    request: Request, services: Services, session: AsyncSession, template: str
+) -> Response:
     filed = await _from_cookie(request, session)
     if filed is None:
         return _not_found(request)
-    context = await _status_context(services, session, filed)
-    return render(request, "meeting_done.html", context)
+    return render(request, template, await _status_context(services, session, filed))
+
+
+@router.get(f"{STATUS_PATH}/bevestiging", response_class=HTMLResponse)
+async def confirmation(request: Request, services: ServicesDep, session: SessionDep) -> Response:
+    return await _status_response(request, services, session, "meeting_done.html")
 
 
 @router.get(STATUS_PATH, response_class=HTMLResponse)
 async def status_page(request: Request, services: ServicesDep, session: SessionDep) -> Response:
-    filed = await _from_cookie(request, session)
-    if filed is None:
-        return _not_found(request)
-    context = await _status_context(services, session, filed)
-    return render(request, "meeting_status.html", context)
+    return await _status_response(request, services, session, "meeting_status.html")
 
 
 @router.get(f"{STATUS_PATH}/{{token}}")
@@ -325,5 +313,5 @@ async def open_status_link(
     if filed is None:
         return _not_found(request)
     response = RedirectResponse(STATUS_PATH, status_code=303)
-    _set_cookie(response, services.settings, token)
+    STATUS_COOKIE.set(response, services.settings, token)
     return response

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
@@ -27,24 +25,23 @@ from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
 from clb.org.models import School
 from clb.services import Services
 from scheduling.appointments.booking import book
-from scheduling.appointments.booking_input import BookingRequest, Contact, clean_contact
+from scheduling.appointments.booking_input import BookingRequest, Contact
 from scheduling.appointments.models import Mode
 from scheduling.availability.slots import add_working_days
 from scheduling.errors import (
-    InvalidBooking,
     InvalidRequest,
     MeetingRequestNotFound,
     RequestStateConflict,
 )
+from scheduling.meetings import repository
 from scheduling.meetings.models import (
-    DayPart,
     ForWhom,
     MeetingRequest,
     MeetingRequestEvent,
     Place,
-    Relation,
     RequestStatus,
 )
+from scheduling.meetings.validation import MeetingRequestData, one_line, validate
 from scheduling.tokens import derive_token, hash_token
 
 STATUS_PURPOSE = "meeting-status"
@@ -54,7 +51,6 @@ SLA_JOBS = (SLA_REMINDER_JOB, SLA_ESCALATION_JOB)
 REMINDER_BEFORE = timedelta(hours=4)
 # No 0/O, 1/I/L, U/V: a code that can be read out on the phone without doubt.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
-NEED_MAX = 1000
 NOTE_MAX = 500
 
 OPEN = frozenset({RequestStatus.new, RequestStatus.assigned})
@@ -64,140 +60,7 @@ CONTACTABLE = OPEN
 SCHEDULABLE = frozenset({RequestStatus.new, RequestStatus.assigned, RequestStatus.contacted})
 
 
-@dataclass(frozen=True)
-class MeetingRequestData:
-    """What the form (or a partner) sends; :func:`file_request` validates all of it."""
-
-    school_id: uuid.UUID | None
-    for_whom: str
-    first_name: str
-    consent_contact: bool
-    phone: str | None = None
-    email: str | None = None
-    via_school: bool = False
-    via_bridge: bool = False
-    requester_relation: str | None = None
-    requester_name: str | None = None
-    consent_of_person: bool = False
-    preferred_days: tuple[int, ...] = ()
-    preferred_times: tuple[str, ...] = ()
-    preferred_place: str = Place.office.value
-    interpreter_language: str | None = None
-    need: str = ""
-
-
-@dataclass(frozen=True)
-class _Valid:
-    for_whom: ForWhom
-    first_name: str
-    relation: Relation | None
-    requester_name: str | None
-    phone: str | None
-    email: str | None
-    days: list[int]
-    times: list[str]
-    place: Place
-    interpreter_language: str | None
-    need: str
-
-
 # --- Filing ------------------------------------------------------------------------------
-
-
-def _one_line(value: str | None) -> str:
-    return " ".join((value or "").split())
-
-
-def _validate(data: MeetingRequestData) -> _Valid:
-    try:
-        for_whom = ForWhom(data.for_whom)
-    except ValueError:
-        raise InvalidRequest("Kies voor wie je deze aanvraag doet.", field="for_whom") from None
-    first_name = _one_line(data.first_name)
-    if not first_name:
-        raise InvalidRequest("Vul een voornaam in.", field="first_name")
-    if len(first_name) > 60:
-        raise InvalidRequest("Een voornaam mag hoogstens 60 tekens lang zijn.", field="first_name")
-    relation: Relation | None = None
-    requester_name: str | None = None
-    if for_whom is ForWhom.other:
-        try:
-            relation = Relation(data.requester_relation or "")
-        except ValueError:
-            raise InvalidRequest(
-                "Kies hoe je de persoon kent.", field="requester_relation"
-            ) from None
-        requester_name = _one_line(data.requester_name)
-        if not requester_name:
-            raise InvalidRequest("Vul je eigen naam in.", field="requester_name")
-        if len(requester_name) > 120:
-            raise InvalidRequest(
-                "Je naam mag hoogstens 120 tekens lang zijn.", field="requester_name"
-            )
-        if data.consent_of_person is not True:
-            raise InvalidRequest(
-                "Vraag eerst of de persoon akkoord gaat dat je deze aanvraag doet.",
-                field="consent_of_person",
-            )
-    phone, email = _reachable(data, first_name)
-    try:
-        days = sorted({int(day) for day in data.preferred_days})
-    except (TypeError, ValueError):
-        days = [-1]
-    if any(day not in range(5) for day in days):
-        raise InvalidRequest("Kies dagen van maandag tot vrijdag.", field="preferred_days")
-    if any(time not in DayPart.__members__ for time in data.preferred_times):
-        raise InvalidRequest("Kies voormiddag, namiddag of avond.", field="preferred_times")
-    times: list[str] = [part.value for part in DayPart if part.value in data.preferred_times]
-    try:
-        place = Place(data.preferred_place)
-    except ValueError:
-        raise InvalidRequest(
-            "Kies waar je het CLB wil ontmoeten.", field="preferred_place"
-        ) from None
-    interpreter = _one_line(data.interpreter_language) or None
-    if interpreter is not None and len(interpreter) > 40:
-        raise InvalidRequest(
-            "Schrijf de taal in hoogstens 40 tekens.", field="interpreter_language"
-        )
-    need = (data.need or "").strip()
-    if len(need) > NEED_MAX:
-        raise InvalidRequest("Schrijf hoogstens 1000 tekens.", field="need")
-    if data.consent_contact is not True:
-        raise InvalidRequest(
-            "Geef toestemming dat het CLB contact opneemt, anders kunnen we je niet helpen.",
-            field="consent_contact",
-        )
-    return _Valid(
-        for_whom=for_whom,
-        first_name=first_name,
-        relation=relation,
-        requester_name=requester_name,
-        phone=phone,
-        email=email,
-        days=days,
-        times=times,
-        place=place,
-        interpreter_language=interpreter,
-        need=need,
-    )
-
-
-def _reachable(data: MeetingRequestData, first_name: str) -> tuple[str | None, str | None]:
-    """The phone and e-mail, checked as for a booking; at least one way to reach someone."""
-    phone = (data.phone or "").strip() or None
-    email = (data.email or "").strip() or None
-    if phone is None and email is None:
-        if not (data.via_school or data.via_bridge):
-            raise InvalidRequest(
-                "Kies minstens één manier waarop we iemand kunnen bereiken.", field="contact"
-            )
-        return None, None
-    try:
-        cleaned = clean_contact(Contact(first_name, email, phone))
-    except InvalidBooking as exc:
-        raise InvalidRequest(exc.detail_message, field=exc.field) from None
-    return cleaned.phone, cleaned.email
 
 
 def new_reference() -> str:
@@ -209,10 +72,7 @@ async def _free_reference(session: AsyncSession) -> str:
     # 29^6 ≈ 600 million codes: a clash is rare; the unique constraint stays the guard.
     for _ in range(10):
         reference = new_reference()
-        taken = await session.scalar(
-            select(MeetingRequest.id).where(MeetingRequest.reference == reference)
-        )
-        if taken is None:
+        if not await repository.reference_taken(session, reference):
             return reference
     raise RuntimeError("no free meeting request reference after 10 tries")
 
@@ -230,7 +90,7 @@ async def file_request(
     session: AsyncSession, services: Services, data: MeetingRequestData, now: datetime
 ) -> tuple[MeetingRequest, str]:
     """A new request and its status token (for the link shown and mailed to the requester)."""
-    valid = _validate(data)
+    valid = validate(data)
     school = await session.get(School, data.school_id) if data.school_id else None
     if school is None:
         raise InvalidRequest("Kies de school uit de lijst.", field="school")
@@ -279,10 +139,7 @@ async def by_status_token(session: AsyncSession, token: str) -> MeetingRequest |
     404, the same for a wrong and an unknown token)."""
     if not token or len(token) > 100:
         return None
-    found: MeetingRequest | None = await session.scalar(
-        select(MeetingRequest).where(MeetingRequest.status_token_hash == hash_token(token))
-    )
-    return found
+    return await repository.by_status_token_hash(session, hash_token(token))
 
 
 # --- Staff workflow ----------------------------------------------------------------------
@@ -312,13 +169,7 @@ def _event(
 async def _locked(
     session: AsyncSession, request_id: uuid.UUID, actor: StaffAccount
 ) -> MeetingRequest:
-    request = await session.scalar(
-        select(MeetingRequest)
-        .where(MeetingRequest.id == request_id)
-        # FOR NO KEY UPDATE: a deadline job inserting its event row (a key-share lock on
-        # this row) while this step waits for that job's outbox row cannot deadlock.
-        .with_for_update(key_share=True)
-    )
+    request = await repository.lock_request(session, request_id)
     if request is None:
         raise MeetingRequestNotFound()
     if request.centre_id != actor.centre_id and not actor.has_role(Role.admin):
@@ -387,7 +238,7 @@ async def mark_contacted(
     if request.assigned_to is None:
         request.assigned_to = actor.id
     request.status = RequestStatus.contacted.value
-    _event(session, request, actor.id, current, RequestStatus.contacted, now, _one_line(note))
+    _event(session, request, actor.id, current, RequestStatus.contacted, now, one_line(note))
     await _stop_deadline_jobs(session, request)
     await session.flush()
     return request
@@ -451,7 +302,7 @@ async def close(
     now: datetime,
 ) -> MeetingRequest:
     """End the request with a reason (staff's words; no personal data, please)."""
-    reason = _one_line(reason)
+    reason = one_line(reason)
     if not reason:
         raise InvalidRequest("Geef een reden om de aanvraag af te sluiten.", field="reason")
     if len(reason) > NOTE_MAX:
@@ -475,33 +326,16 @@ async def overdue(
     session: AsyncSession, centre_id: uuid.UUID, now: datetime
 ) -> list[MeetingRequest]:
     """The centre's requests still without a first contact past their deadline, oldest first."""
-    rows = await session.scalars(
-        select(MeetingRequest)
-        .where(
-            MeetingRequest.centre_id == centre_id,
-            MeetingRequest.status.in_([status.value for status in OPEN]),
-            MeetingRequest.first_contact_due_at <= now,
-        )
-        .order_by(MeetingRequest.first_contact_due_at)
-    )
-    return list(rows.all())
+    return await repository.overdue(session, centre_id, now, OPEN)
 
 
 async def for_centre(
     session: AsyncSession, centre_id: uuid.UUID, statuses: tuple[RequestStatus, ...] = ()
 ) -> list[MeetingRequest]:
     """The centre's requests (optionally of these statuses), the earliest deadline first."""
-    query = select(MeetingRequest).where(MeetingRequest.centre_id == centre_id)
-    if statuses:
-        query = query.where(MeetingRequest.status.in_([status.value for status in statuses]))
-    rows = await session.scalars(query.order_by(MeetingRequest.first_contact_due_at))
-    return list(rows.all())
+    return await repository.for_centre(session, centre_id, statuses)
 
 
 async def events(session: AsyncSession, request_id: uuid.UUID) -> list[MeetingRequestEvent]:
-    rows = await session.scalars(
-        select(MeetingRequestEvent)
-        .where(MeetingRequestEvent.request_id == request_id)
-        .order_by(MeetingRequestEvent.at, MeetingRequestEvent.id)
-    )
-    return list(rows.all())
+    """The request's history, oldest first."""
+    return await repository.events(session, request_id)

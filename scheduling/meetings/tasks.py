@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import any_, literal, select
-
-from clb.auth.models import Role, StaffAccount
+from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.i18n import gettext as _
 from clb.jobs import JobContext, job_handler
 from clb.mail import OutgoingMail
 from scheduling.appointments import messages
 from scheduling.availability.slots import BRUSSELS
+from scheduling.meetings import repository
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent, RequestStatus
 from scheduling.meetings.service import SLA_ESCALATION_JOB, SLA_REMINDER_JOB, status_token
 
@@ -35,39 +33,30 @@ def console_url(public_url: str, request_id: uuid.UUID) -> str:
     return f"{public_url}/console/aanvragen/{request_id}"
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
+def _due_and_link(ctx: JobContext, request: MeetingRequest) -> tuple[str, str]:
+    """The deadline as the warning mails write it, and the request's console link."""
+    due = request.first_contact_due_at.astimezone(BRUSSELS).strftime("%d/%m/%Y om %H:%M")
+    return due, console_url(ctx.services.settings.public_url, request.id)
 
 
 async def _open_request(ctx: JobContext, payload: dict[str, Any]) -> MeetingRequest | None:
-    # A plain read: a workflow step locks the request and then these outbox rows.
-    request = await ctx.session.scalar(
-        select(MeetingRequest).where(MeetingRequest.id == uuid.UUID(payload["request_id"]))
-    )
+    request = await repository.request_by_id(ctx.session, uuid.UUID(payload["request_id"]))
     if request is None or not request.is_open:
         return None
     return request
 
 
-async def _coordinators(ctx: JobContext, centre_id: uuid.UUID) -> list[StaffAccount]:
-    rows = await ctx.session.scalars(
-        select(StaffAccount)
-        .where(
-            StaffAccount.centre_id == centre_id,
-            StaffAccount.is_active.is_(True),
-            literal(Role.coordinator.value) == any_(StaffAccount.roles),
-        )
-        .order_by(StaffAccount.email)
-    )
-    return list(rows.all())
-
-
-async def _send(ctx: JobContext, to: list[StaffAccount], subject: str, text: str) -> None:
+async def _warn(
+    ctx: JobContext,
+    request: MeetingRequest,
+    to: list[StaffAccount],
+    subject: str,
+    text: str,
+    note: str,
+) -> None:
+    """Mail the warning to each of ``to`` and write it in the request's history."""
     for account in to:
         await ctx.services.mailer.send(OutgoingMail(to=account.email, subject=subject, text=text))
-
-
-def _record(ctx: JobContext, request: MeetingRequest, note: str) -> None:
     status = RequestStatus(request.status).value
     ctx.session.add(
         MeetingRequestEvent(
@@ -93,14 +82,14 @@ async def sla_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
         if counsellor is not None and counsellor.is_active:
             recipients = [counsellor]
     if not recipients:
-        recipients = await _coordinators(ctx, request.centre_id)
+        recipients = await repository.coordinators(ctx.session, request.centre_id)
     if not recipients:
         log.warning("meeting request %s: nobody to remind", request.id)
         return
-    due = _when(request.first_contact_due_at)
-    link = console_url(ctx.services.settings.public_url, request.id)
-    await _send(
+    due, link = _due_and_link(ctx, request)
+    await _warn(
         ctx,
+        request,
         recipients,
         f"Aanvraag {request.reference}: eerste contact vóór {due}",
         "Dag,\n\n"
@@ -108,8 +97,8 @@ async def sla_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
         f"contact geregistreerd. Neem contact op vóór {due}.\n\n"
         f"Bekijk de aanvraag: {link}\n\n"
         "Is er al contact geweest? Duid dat dan aan in de console.\n",
+        REMINDER_NOTE,
     )
-    _record(ctx, request, REMINDER_NOTE)
 
 
 @job_handler(SLA_ESCALATION_JOB)
@@ -118,22 +107,22 @@ async def sla_escalation(ctx: JobContext, payload: dict[str, Any]) -> None:
     request = await _open_request(ctx, payload)
     if request is None:
         return
-    coordinators = await _coordinators(ctx, request.centre_id)
+    coordinators = await repository.coordinators(ctx.session, request.centre_id)
     if not coordinators:
         log.warning("meeting request %s: overdue and the centre has no coordinator", request.id)
         return
-    due = _when(request.first_contact_due_at)
-    link = console_url(ctx.services.settings.public_url, request.id)
-    await _send(
+    due, link = _due_and_link(ctx, request)
+    await _warn(
         ctx,
+        request,
         coordinators,
         f"Aanvraag {request.reference}: termijn voor eerste contact verstreken",
         "Dag,\n\n"
         f"Voor de aanvraag {request.reference} (liever iemand zien) moest er uiterlijk "
         f"{due} een eerste contact zijn. Dat is nog niet geregistreerd.\n\n"
         f"Wijs de aanvraag toe of volg ze op: {link}\n",
+        ESCALATION_NOTE,
     )
-    _record(ctx, request, ESCALATION_NOTE)
 
 
 # --- The requester's confirmation ----------------------------------------------------------
@@ -145,9 +134,7 @@ MEETING_CONFIRMATION_JOB = "meeting.confirmation"
 async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The reference and the status link, to the e-mail address given on the form. The
     link's token is derived again here (it is never stored)."""
-    request = await ctx.session.scalar(
-        select(MeetingRequest).where(MeetingRequest.id == uuid.UUID(payload["request_id"]))
-    )
+    request = await repository.request_by_id(ctx.session, uuid.UUID(payload["request_id"]))
     if request is None or request.email is None:
         return
     services = ctx.services

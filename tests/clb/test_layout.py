@@ -24,7 +24,7 @@ def test_platform_is_the_standard_library_even_from_the_repo_root() -> None:
 
 def test_kernel_and_domains_import_from_the_repo_root() -> None:
     code = (
-        "import composition.app, chat.conversations.router, scheduling.appointments.router,"
+        "import composition.app, chat.conversations.router, scheduling.booking_pages.router,"
         " toolbox.catalogue.router; print('ok')"
     )
     result = subprocess.run(

@@ -15,7 +15,7 @@ from clb.db import transaction
 from clb.services import Services
 from scheduling.meetings import service as meeting_requests
 from scheduling.meetings.models import MeetingRequest
-from scheduling.meetings.service import MeetingRequestData
+from scheduling.meetings.validation import MeetingRequestData
 
 FORM = "/liever-iemand-zien"
 STATUS = "/liever-iemand-zien/status"

@@ -17,10 +17,10 @@ from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.security import hash_ip
 from scheduling import labels
-from scheduling.appointments.booking_form import LANGUAGE_NAMES
 from scheduling.appointments.booking_input import LANGUAGES
-from scheduling.appointments.manage_router import cookie_name
 from scheduling.appointments.models import Appointment
+from scheduling.booking_pages.contact_form import LANGUAGE_NAMES
+from scheduling.booking_pages.manage_router import cookie_name
 from tests.scheduling.booking_pages_support import (
     at,
     book_directly,

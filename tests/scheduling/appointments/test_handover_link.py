@@ -18,7 +18,7 @@ from chat.conversations.models import Conversation
 from chat.counsellor_tools import repository as tools_repository
 from clb.db import commit, utcnow
 from scheduling.appointments.models import Appointment
-from scheduling.meetings.console_router import request_url
+from scheduling.meetings.console_pages import request_url
 from scheduling.meetings.models import MeetingRequest
 from tests.scheduling.agenda_support import switch_user
 from tests.scheduling.appointments.test_booking_pages import appointments, contact_form

@@ -35,11 +35,8 @@ from scheduling.availability.slots import add_working_days
 from scheduling.errors import InvalidRequest, RequestStateConflict, SlotTaken
 from scheduling.meetings import service as meetings
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent
-from scheduling.meetings.service import (
-    SLA_ESCALATION_JOB,
-    SLA_REMINDER_JOB,
-    MeetingRequestData,
-)
+from scheduling.meetings.service import SLA_ESCALATION_JOB, SLA_REMINDER_JOB
+from scheduling.meetings.validation import MeetingRequestData
 from scheduling.tokens import hash_token
 from tests.conftest import free_port, make_staff
 from tests.scheduling.booking_helpers import at, open_day

@@ -22,6 +22,7 @@ from clb.db import rollback, utcnow
 from clb.i18n import gettext as _
 from clb.services import Services
 from clb.web.deps import ServicesDep, SessionDep
+from clb.web.forms import form_text
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling import labels
@@ -31,41 +32,21 @@ from scheduling.appointments.repository import Details
 from scheduling.availability import slot_picker
 from scheduling.availability.slots import local_day
 from scheduling.errors import AppointmentGone, ChangeClosed, InvalidBooking, SlotTaken
+from scheduling.link_cookie import LinkCookie
 
 MANAGE_PATH = "/afspraak/beheer"
-# How long this browser may manage the appointment after opening the link (a shared
-# computer at school should not keep it for the day).
-COOKIE_MINUTES = 60
+MANAGE_COOKIE = LinkCookie("clb_afspraak", MANAGE_PATH)
 DONE_NOTICES = ("verplaatst", "geannuleerd")
 
 router = APIRouter(prefix=MANAGE_PATH, include_in_schema=False)
 
 
 def cookie_name(settings: Settings) -> str:
-    # Not __Host-: that prefix requires Path=/, and this cookie is for one path only.
-    return "__Secure-clb_afspraak" if settings.secure_cookies else "clb_afspraak"
+    return MANAGE_COOKIE.name_for(settings)
 
 
 def set_manage_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
-        cookie_name(settings),
-        token,
-        max_age=COOKIE_MINUTES * 60,
-        path=MANAGE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-
-
-def _clear_manage_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        cookie_name(settings),
-        path=MANAGE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    MANAGE_COOKIE.set(response, settings, token)
 
 
 def link_not_working(request: Request, *, forget: bool = True) -> HTMLResponse:
@@ -76,7 +57,7 @@ def link_not_working(request: Request, *, forget: bool = True) -> HTMLResponse:
     response = render(request, "booking_link_invalid.html", context, status_code=404)
     settings: Settings = request.app.state.settings
     if forget and cookie_name(settings) in request.cookies:
-        _clear_manage_cookie(response, settings)
+        MANAGE_COOKIE.clear(response, settings)
     return response
 
 
@@ -135,8 +116,7 @@ def appointment_view(
 
 
 async def _appointment(request: Request, session: AsyncSession) -> Appointment | None:
-    token = request.cookies.get(cookie_name(request.app.state.settings), "")
-    return await changes.by_manage_token(session, token)
+    return await changes.by_manage_token(session, MANAGE_COOKIE.token(request))
 
 
 async def _page(
@@ -262,9 +242,7 @@ async def reschedule(
     appointment = await _appointment(request, session)
     if appointment is None:
         return link_not_working(request)
-    raw = (await request.form()).get("moment")
-    value = raw if isinstance(raw, str) else None
-    chosen = slot_picker.parse_slot_value(value)
+    chosen = slot_picker.parse_slot_value(form_text(await request.form(), "moment"))
     if chosen is None:
         return await _reschedule_page(
             request,
@@ -353,7 +331,7 @@ async def start_chat(
 async def close(request: Request, _csrf: CsrfProtected) -> Response:
     """Done: this browser forgets the appointment (the link in the mail still works)."""
     response = RedirectResponse("/", status_code=303)
-    _clear_manage_cookie(response, request.app.state.settings)
+    MANAGE_COOKIE.clear(response, request.app.state.settings)
     return response
 
 

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from clb.web.forms import form_text
 from scheduling.appointments.booking_input import Booker, Contact, clean_contact
 from scheduling.errors import InvalidBooking
 from scheduling.meetings.labels import RELATION_LABELS
@@ -39,7 +40,7 @@ CONTACT_FIELDS = (
     "phone",
     "language",
     "topic",
-    "code",  # a handover code from a chat (scheduling.handover_link)
+    "code",  # a handover code from a chat (scheduling.appointments.handover_link)
     "consent",
 )
 # "Voor iemand anders": the booker's own fields, carried along when a moment was taken.
@@ -73,8 +74,7 @@ class ContactForm:
     @classmethod
     def from_form(cls, form: Mapping[str, object], *, default_language: str) -> ContactForm:
         def text(name: str) -> str:
-            value = form.get(name)
-            return value[:MAX_INPUT] if isinstance(value, str) else ""
+            return form_text(form, name, MAX_INPUT)
 
         language = text("language")
         return cls(
