@@ -64,3 +64,44 @@ def test_a_domain_uses_another_only_through_its_public_module() -> None:
             if top in DOMAINS and top != domain and not name.startswith(f"{top}.public"):
                 found.append(f"{path.relative_to(ROOT)}: {name}")
     assert sorted(found) == []
+
+
+SOURCE_ROOTS = ("chat", "scheduling", "toolbox", "platform")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+# "About 15 modules" a folder: counted without __init__.py.
+MAX_FOLDER_MODULES = 16
+
+
+def _source_files() -> Iterator[Path]:
+    for root in SOURCE_ROOTS:
+        for path in sorted((ROOT / root).rglob("*.py")):
+            # Migrations are frozen history, written once per schema change.
+            if "migrations" not in path.parts:
+                yield path
+
+
+def test_modules_and_functions_stay_small() -> None:
+    too_long = []
+    for path in _source_files():
+        text = path.read_text(encoding="utf-8")
+        name = str(path.relative_to(ROOT))
+        if text.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{name}:{node.lineno} {node.name}() {length} lines")
+    assert too_long == []
+
+
+def test_no_folder_holds_more_than_about_fifteen_modules() -> None:
+    folders = {path.parent for path in _source_files()}
+    crowded = [
+        f"{folder.relative_to(ROOT)}: {count}"
+        for folder in sorted(folders)
+        if (count := sum(1 for p in folder.glob("*.py") if p.name != "__init__.py"))
+        > MAX_FOLDER_MODULES
+    ]
+    assert crowded == []
