@@ -54,3 +54,13 @@ SORT_LABELS = {
     "titel": "Titel (A–Z)",
     "nieuw": "Laatst bijgewerkt",
 }
+
+
+def label_sets() -> dict[str, dict[str, str]]:
+    """The names for a page that shows tools: ``themes``, ``audiences``, ``levels``, ``kinds``."""
+    return {
+        "themes": THEME_LABELS,
+        "audiences": AUDIENCE_LABELS,
+        "levels": LEVEL_LABELS,
+        "kinds": KIND_LABELS,
+    }

@@ -24,20 +24,20 @@ the full url.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import ColumnElement, and_, case, or_, select, update
 
 from clb.db import transaction, utcnow
-from toolbox.catalogue.models import Tool, ToolStatus
+from toolbox.catalogue import repository
+from toolbox.catalogue.models import LinkStatus
 
 if TYPE_CHECKING:
     from clb.services import Services
@@ -54,12 +54,6 @@ MAX_REDIRECTS = 5
 # HEAD answers that say "try GET" rather than "this link is gone".
 HEAD_REFUSED = frozenset({403, 405, 501})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class LinkStatus(enum.StrEnum):
-    ok = "ok"
-    failing = "failing"
-    broken = "broken"
 
 
 def _(message: str) -> str:
@@ -200,21 +194,20 @@ def user_agent(public_url: str) -> str:
     return f"CLB-platform linkchecker (+{public_url.rstrip('/')}/)"
 
 
-def due_for_check(now: datetime) -> ColumnElement[bool]:
-    """Published tools with a url that was never checked, or not for a while."""
-    return and_(
-        Tool.status == ToolStatus.published.value,
-        Tool.url.is_not(None),
-        Tool.url != "",
-        or_(
-            Tool.link_checked_at.is_(None),
-            Tool.link_checked_at <= now - CHECK_INTERVAL,
-            and_(
-                Tool.link_status == LinkStatus.failing.value,
-                Tool.link_checked_at <= now - RECHECK_FAILING,
-            ),
-        ),
-    )
+def _by_host(
+    links: Sequence[tuple[uuid.UUID, str | None]],
+) -> dict[str, list[tuple[uuid.UUID, str]]]:
+    """The links grouped by host ("" for a url that is not one), so each host gets its turn."""
+    by_host: defaultdict[str, list[tuple[uuid.UUID, str]]] = defaultdict(list)
+    for tool_id, url in links:
+        if url is None:
+            continue
+        try:
+            key = host_key(httpx.URL(url.strip()))
+        except httpx.InvalidURL:
+            key = ""
+        by_host[key].append((tool_id, url))
+    return by_host
 
 
 async def check_links(
@@ -230,24 +223,15 @@ async def check_links(
     """Check up to ``batch`` due links (the longest unchecked first); returns how many got
     each status. Each verdict is committed as it comes, so an interrupted run keeps its
     work. A ``client`` passed in (tests) is used instead of a fresh one."""
+    start = now or utcnow()
     async with transaction(services.sessionmaker) as session:
-        rows = (
-            await session.execute(
-                select(Tool.id, Tool.url)
-                .where(due_for_check(now or utcnow()))
-                .order_by(Tool.link_checked_at.asc().nulls_first(), Tool.id)
-                .limit(batch)
-            )
-        ).all()
-    by_host: defaultdict[str, list[tuple[uuid.UUID, str]]] = defaultdict(list)
-    for tool_id, url in rows:
-        if url is None:
-            continue
-        try:
-            key = host_key(httpx.URL(url.strip()))
-        except httpx.InvalidURL:
-            key = ""
-        by_host[key].append((tool_id, url))
+        rows = await repository.links_due(
+            session,
+            checked_before=start - CHECK_INTERVAL,
+            failing_checked_before=start - RECHECK_FAILING,
+            batch=batch,
+        )
+    by_host = _by_host(rows)
 
     counts: Counter[str] = Counter()
     hosts = asyncio.Semaphore(max_hosts)
@@ -286,23 +270,7 @@ async def _record(
     services: Services, tool_id: uuid.UUID, url: str, result: LinkResult, checked_at: datetime
 ) -> str | None:
     """Write the verdict unless the url changed meanwhile; the new status (or None)."""
-    if result.ok:
-        status: ColumnElement[str] | str = LinkStatus.ok.value
-    else:
-        # Two failures in a row make a link broken: one bad night does not.
-        status = case(
-            (
-                Tool.link_status.in_([LinkStatus.failing.value, LinkStatus.broken.value]),
-                LinkStatus.broken.value,
-            ),
-            else_=LinkStatus.failing.value,
-        )
     async with transaction(services.sessionmaker) as session:
-        new_status = await session.scalar(
-            update(Tool)
-            .where(Tool.id == tool_id, Tool.url == url)
-            .values(link_status=status, link_error=result.error, link_checked_at=checked_at)
-            .returning(Tool.link_status)
-            .execution_options(synchronize_session=False)
+        return await repository.record_link_verdict(
+            session, tool_id, url, ok=result.ok, error=result.error, checked_at=checked_at
         )
-    return new_status

@@ -31,7 +31,7 @@ from scheduling.meetings.console_router import router as meeting_console_router
 from scheduling.meetings.router import router as meeting_router
 from toolbox.catalogue.router import router as toolbox_router
 from toolbox.editorial.router import router as toolbox_editorial_router
-from toolbox.schools.router import api_router as toolbox_api_router
+from toolbox.schools.api import api_router as toolbox_api_router
 from toolbox.schools.router import router as toolbox_schools_router
 
 ROUTERS: tuple[APIRouter, ...] = (

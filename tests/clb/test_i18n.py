@@ -32,6 +32,7 @@ from clb.auth.router import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
 from clb.errors import ClbError
 from clb.web.error_pages import HTTP_MESSAGES
+from clb.web.forms import INVALID_DAY, INVALID_MONDAY
 from clb.web.pages import ENTRY_POINTS
 from clb.web.templating import FRONTEND_DIR, create_environment
 from scheduling.appointments.api import BOOKING_LIMITED
@@ -190,6 +191,7 @@ def python_messages() -> frozenset[str]:
     messages.update(ROLE_LABELS.values())
     messages.add(THROTTLED_LOGIN)
     messages.add(RATE_LIMITED)
+    messages.update({INVALID_DAY, INVALID_MONDAY})
     messages.update(_messages_in_code())
     return frozenset(messages)
 

@@ -34,6 +34,14 @@ class ToolStatus(enum.StrEnum):
     archived = "archived"
 
 
+class LinkStatus(enum.StrEnum):
+    """The link checker's verdict on a tool's ``url`` (see ``toolbox.link_checker``)."""
+
+    ok = "ok"
+    failing = "failing"
+    broken = "broken"
+
+
 class Kind(enum.StrEnum):
     oefening = "oefening"
     werkblad = "werkblad"

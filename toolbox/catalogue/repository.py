@@ -6,13 +6,14 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, cast, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, cast, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from toolbox.catalogue.models import Tool, ToolSlug, ToolStatus
+from toolbox.catalogue.models import LinkStatus, Tool, ToolSlug, ToolStatus
 
 MAX_TERMS = 8
 # Words shorter than this are not typo-matched: too many false friends.
@@ -134,3 +135,73 @@ async def counts_by_theme(session: AsyncSession) -> dict[str, int]:
         select(theme, func.count()).where(Tool.status == ToolStatus.published.value).group_by(theme)
     )
     return {str(name): int(count) for name, count in rows.all()}
+
+
+# --- The link checker ----------------------------------------------------------------------
+
+
+def due_for_check(
+    checked_before: datetime, failing_checked_before: datetime
+) -> ColumnElement[bool]:
+    """Published tools with a url never checked, or last checked before ``checked_before``
+    (before ``failing_checked_before`` when the last check failed)."""
+    return and_(
+        Tool.status == ToolStatus.published.value,
+        Tool.url.is_not(None),
+        Tool.url != "",
+        or_(
+            Tool.link_checked_at.is_(None),
+            Tool.link_checked_at <= checked_before,
+            and_(
+                Tool.link_status == LinkStatus.failing.value,
+                Tool.link_checked_at <= failing_checked_before,
+            ),
+        ),
+    )
+
+
+async def links_due(
+    session: AsyncSession,
+    *,
+    checked_before: datetime,
+    failing_checked_before: datetime,
+    batch: int,
+) -> Sequence[tuple[uuid.UUID, str | None]]:
+    """Up to ``batch`` (tool id, url) due for a check, the longest unchecked first."""
+    rows = await session.execute(
+        select(Tool.id, Tool.url)
+        .where(due_for_check(checked_before, failing_checked_before))
+        .order_by(Tool.link_checked_at.asc().nulls_first(), Tool.id)
+        .limit(batch)
+    )
+    return [(tool_id, url) for tool_id, url in rows.all()]
+
+
+async def record_link_verdict(
+    session: AsyncSession,
+    tool_id: uuid.UUID,
+    url: str,
+    *,
+    ok: bool,
+    error: str | None,
+    checked_at: datetime,
+) -> str | None:
+    """Write the verdict unless the url changed meanwhile; the new status (or None)."""
+    if ok:
+        status: ColumnElement[str] | str = LinkStatus.ok.value
+    else:
+        # Two failures in a row make a link broken: one bad night does not.
+        status = case(
+            (
+                Tool.link_status.in_([LinkStatus.failing.value, LinkStatus.broken.value]),
+                LinkStatus.broken.value,
+            ),
+            else_=LinkStatus.failing.value,
+        )
+    return await session.scalar(
+        update(Tool)
+        .where(Tool.id == tool_id, Tool.url == url)
+        .values(link_status=status, link_error=error, link_checked_at=checked_at)
+        .returning(Tool.link_status)
+        .execution_options(synchronize_session=False)
+    )

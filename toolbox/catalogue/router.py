@@ -7,13 +7,18 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clb.errors import NotFound
 from clb.web.deps import SessionDep
 from clb.web.templating import render
 from toolbox.catalogue import repository
-from toolbox.catalogue.models import ToolStatus
-from toolbox.catalogue.service import PAGE_SIZE, Listing, link_params, listing_from
-from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
+from toolbox.catalogue.service import (
+    PAGE_SIZE,
+    Listing,
+    find_published,
+    listing_from,
+    listing_params,
+    public_url,
+)
+from toolbox.labels import AUDIENCE_LABELS, SORT_LABELS, label_sets
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,9 +51,7 @@ async def _catalogue(
         session, listing.spec, limit=PAGE_SIZE, offset=offset
     )
     pages = max(1, -(-total // PAGE_SIZE))
-    params = link_params(listing.spec)
-    if listing.spec.sort != ("relevantie" if listing.spec.query else "titel"):
-        params.append(("sorteer", listing.spec.sort))
+    params = listing_params(listing)
     return render(
         request,
         "toolbox.html",
@@ -62,11 +65,8 @@ async def _catalogue(
             "page": listing.page,
             "pages": pages,
             "query_string": urlencode(params),
-            "share_url": f"{request.app.state.settings.public_url}/toolbox?{urlencode(params)}",
-            "themes": THEME_LABELS,
-            "audiences": AUDIENCE_LABELS,
-            "levels": LEVEL_LABELS,
-            "kinds": KIND_LABELS,
+            "share_url": f"{public_url(request)}/toolbox?{urlencode(params)}",
+            **label_sets(),
             "sorts": SORT_LABELS,
             "theme_counts": await repository.counts_by_theme(session),
             "audience_pages": AUDIENCE_PAGES,
@@ -98,21 +98,7 @@ async def tool_or_audience_page(request: Request, page: str, session: SessionDep
             lead=lead,
             audience_page=page,
         )
-    tool = await repository.tool_by_slug(session, page)
-    if tool is None:
-        renamed = await repository.tool_by_old_slug(session, page)
-        if renamed is not None and renamed.status == ToolStatus.published:
-            return RedirectResponse(f"/toolbox/{renamed.slug}", status_code=301)
-    if tool is None or tool.status != ToolStatus.published:
-        raise NotFound()
-    return render(
-        request,
-        "toolbox_tool.html",
-        {
-            "tool": tool,
-            "themes": THEME_LABELS,
-            "audiences": AUDIENCE_LABELS,
-            "levels": LEVEL_LABELS,
-            "kinds": KIND_LABELS,
-        },
-    )
+    tool = await find_published(session, page)
+    if isinstance(tool, str):
+        return RedirectResponse(f"/toolbox/{tool}", status_code=301)
+    return render(request, "toolbox_tool.html", {"tool": tool, **label_sets()})

@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 
-from clb.errors import ClbError
-from toolbox.catalogue.models import Tool
+from clb.config import Settings
+from clb.errors import ClbError, NotFound
+from toolbox.catalogue import repository
+from toolbox.catalogue.models import Tool, ToolStatus
 from toolbox.catalogue.repository import ToolFilter
 from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
 
@@ -79,6 +83,33 @@ def link_params(spec: ToolFilter) -> list[tuple[str, str]]:
     ):
         pairs.extend((name, value) for value in values)
     return pairs
+
+
+def listing_params(listing: Listing) -> list[tuple[str, str]]:
+    """The query string of a list: its filters, and the sort order when not the default."""
+    pairs = link_params(listing.spec)
+    if listing.spec.sort != ("relevantie" if listing.spec.query else "titel"):
+        pairs.append(("sorteer", listing.spec.sort))
+    return pairs
+
+
+def public_url(request: Request) -> str:
+    """Where people outside the platform reach it (links, embeds, QR codes, the API)."""
+    settings: Settings = request.app.state.settings
+    return settings.public_url
+
+
+async def find_published(session: AsyncSession, slug: str) -> Tool | str:
+    """The published tool with this slug, or, for a renamed one, its current slug (to redirect
+    to); :class:`NotFound` when there is neither."""
+    tool = await repository.tool_by_slug(session, slug)
+    if tool is None:
+        renamed = await repository.tool_by_old_slug(session, slug)
+        if renamed is not None and renamed.status == ToolStatus.published:
+            return renamed.slug
+    if tool is None or tool.status != ToolStatus.published:
+        raise NotFound()
+    return tool
 
 
 def tool_json(tool: Tool, base_url: str) -> dict[str, Any]:

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from clb.errors import ClbError
@@ -107,6 +114,14 @@ def _choices(values: list[str], allowed: Sequence[str], *, required: bool) -> li
     return values
 
 
+# The fields chosen from a list: what may be chosen, and whether one is needed.
+_CHOICE_FIELDS: dict[str, tuple[Sequence[str], bool]] = {
+    "themes": (THEMES, True),
+    "audiences": (AUDIENCES, True),
+    "levels": (LEVELS, False),
+}
+
+
 class ToolFields(BaseModel):
     """What an editor fills in (a form, or one row of an import)."""
 
@@ -157,20 +172,11 @@ class ToolFields(BaseModel):
             raise PydanticCustomError("unknown_choice", "unknown {value}", {"value": value[:60]})
         raise PydanticCustomError("missing_choice", "choose one")
 
-    @field_validator("themes")
+    @field_validator("themes", "audiences", "levels")
     @classmethod
-    def _known_themes(cls, value: list[str]) -> list[str]:
-        return _choices(value, THEMES, required=True)
-
-    @field_validator("audiences")
-    @classmethod
-    def _known_audiences(cls, value: list[str]) -> list[str]:
-        return _choices(value, AUDIENCES, required=True)
-
-    @field_validator("levels")
-    @classmethod
-    def _known_levels(cls, value: list[str]) -> list[str]:
-        return _choices(value, LEVELS, required=False)
+    def _known_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        allowed, required = _CHOICE_FIELDS[str(info.field_name)]
+        return _choices(value, allowed, required=required)
 
     @field_validator("languages")
     @classmethod

@@ -20,7 +20,6 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clb.audit import record_audit
 from clb.auth.models import StaffAccount
 from clb.errors import ClbError
 from toolbox.catalogue.models import Tool, ToolStatus
@@ -35,9 +34,10 @@ from toolbox.editorial.fields import (
     record,
     slugify,
 )
+from toolbox.editorial.repository import find_by_slug
 from toolbox.editorial.service import (
     apply_fields,
-    find_by_slug,
+    audit_tool,
     new_tool,
     require_editor,
     write_version,
@@ -258,13 +258,7 @@ async def _save(session: AsyncSession, item: ImportedTool, actor: StaffAccount, 
         outcome = "updated"
     await write_version(session, tool, "imported", actor, note)
     if tool.status in ("published", "archived") and (before or {}).get("status") != tool.status:
-        record_audit(
-            session,
-            f"toolbox.tool.{tool.status}",
-            actor_id=actor.id,
-            object_type="toolbox_tool",
-            object_id=str(tool.id),
-        )
+        audit_tool(session, tool, tool.status, actor)
     return outcome
 
 

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from clb.auth.models import Role, StaffAccount
 from clb.errors import Forbidden
 from clb.web.deps import CurrentEditor, CurrentStaff, SessionDep
+from clb.web.forms import form_texts
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from toolbox.catalogue.models import Tool, ToolStatus
@@ -51,6 +52,19 @@ async def current_contributor(staff: CurrentStaff) -> StaffAccount:
 
 
 CurrentContributor = Annotated[StaffAccount, Depends(current_contributor)]
+
+
+async def _tool(session: SessionDep, tool_id: uuid.UUID) -> Tool:
+    return await editorial.get_tool(session, tool_id)
+
+
+async def _tool_for_update(session: SessionDep, tool_id: uuid.UUID) -> Tool:
+    return await editorial.get_tool(session, tool_id, for_update=True)
+
+
+# The tool in the path; the locked one for a change (its versions are numbered in turn).
+PathTool = Annotated[Tool, Depends(_tool)]
+LockedTool = Annotated[Tool, Depends(_tool_for_update)]
 
 
 def _when(moment: datetime | None) -> str:
@@ -118,10 +132,7 @@ def _values_from_tool(tool: Tool) -> dict[str, Any]:
 
 
 def _values_from_form(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        value = form.get(name)
-        values[name] = value if isinstance(value, str) else ""
+    values: dict[str, Any] = form_texts(form, TEXT_FIELDS)
     for name in CHOICE_FIELDS:
         values[name] = [v for v in form.getlist(name) if isinstance(v, str)]
     return values
@@ -186,10 +197,7 @@ async def create_tool(
 
 
 @router.get(f"{PAGE}/{{tool_id}}/bewerken", response_class=HTMLResponse)
-async def edit_tool_page(
-    request: Request, staff: CurrentEditor, session: SessionDep, tool_id: uuid.UUID
-) -> HTMLResponse:
-    tool = await editorial.get_tool(session, tool_id)
+async def edit_tool_page(request: Request, staff: CurrentEditor, tool: PathTool) -> HTMLResponse:
     return _form_page(request, staff, _values_from_tool(tool), tool=tool)
 
 
@@ -199,9 +207,8 @@ async def edit_tool(
     staff: CurrentEditor,
     _csrf: CsrfProtected,
     session: SessionDep,
-    tool_id: uuid.UUID,
+    tool: LockedTool,
 ) -> Response:
-    tool = await editorial.get_tool(session, tool_id, for_update=True)
     values = _values_from_form(await request.form())
     try:
         fields = parse_fields(values)
@@ -216,11 +223,10 @@ async def change_status(
     staff: CurrentEditor,
     _csrf: CsrfProtected,
     session: SessionDep,
-    tool_id: uuid.UUID,
+    tool: LockedTool,
     to: Annotated[ToolStatus, Form()],
     note: NoteField = "",
 ) -> Response:
-    tool = await editorial.get_tool(session, tool_id, for_update=True)
     await editorial.change_status(session, tool, to, staff, note=note)
     return RedirectResponse(_edit_url(tool.id, "status"), status_code=303)
 
@@ -230,10 +236,9 @@ async def mark_reviewed(
     staff: CurrentEditor,
     _csrf: CsrfProtected,
     session: SessionDep,
-    tool_id: uuid.UUID,
+    tool: LockedTool,
     back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    tool = await editorial.get_tool(session, tool_id, for_update=True)
     await editorial.mark_reviewed(session, tool, staff, editorial.today_in_brussels())
     if back == "lijst":
         return RedirectResponse(f"{PAGE}?nagekeken=1#main", status_code=303)
@@ -242,10 +247,9 @@ async def mark_reviewed(
 
 @router.get(f"{PAGE}/{{tool_id}}/versies", response_class=HTMLResponse)
 async def tool_versions(
-    request: Request, staff: CurrentEditor, session: SessionDep, tool_id: uuid.UUID
+    request: Request, staff: CurrentEditor, session: SessionDep, tool: PathTool
 ) -> HTMLResponse:
     request.state.staff = staff
-    tool = await editorial.get_tool(session, tool_id)
     versions = [
         {
             "number": v.number,
@@ -254,7 +258,7 @@ async def tool_versions(
             "who": v.changed_by,
             "note": v.note or "",
         }
-        for v in await editorial.list_versions(session, tool_id)
+        for v in await editorial.list_versions(session, tool.id)
     ]
     context = {"tool": {"id": tool.id, "title": tool.title}, "versions": versions}
     return render(request, "console_toolbox_versions.html", context)

@@ -3,14 +3,11 @@ counsellors suggest new ones. Every change is a numbered version with who and wh
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
@@ -18,7 +15,13 @@ from clb.auth.models import Role, StaffAccount
 from clb.db import utcnow
 from clb.errors import ClbError, Forbidden, NotFound
 from toolbox.catalogue.models import Tool, ToolSlug, ToolStatus, ToolVersion
+from toolbox.editorial import repository
 from toolbox.editorial.fields import CONTENT_FIELDS, ToolFields, _, record, slugify
+
+# The console and the import read these through the service.
+from toolbox.editorial.repository import find_by_slug as find_by_slug
+from toolbox.editorial.repository import list_tools as list_tools
+from toolbox.editorial.repository import list_versions as list_versions
 
 REVIEW_INTERVAL_DAYS = 365
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -66,87 +69,25 @@ def today_in_brussels() -> date:
     return datetime.now(BRUSSELS).date()
 
 
-# --- Queries -------------------------------------------------------------------------------
+# --- Reading -------------------------------------------------------------------------------
 
 
 async def get_tool(session: AsyncSession, tool_id: uuid.UUID, *, for_update: bool = False) -> Tool:
-    statement = select(Tool).where(Tool.id == tool_id)
-    if for_update:
-        # Versions are numbered per tool: concurrent changes wait for each other.
-        statement = statement.with_for_update()
-    tool = await session.scalar(statement)
+    tool = await repository.tool_by_id(session, tool_id, for_update=for_update)
     if tool is None:
         raise ToolNotFound()
     return tool
 
 
-async def find_by_slug(session: AsyncSession, slug: str) -> Tool | None:
-    """By any slug the tool ever had."""
-    former = select(ToolSlug.tool_id).where(ToolSlug.slug == slug)
-    statement = (
-        select(Tool).where(or_(Tool.slug == slug, Tool.id.in_(former))).limit(1).with_for_update()
-    )
-    return await session.scalar(statement)
-
-
-async def list_tools(
-    session: AsyncSession, *, status: str | None = None, query: str = ""
-) -> Sequence[Tool]:
-    statement = select(Tool).order_by(func.lower(Tool.title), Tool.id)
-    if status:
-        statement = statement.where(Tool.status == status)
-    if query.strip():
-        escaped = re.sub(r"([\\%_])", r"\\\1", query.strip())
-        pattern = func.unaccent(f"%{escaped}%")
-        statement = statement.where(func.unaccent(Tool.title).ilike(pattern, escape="\\"))
-    return (await session.scalars(statement)).all()
-
-
 async def review_due(session: AsyncSession, today: date) -> Sequence[Tool]:
     """Published tools not reviewed in the last year (or never)."""
     cutoff = today - timedelta(days=REVIEW_INTERVAL_DAYS)
-    statement = (
-        select(Tool)
-        .where(
-            Tool.status == ToolStatus.published.value,
-            or_(Tool.reviewed_on.is_(None), Tool.reviewed_on < cutoff),
-        )
-        .order_by(Tool.reviewed_on.asc().nulls_first(), func.lower(Tool.title))
-    )
-    return (await session.scalars(statement)).all()
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    number: int
-    action: str
-    changed_at: datetime
-    changed_by: str | None
-    note: str | None
-
-
-async def list_versions(session: AsyncSession, tool_id: uuid.UUID) -> list[VersionRow]:
-    statement = (
-        select(ToolVersion, StaffAccount.full_name)
-        .outerjoin(StaffAccount, StaffAccount.id == ToolVersion.changed_by)
-        .where(ToolVersion.tool_id == tool_id)
-        .order_by(ToolVersion.number.desc())
-    )
-    return [
-        VersionRow(v.number, v.action, v.changed_at, name, v.note)
-        for v, name in (await session.execute(statement)).all()
-    ]
+    return await repository.published_not_reviewed_since(session, cutoff)
 
 
 async def _free_slug(session: AsyncSession, wanted: str, tool_id: uuid.UUID | None) -> str:
     """``wanted``, or ``wanted-2``, ``-3``…: the first not used (ever) by another tool."""
-    pattern = re.sub(r"([\\%_])", r"\\\1", wanted) + "-%"
-    taken: dict[str, uuid.UUID] = {}
-    for column, owner in ((ToolSlug.slug, ToolSlug.tool_id), (Tool.slug, Tool.id)):
-        rows = await session.execute(
-            select(column, owner).where(or_(column == wanted, column.like(pattern, escape="\\")))
-        )
-        taken.update({slug: owner_id for slug, owner_id in rows.all()})
+    taken = await repository.slugs_taken(session, wanted)
     candidate, number = wanted, 1
     while candidate in taken and taken[candidate] != tool_id:
         number += 1
@@ -156,15 +97,23 @@ async def _free_slug(session: AsyncSession, wanted: str, tool_id: uuid.UUID | No
 
 async def _use_slug(session: AsyncSession, tool: Tool, slug: str) -> None:
     """Every slug a tool ever had keeps a row, so old links still find it."""
-    known = set(
-        (await session.scalars(select(ToolSlug.slug).where(ToolSlug.tool_id == tool.id))).all()
-    )
+    known = await repository.slugs_of(session, tool.id)
     for value in {tool.slug, slug} - known:
         session.add(ToolSlug(slug=value, tool_id=tool.id))
     tool.slug = slug
 
 
 # --- Changes -------------------------------------------------------------------------------
+
+
+def audit_tool(session: AsyncSession, tool: Tool, action: str, actor: StaffAccount) -> None:
+    record_audit(
+        session,
+        f"toolbox.tool.{action}",
+        actor_id=actor.id,
+        object_type="toolbox_tool",
+        object_id=str(tool.id),
+    )
 
 
 def require_editor(actor: StaffAccount, message: str) -> None:
@@ -179,9 +128,7 @@ async def write_version(
     tool.updated_at = utcnow()
     tool.updated_by = actor.id
     await session.flush()
-    last = await session.scalar(
-        select(func.max(ToolVersion.number)).where(ToolVersion.tool_id == tool.id)
-    )
+    last = await repository.last_version_number(session, tool.id)
     version = ToolVersion(
         tool_id=tool.id,
         number=(last or 0) + 1,
@@ -192,13 +139,7 @@ async def write_version(
     )
     session.add(version)
     if action in AUDITED_ACTIONS:
-        record_audit(
-            session,
-            f"toolbox.tool.{action}",
-            actor_id=actor.id,
-            object_type="toolbox_tool",
-            object_id=str(tool.id),
-        )
+        audit_tool(session, tool, action, actor)
     await session.flush()
     return version
 
