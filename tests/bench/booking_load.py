@@ -34,15 +34,11 @@ import functools
 import importlib.util
 import math
 import os
-import platform
 import pstats
 import random
 import re
-import subprocess
 import sys
-import tempfile
 import time
-import traceback
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
@@ -52,7 +48,6 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 from redis.asyncio import Redis
@@ -64,22 +59,21 @@ from clb.db import create_engine, create_sessionmaker, utcnow
 from clb.org.models import Centre, Location, School, SchoolLevel
 from scheduling.availability.models import AvailabilityRule, BookingPolicy, ClosedPeriod
 from scheduling.availability.slots import is_working_day, local_day, local_instant
-from tests.bench.chat_load import (
-    CpuWindow,
-    LoopLag,
-    Resources,
-    Server,
-    _raise_nofile,
-    fmt,
-    log,
-    machine_cpu,
-    now_iso,
-    server_log_problems,
-    sleep_until,
-    summarize_ms,
-    wait_ready,
+from tests.bench.harness.cpu import CpuWindow, wait_quiet
+from tests.bench.harness.load import LoopLag, sleep_until
+from tests.bench.harness.program import (
+    Results,
+    bench_parser,
+    positive_int,
+    run_info,
+    run_main,
+    run_scratch,
 )
-from tests.conftest import ROOT, TEST_PASSWORD_HASH, ServerUrls, free_port, server_env
+from tests.bench.harness.report import cpu_rows, fmt, log, print_rows, target_row
+from tests.bench.harness.servers import Server
+from tests.bench.harness.services import Resources
+from tests.bench.harness.stats import summarize_ms
+from tests.conftest import ROOT, TEST_PASSWORD_HASH
 
 TARGET_RATE = 500  # requests/s (issue 5)
 TARGET_P99_MS = 100.0
@@ -92,40 +86,15 @@ WHERE = (
 )
 
 
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.bench.booking_load",
-        description=(
-            "Booking benchmark against real `clb serve` processes on 127.0.0.1 with a "
-            "scratch database and Redis namespace (both removed at the end). "
-            "See tests/bench/README.md."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    parser = bench_parser(
+        "booking_load",
+        "Booking benchmark",
+        ["load", "storm", "breakdown"],
+        servers=(1, "clb serve processes (same DB)"),
+        out=DEFAULT_OUT,
+        timeout=(900, "hard limit, seconds"),
     )
-    parser.add_argument(
-        "--scenario",
-        choices=["all", "load", "storm", "breakdown"],
-        default="all",
-        help="what to run",
-    )
-    parser.add_argument(
-        "--database-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server (any database on it) where bench_<random> is created",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="Redis server")
-    parser.add_argument(
-        "--servers", type=positive_int, default=1, help="clb serve processes (same DB)"
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results")
-    parser.add_argument("--timeout", type=float, default=900, help="hard limit, seconds")
     parser.add_argument("--seed", type=int, default=5, help="random seed for the plan")
     parser.add_argument(
         "--no-uvloop", action="store_true", help="plain asyncio loop for the client"
@@ -141,7 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run server 0 under cProfile and print where its CPU time went (slows it down)",
     )
-    load = parser.add_argument_group("load scenario")
+    add_load_options(parser.add_argument_group("load scenario"))
+    storm = parser.add_argument_group("storm scenario")
+    storm.add_argument("--storm", type=positive_int, default=200, help="requests for one slot")
+    breakdown = parser.add_argument_group("breakdown scenario")
+    breakdown.add_argument(
+        "--breakdown-requests",
+        type=positive_int,
+        default=300,
+        help="sequential bookings (and as many conflicts) timed step by step in-process",
+    )
+    return parser
+
+
+def add_load_options(load: argparse._ArgumentGroup) -> None:
     load.add_argument(
         "--rates",
         default="25,50,75,100,150,200,300,500",
@@ -180,16 +162,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="before measuring, wait up to this long for the machine to be nearly idle",
     )
-    storm = parser.add_argument_group("storm scenario")
-    storm.add_argument("--storm", type=positive_int, default=200, help="requests for one slot")
-    breakdown = parser.add_argument_group("breakdown scenario")
-    breakdown.add_argument(
-        "--breakdown-requests",
-        type=positive_int,
-        default=300,
-        help="sequential bookings (and as many conflicts) timed step by step in-process",
-    )
-    return parser
 
 
 # ------------------------------------------------------------------ data
@@ -361,77 +333,7 @@ def plan_requests(
     return plan
 
 
-# ------------------------------------------------------------------ servers
-
-# As chat_load's wrapper (open-file limit, stop with the bench), optionally under cProfile:
-# the profile is written when the server exits after SIGTERM.
-SERVER_WRAPPER = """
-import ctypes, os, resource, signal, sys
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-hard = 1 << 20 if hard == resource.RLIM_INFINITY else hard
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-profile_out = os.environ.get("BENCH_PROFILE_OUT")
-if not profile_out:
-    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-import cProfile, runpy
-
-
-def stop(signum, frame):
-    raise SystemExit(0)
-
-
-# uvicorn re-raises the SIGTERM it handled once it has shut down: end quietly instead.
-signal.signal(signal.SIGTERM, stop)
-sys.argv = ["clb", *sys.argv[3:]]
-profiler = cProfile.Profile()
-profiler.enable()
-try:
-    runpy.run_module("clb", run_name="__main__")
-except SystemExit:
-    pass
-finally:
-    profiler.disable()
-    profiler.dump_stats(profile_out)
-"""
-
-
-def launch_server(
-    resources: Resources, index: int, extra_env: dict[str, str], profile_out: Path | None
-) -> Server:
-    port = free_port()
-    data_dir = resources.work_dir / f"server{index}"
-    data_dir.mkdir()
-    env = server_env(
-        resources.database_url,
-        ServerUrls(resources.admin_dsn, resources.redis_url),
-        resources.namespace,
-        data_dir,
-        port,
-    )
-    env.update(extra_env)
-    if profile_out is not None:
-        env["BENCH_PROFILE_OUT"] = str(profile_out)
-    log_path = resources.work_dir / f"server{index}.log"
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVER_WRAPPER,
-                "-m",
-                "composition",
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(index, port, process, log_path)
+# ------------------------------------------------------------------ clients
 
 
 def http_client(base_url: str, connections: int) -> httpx.AsyncClient:
@@ -727,22 +629,6 @@ async def load_step(
     }
 
 
-async def wait_quiet(limit: float) -> dict[str, float]:
-    """Wait (at most ``limit`` s) until the machine is nearly idle for 2 s: other jobs on a
-    shared machine disturb the figures. Returns the busy share last seen."""
-    deadline = time.monotonic() + limit
-    while True:
-        busy, total, _irq, _steal = machine_cpu()
-        await asyncio.sleep(2)
-        busy2, total2, _irq, _steal = machine_cpu()
-        share = 100 * (busy2 - busy) / max(total2 - total, 1e-9)
-        if share < 15 or time.monotonic() >= deadline:
-            if share >= 15:
-                log(f"machine still {share:.0f}% busy before measuring (other jobs?)")
-            return {"busy_pct_of_all_cores": round(share, 1)}
-        log(f"machine {share:.0f}% busy: waiting for other jobs to finish")
-
-
 def timeline(outcomes: list[Outcome], start: float) -> list[dict[str, Any]]:
     """Per second of due time: requests, answered, p50/p99 latency."""
     seconds: dict[int, list[Outcome]] = defaultdict(list)
@@ -767,7 +653,7 @@ def timeline(outcomes: list[Outcome], start: float) -> list[dict[str, Any]]:
 
 async def verify_bookings(resources: Resources) -> dict[str, int]:
     """What is in the database afterwards: bookings, and overlapping pairs (must be 0)."""
-    connection = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    connection = await resources.connect()
     try:
         appointments = await connection.fetchval("SELECT count(*) FROM appointments")
         overlapping = await connection.fetchval(
@@ -790,7 +676,7 @@ async def verify_bookings(resources: Resources) -> dict[str, int]:
 async def batch_sizes(resources: Resources, since: datetime) -> dict[str, float]:
     """How many bookings the servers wrote per transaction (scheduling.batcher): a batch
     stamps all its bookings with one ``created_at``."""
-    connection = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    connection = await resources.connect()
     try:
         sizes = sorted(
             await connection.fetchval(
@@ -931,6 +817,7 @@ async def scenario_breakdown(
     from composition.app import create_app
     from scheduling.appointments import batcher, booking, repository
     from scheduling.availability import offers
+    from scheduling.availability import repository as availability_repository
 
     settings = Settings(
         env="test",
@@ -954,16 +841,16 @@ async def scenario_breakdown(
         (booking, "prepare", "2 prepare (e-mail check)"),
         (batcher.BookingBatcher, "_transaction", "3 the batch's transaction (one booking here)"),
         (batcher, "book_many", "3a book_many()"),
-        (booking, "take_locks", "3b advisory locks"),
+        (repository, "take_locks", "3b advisory locks"),
         (repository, "booking_snapshots", "3c the one read: school … calendar, closed day"),
         (booking, "free_slots", "3d slot function (CPU)"),
         (booking, "manage_token", "3e manage token (HMAC)"),
-        (booking, "_insert", "3f INSERT of the appointments"),
+        (repository, "insert_appointments", "3f INSERT of the appointments"),
         (booking, "schedule_jobs", "3g outbox rows (one INSERT)"),
         (db, "commit", "3h commit + after-commit"),
         (jobs.JobQueue, "enqueue", "3h.1 ARQ enqueue (Redis)"),
         (offers, "fresh_alternatives", "4 fresh alternatives (409 only)"),
-        (repository, "load_calendars", "4a load_calendars (409 only)"),
+        (availability_repository, "load_calendars", "4a load_calendars (409 only)"),
         (repository, "closed_days", "4b closed_days (409 only)"),
         (offers, "free_slots", "4c slot function for the alternatives (CPU)"),
     ]
@@ -1036,7 +923,7 @@ async def round_trips(resources: Resources, services: Any) -> dict[str, float]:
         samples.sort()
         return round(1000 * samples[len(samples) // 2], 3)
 
-    raw = await asyncpg.connect("postgresql://" + resources.database_url.split("://", 1)[1])
+    raw = await resources.connect()
     try:
         asyncpg_select = await median_ms(lambda: raw.fetchval("SELECT 1"))
     finally:
@@ -1130,111 +1017,19 @@ def verdict(results: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def print_summary(results: dict[str, Any]) -> None:
-    rows: list[tuple[str, str]] = []
     run = results["run"]
-    rows.append(("where", run["where"]))
-    rows.append(("servers", f"{run['servers']} x clb serve (uvicorn, uvloop), one database"))
+    rows: list[tuple[str, str]] = [
+        ("where", run["where"]),
+        ("servers", f"{run['servers']} x clb serve (uvicorn, uvloop), one database"),
+    ]
     if run.get("cprofile"):
         rows.append(("NOTE", "server 0 ran under cProfile: figures are slower than normal"))
     for step in results.get("load") or []:
-        lat, cpu = step["latency_ms"], step["cpu"]
-        rows += [
-            (
-                f"LOAD {fmt(step['target_rate'])}/s",
-                f"{step['requests']} requests; {step['clients']}; machine "
-                f"{fmt(step['machine_before']['busy_pct_of_all_cores'])}% busy before",
-            ),
-            (
-                "  requests/s sent / answered",
-                f"{fmt(step['sent_per_s'])} / {fmt(step['answered_per_s'])}",
-            ),
-            (
-                "  statuses (0: unanswered)",
-                ", ".join(f"{k}: {v}" for k, v in step["statuses"].items())
-                + f"  codes {step['codes'] or '-'}",
-            ),
-            (
-                "  due->answer p50/p90/p99/max",
-                f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / {fmt(lat['max'])} ms",
-            ),
-            (
-                "  send->answer p50/p99",
-                f"{fmt(step['latency_from_send_ms']['p50'])} / "
-                f"{fmt(step['latency_from_send_ms']['p99'])} ms",
-            ),
-            (
-                "  201 p50/p99, 409 p50/p99",
-                f"{fmt(step['latency_201_ms']['p50'])} / {fmt(step['latency_201_ms']['p99'])}"
-                f" ms, {fmt(step['latency_409_ms']['p50'])} / "
-                f"{fmt(step['latency_409_ms']['p99'])} ms",
-            ),
-            (
-                "  CPU % of a core: servers / PG / Redis / bench",
-                f"{' + '.join(fmt(c) for c in cpu.get('servers_pct_of_core', []))} / "
-                f"{fmt(cpu.get('postgres_pct_of_core'))} / {fmt(cpu.get('redis_pct_of_core'))}"
-                f" / {fmt(cpu.get('bench_pct_of_core'))}",
-            ),
-            (
-                "  CPU % of a core: irq / steal / other jobs",
-                f"{fmt(cpu.get('irq_pct_of_core'))} / {fmt(cpu.get('steal_pct_of_core'))} / "
-                f"{fmt(cpu.get('other_pct_of_core'))}",
-            ),
-            (
-                "  CPU ms per answered request: servers / PG",
-                f"{fmt(step['server_cpu_ms_per_request'])} / "
-                f"{fmt(step['postgres_cpu_ms_per_request'])}",
-            ),
-            (
-                "  client loop lag p99 / send delay p99",
-                f"{fmt(step['client_loop_lag_ms']['p99'])} / "
-                f"{fmt(step['send_delay_ms']['p99'])} ms",
-            ),
-            (
-                "  booked / answered 201 / overlapping pairs",
-                f"{fmt(step['booked'])} / {fmt(step['answered_201'])} / "
-                f"{step['database']['overlapping_pairs']}",
-            ),
-            (
-                "  bookings per batch: mean / p50 / p90 / max",
-                " / ".join(
-                    fmt(step["bookings_per_batch"][k]) for k in ("mean", "p50", "p90", "max")
-                ),
-            ),
-        ]
-    storm = results.get("storm")
-    if storm:
-        rows += [
-            ("STORM", f"{storm['requests']} requests for one slot over {storm['servers']} servers"),
-            ("  statuses", ", ".join(f"{k}: {v}" for k, v in storm["statuses"].items())),
-            (
-                "  all answered after / winner after",
-                f"{fmt(storm['resolved_s'])} s / {fmt(storm['winner_answered_s'])} s "
-                f"({fmt(storm['per_request_ms'])} ms per request)",
-            ),
-            ("  booked", fmt(storm["booked"])),
-        ]
-    breakdown = results.get("breakdown")
-    if breakdown:
-        rows.append(("BREAKDOWN", "sequential, in-process, ms per request"))
-        for name, value in breakdown["round_trips_ms"].items():
-            rows.append((f"  {name}", f"{value} ms"))
-        for phase in ("book_201", "conflict_409"):
-            data = breakdown[phase]
-            rows.append(
-                (
-                    f"  {phase}",
-                    f"p50 {fmt(data['total_ms']['p50'])} ms, "
-                    f"{data['sql_statements_per_request']} SQL statements, Redis "
-                    + ", ".join(f"{k} {v}" for k, v in data["redis_commands_per_request"].items()),
-                )
-            )
-            for label, step in data["steps"].items():
-                rows.append(
-                    (
-                        f"    {label}",
-                        f"{step['ms_per_request']:.2f} ms ({step['calls_per_request']:g} calls)",
-                    )
-                )
+        rows += load_rows(step)
+    if results.get("storm"):
+        rows += storm_rows(results["storm"])
+    if results.get("breakdown"):
+        rows += breakdown_rows(results["breakdown"])
     profile = results.get("profile")
     if profile:
         rows.append(("PROFILE server 0", "own time by package (%)"))
@@ -1243,71 +1038,138 @@ def print_summary(results: dict[str, Any]) -> None:
         )
     found = results.get("verdict")
     if found:
-        rows.append(("TARGET", f"{'MET' if found['met'] else 'MISSED'}: {found['target']}"))
-    width = max(len(name) for name, _ in rows)
-    print()
-    print("=" * 100)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    print("=" * 100)
+        rows.append(target_row("TARGET", found))
+    print_rows(rows)
+
+
+def load_rows(step: dict[str, Any]) -> list[tuple[str, str]]:
+    lat = step["latency_ms"]
+    return [
+        (
+            f"LOAD {fmt(step['target_rate'])}/s",
+            f"{step['requests']} requests; {step['clients']}; machine "
+            f"{fmt(step['machine_before']['busy_pct_of_all_cores'])}% busy before",
+        ),
+        (
+            "  requests/s sent / answered",
+            f"{fmt(step['sent_per_s'])} / {fmt(step['answered_per_s'])}",
+        ),
+        (
+            "  statuses (0: unanswered)",
+            ", ".join(f"{k}: {v}" for k, v in step["statuses"].items())
+            + f"  codes {step['codes'] or '-'}",
+        ),
+        (
+            "  due->answer p50/p90/p99/max",
+            f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / {fmt(lat['max'])} ms",
+        ),
+        (
+            "  send->answer p50/p99",
+            f"{fmt(step['latency_from_send_ms']['p50'])} / "
+            f"{fmt(step['latency_from_send_ms']['p99'])} ms",
+        ),
+        (
+            "  201 p50/p99, 409 p50/p99",
+            f"{fmt(step['latency_201_ms']['p50'])} / {fmt(step['latency_201_ms']['p99'])}"
+            f" ms, {fmt(step['latency_409_ms']['p50'])} / "
+            f"{fmt(step['latency_409_ms']['p99'])} ms",
+        ),
+        *cpu_rows(step["cpu"], machine=False),
+        (
+            "  CPU ms per answered request: servers / PG",
+            f"{fmt(step['server_cpu_ms_per_request'])} / "
+            f"{fmt(step['postgres_cpu_ms_per_request'])}",
+        ),
+        (
+            "  client loop lag p99 / send delay p99",
+            f"{fmt(step['client_loop_lag_ms']['p99'])} / {fmt(step['send_delay_ms']['p99'])} ms",
+        ),
+        (
+            "  booked / answered 201 / overlapping pairs",
+            f"{fmt(step['booked'])} / {fmt(step['answered_201'])} / "
+            f"{step['database']['overlapping_pairs']}",
+        ),
+        (
+            "  bookings per batch: mean / p50 / p90 / max",
+            " / ".join(fmt(step["bookings_per_batch"][k]) for k in ("mean", "p50", "p90", "max")),
+        ),
+    ]
+
+
+def storm_rows(storm: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("STORM", f"{storm['requests']} requests for one slot over {storm['servers']} servers"),
+        ("  statuses", ", ".join(f"{k}: {v}" for k, v in storm["statuses"].items())),
+        (
+            "  all answered after / winner after",
+            f"{fmt(storm['resolved_s'])} s / {fmt(storm['winner_answered_s'])} s "
+            f"({fmt(storm['per_request_ms'])} ms per request)",
+        ),
+        ("  booked", fmt(storm["booked"])),
+    ]
+
+
+def breakdown_rows(breakdown: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [("BREAKDOWN", "sequential, in-process, ms per request")]
+    for name, value in breakdown["round_trips_ms"].items():
+        rows.append((f"  {name}", f"{value} ms"))
+    for phase in ("book_201", "conflict_409"):
+        data = breakdown[phase]
+        rows.append(
+            (
+                f"  {phase}",
+                f"p50 {fmt(data['total_ms']['p50'])} ms, "
+                f"{data['sql_statements_per_request']} SQL statements, Redis "
+                + ", ".join(f"{k} {v}" for k, v in data["redis_commands_per_request"].items()),
+            )
+        )
+        for label, step in data["steps"].items():
+            rows.append(
+                (
+                    f"    {label}",
+                    f"{step['ms_per_request']:.2f} ms ({step['calls_per_request']:g} calls)",
+                )
+            )
+    return rows
 
 
 # ------------------------------------------------------------------ main
 
 
-async def run(options: argparse.Namespace, resources: Resources, results: dict[str, Any]) -> None:
-    try:
-        async with asyncio.timeout(options.timeout):
-            log(f"database {resources.database}, Redis namespace {resources.namespace}")
-            await resources.create_database()
-            started = time.monotonic()
-            groups = {"load": options.counsellors, "storm": 1, "breakdown": options.per_centre}
-            seeded = await seed(resources.database_url, groups, options.per_centre)
-            log(f"seeded {sum(groups.values())} counsellors in {time.monotonic() - started:.1f} s")
-            extra_env = {"CLB_BOOKING_RATE_PER_HOUR": "100000000", "CLB_LOG_LEVEL": "WARNING"}
-            profile_out = resources.work_dir / "server0.prof" if options.cprofile else None
-            if options.scenario != "breakdown":
-                for index in range(options.servers):
-                    resources.servers.append(
-                        launch_server(
-                            resources, index, extra_env, profile_out if index == 0 else None
-                        )
-                    )
-                for server in resources.servers:
-                    await wait_ready(server, timeout=60)
-            results["run"] = {
-                "started": now_iso(),
-                "argv": sys.argv[1:],
-                "where": WHERE.format(cpus=os.cpu_count(), client=options.client),
-                "host": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "kernel": platform.release(),
-                    "client_loop": type(asyncio.get_running_loop()).__module__,
-                },
-                "servers": len(resources.servers),
-                "server_env": extra_env,
-                "cprofile": options.cprofile,
-                "work_dir": str(resources.work_dir),
-            }
-            if options.scenario in ("all", "load"):
-                results["load"] = await scenario_load(resources, options, seeded["load"])
-            if options.scenario in ("all", "storm"):
-                results["storm"] = await scenario_storm(resources, options, seeded["storm"][0])
-            for server in resources.servers:
-                if not server.alive():
-                    raise RuntimeError(f"server {server.index} died; see {server.log_path}")
-            await resources.stop_servers()
-            if profile_out is not None and profile_out.exists():
-                results["profile"] = profile_summary(profile_out)
-            if options.scenario in ("all", "breakdown"):
-                results["breakdown"] = await scenario_breakdown(
-                    resources, options, seeded["breakdown"]
-                )
-    finally:
-        results["server_log_problems"] = [server_log_problems(s) for s in resources.servers]
-        log("cleaning up: servers, database, Redis keys")
-        await resources.cleanup()
+async def run(options: argparse.Namespace, resources: Resources, results: Results) -> None:
+    async def scenarios() -> None:
+        started = time.monotonic()
+        groups = {"load": options.counsellors, "storm": 1, "breakdown": options.per_centre}
+        seeded = await seed(resources.database_url, groups, options.per_centre)
+        log(f"seeded {sum(groups.values())} counsellors in {time.monotonic() - started:.1f} s")
+        extra_env = {"CLB_BOOKING_RATE_PER_HOUR": "100000000", "CLB_LOG_LEVEL": "WARNING"}
+        profile_out = resources.work_dir / "server0.prof" if options.cprofile else None
+        if options.scenario != "breakdown":
+            await resources.start_servers(options.servers, extra_env, profile_out)
+        results["run"] = run_info(
+            WHERE.format(cpus=os.cpu_count(), client=options.client),
+            resources,
+            extra_env,
+            cprofile=options.cprofile,
+        )
+        if options.scenario in ("all", "load"):
+            results["load"] = await scenario_load(resources, options, seeded["load"])
+        if options.scenario in ("all", "storm"):
+            results["storm"] = await scenario_storm(resources, options, seeded["storm"][0])
+        resources.check_servers()
+        await resources.stop_servers()
+        if profile_out is not None and profile_out.exists():
+            results["profile"] = profile_summary(profile_out)
+        if options.scenario in ("all", "breakdown"):
+            results["breakdown"] = await scenario_breakdown(resources, options, seeded["breakdown"])
+
+    await run_scratch(
+        resources,
+        results,
+        timeout=options.timeout,
+        cleaning="servers, database, Redis keys",
+        body=scenarios,
+    )
 
 
 def avoid_sniffio_import_per_request() -> None:
@@ -1317,47 +1179,14 @@ def avoid_sniffio_import_per_request() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
+def conclude(results: Results) -> None:
+    results["verdict"] = verdict(results)
+
+
 def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
     avoid_sniffio_import_per_request()
-    _raise_nofile()
-    admin_dsn = "postgresql://" + options.database_url.split("://", 1)[1]
-    resources = Resources(
-        admin_dsn=admin_dsn,
-        redis_url=options.redis_url,
-        work_dir=Path(tempfile.mkdtemp(prefix="booking_bench_")),
-    )
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    if not options.no_uvloop:
-        with contextlib.suppress(ImportError):
-            import uvloop
-
-            loop_factory = uvloop.new_event_loop
-    results: dict[str, Any] = {}
-    code = 0
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(run(options, resources, results))
-    except KeyboardInterrupt:
-        results["error"] = "interrupted"
-        code = 130
-    except TimeoutError:
-        results["error"] = f"hard timeout of {options.timeout:g} s reached"
-        code = 2
-    except Exception as error:
-        traceback.print_exc()
-        results["error"] = repr(error)
-        code = 1
-    finally:
-        resources.cleanup_sync()
-    results["verdict"] = verdict(results)
-    options.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    if "run" in results:
-        print_summary(results)
-    if "error" in results:
-        log(f"run stopped early: {results['error']} (partial results written)")
-    print(f"JSON: {options.out}   server logs: {resources.work_dir}")
-    return code
+    return run_main(options, "booking_bench_", run, conclude=conclude, summary=print_summary)
 
 
 if __name__ == "__main__":

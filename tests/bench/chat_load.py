@@ -23,29 +23,19 @@ import contextlib
 import functools
 import math
 import os
-import platform
-import random
-import resource
-import secrets
 import signal
-import subprocess
-import sys
-import tempfile
 import time
-import traceback
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 import asyncpg
 import httpx
 import orjson
-from redis.asyncio import Redis
 from sqlalchemy import select, text, update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -55,18 +45,28 @@ from chat.conversations.models import Conversation
 from clb.auth.models import StaffAccount
 from clb.db import create_engine, create_sessionmaker
 from clb.org.models import Centre
-from composition.migrate import migrate
+from tests.bench.harness.cpu import CpuSampler, CpuWindow, count_fds
+from tests.bench.harness.load import Addresses, LoopLag, bounded, paced, sleep_until
+from tests.bench.harness.program import (
+    Results,
+    bench_parser,
+    positive_int,
+    run_info,
+    run_main,
+    run_scratch,
+)
+from tests.bench.harness.report import cpu_rows, fmt, log, print_rows, target_row
+from tests.bench.harness.servers import Server
+from tests.bench.harness.services import Resources
+from tests.bench.harness.stats import summarize_ms
 from tests.chat.support import FORM, staff_cookie
-from tests.conftest import ROOT, TEST_PASSWORD_HASH, ServerUrls, free_port, server_env
-
-T = TypeVar("T")
+from tests.conftest import TEST_PASSWORD_HASH
 
 # The server's own limits this benchmark has to respect (chat/, clb/auth/router.py).
 SERVER_STAFF_MESSAGES_PER_MINUTE = 120  # chat.socket_common.STAFF_MESSAGES, fixed
 SERVER_MAX_CAPACITY = 10  # Settings.chat_counsellor_capacity le=10
 SERVER_VISITOR_DEFAULT_PER_MINUTE = 30  # Settings.chat_visitor_rate_per_minute default
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 DEFAULT_OUT = Path("/tmp/chat_bench.json")  # noqa: S108 - the documented default
 WHERE = (
     "load generator: this one asyncio process on the same machine, talking to 127.0.0.1; it "
@@ -74,47 +74,17 @@ WHERE = (
 )
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 # ------------------------------------------------------------------ options
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tests.bench.chat_load",
-        description=(
-            "Chat load benchmark against real `clb serve` processes on 127.0.0.1 with a "
-            "scratch database and Redis namespace (both removed at the end). "
-            "See tests/bench/README.md."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--scenario", choices=["all", "hold", "chat"], default="all", help="what to run"
-    )
-    parser.add_argument(
-        "--database-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="PostgreSQL server (any database on it) where bench_<random> is created",
-    )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="Redis server")
-    parser.add_argument("--servers", type=positive_int, default=2, help="clb serve processes")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results")
-    parser.add_argument(
-        "--timeout", type=float, default=1800, help="hard limit for the whole run, seconds"
+    parser = bench_parser(
+        "chat_load",
+        "Chat load benchmark",
+        ["hold", "chat"],
+        servers=(2, "clb serve processes"),
+        out=DEFAULT_OUT,
+        timeout=(1800, "hard limit for the whole run, seconds"),
     )
     parser.add_argument(
         "--setup-concurrency", type=positive_int, default=32, help="parallel set-up requests"
@@ -128,8 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-uvloop", action="store_true", help="plain asyncio loop for the client"
     )
+    add_hold_options(parser.add_argument_group("hold scenario"))
+    add_chat_options(parser.add_argument_group("chat scenario"))
+    return parser
 
-    hold = parser.add_argument_group("hold scenario")
+
+def add_hold_options(hold: argparse._ArgumentGroup) -> None:
     hold.add_argument("--sockets", type=positive_int, default=5000, help="visitor sockets held")
     hold.add_argument(
         "--open-concurrency", type=positive_int, default=200, help="sockets opened at a time"
@@ -154,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep them all open this long (idle CPU; waiting visitors refresh every 30 s)",
     )
 
-    chat = parser.add_argument_group("chat scenario")
+
+def add_chat_options(chat: argparse._ArgumentGroup) -> None:
     chat.add_argument(
         "--pairs",
         type=positive_int,
@@ -197,431 +172,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="receivers send read receipts (debounced 100 ms) like the real pages",
     )
-    return parser
-
-
-# ------------------------------------------------------------------ measuring processes
-
-
-def read_rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def read_cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
-    """utime + stime; with ``reaped_children`` also the CPU of children that have exited
-    (PostgreSQL backends that closed are counted in the postmaster's cutime + cstime)."""
-    with open(f"/proc/{pid}/stat") as stat:
-        data = stat.read()
-    fields = data[data.rindex(")") + 2 :].split()
-    ticks = int(fields[11]) + int(fields[12])
-    if reaped_children:
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / CLK_TCK
-
-
-def count_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def cpu_by_program() -> dict[str, float]:
-    """CPU seconds used so far by every PostgreSQL and Redis process on the machine."""
-    totals = {"postgres": 0.0, "redis": 0.0}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as comm:
-                name = comm.read().strip()
-            kind = (
-                "postgres"
-                if name.startswith("postgres")
-                else "redis"
-                if name.startswith("redis-server")
-                else None
-            )
-            if kind:
-                totals[kind] += read_cpu_seconds(int(entry), reaped_children=True)
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return totals
-
-
-def machine_cpu() -> tuple[float, float, float, float]:
-    """(busy, total, irq+softirq, steal) CPU seconds of the whole machine, all cores."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:9]]
-    idle = values[3] + values[4]
-    total = sum(values)
-    return (
-        (total - idle) / CLK_TCK,
-        total / CLK_TCK,
-        (values[5] + values[6]) / CLK_TCK,
-        values[7] / CLK_TCK,
-    )
-
-
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-class CpuWindow:
-    """CPU use between start and finish, as % of ONE core per program (machine: % of all)."""
-
-    def __init__(self, servers: list[Server]) -> None:
-        self.servers = servers
-        self.wall = time.monotonic()
-        self.server_cpu = [read_cpu_seconds(s.pid) for s in servers]
-        self.bench = own_cpu_seconds()
-        self.programs = cpu_by_program()
-        self.machine = machine_cpu()
-
-    def finish(self) -> dict[str, Any]:
-        wall = time.monotonic() - self.wall
-        programs = cpu_by_program()
-        busy, total, irq, steal = machine_cpu()
-
-        def pct(seconds: float) -> float:
-            return round(100 * seconds / wall, 1) if wall > 0 else 0.0
-
-        servers = [
-            read_cpu_seconds(s.pid) - before
-            for s, before in zip(self.servers, self.server_cpu, strict=True)
-        ]
-        bench = own_cpu_seconds() - self.bench
-        postgres = programs["postgres"] - self.programs["postgres"]
-        redis = programs["redis"] - self.programs["redis"]
-        machine_busy = busy - self.machine[0]
-        irq -= self.machine[2]
-        steal -= self.machine[3]
-        return {
-            "wall_s": round(wall, 2),
-            "servers_pct_of_core": [pct(seconds) for seconds in servers],
-            "bench_pct_of_core": pct(bench),
-            "postgres_pct_of_core": pct(postgres),
-            "redis_pct_of_core": pct(redis),
-            "irq_pct_of_core": pct(irq),  # interrupts and softirqs (e.g. loopback networking)
-            "steal_pct_of_core": pct(steal),  # taken by the hypervisor
-            # Every other process on the machine (other jobs: they disturb the figures).
-            "other_pct_of_core": pct(
-                max(0.0, machine_busy - sum(servers) - bench - postgres - redis - irq - steal)
-            ),
-            "machine_busy_pct_of_all_cores": round(
-                100 * machine_busy / max(total - self.machine[1], 1e-9), 1
-            ),
-        }
-
-
-class CpuSampler:
-    """CpuWindow every second, to line up latency spikes with who was using the CPU."""
-
-    def __init__(self, servers: list[Server]) -> None:
-        self.servers = servers
-        self.samples: list[dict[str, Any]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            window = CpuWindow(self.servers)
-            await asyncio.sleep(1)
-            self.samples.append(window.finish())
-
-    async def stop(self) -> list[dict[str, Any]]:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        return self.samples
-
-
-class LoopLag:
-    """How late this (client) event loop wakes up: a saturated load generator shows here."""
-
-    def __init__(self, every: float = 0.02) -> None:
-        self.every = every
-        self.samples: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self.samples.clear()
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(self.every)
-            self.samples.append(time.monotonic() - before - self.every)
-
-    async def stop(self) -> dict[str, float | int | None]:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        return summarize_ms(self.samples)
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    rank = max(0, math.ceil(q / 100 * len(ordered)) - 1)
-    return ordered[rank]
-
-
-def summarize_ms(seconds: Iterable[float]) -> dict[str, float | int | None]:
-    ordered = sorted(seconds)
-    if not ordered:
-        return {"count": 0, "p50": None, "p90": None, "p99": None, "max": None, "mean": None}
-    return {
-        "count": len(ordered),
-        "p50": round(percentile(ordered, 50) * 1000, 2),
-        "p90": round(percentile(ordered, 90) * 1000, 2),
-        "p99": round(percentile(ordered, 99) * 1000, 2),
-        "max": round(ordered[-1] * 1000, 2),
-        "mean": round(sum(ordered) / len(ordered) * 1000, 2),
-    }
-
-
-# ------------------------------------------------------------------ servers and resources
-
-
-def _raise_nofile() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY:
-        hard = 1 << 20
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-# Runs `python -m clb serve ...` in the same process (same pid) after raising the open-file
-# limit to the hard limit, and asks the kernel to SIGTERM it if the bench dies (the parent
-# is the thread that started it: always the main thread here).
-SERVER_WRAPPER = """
-import ctypes, os, resource, signal, sys
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-hard = 1 << 20 if hard == resource.RLIM_INFINITY else hard
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
-"""
-
-
-@dataclass
-class Server:
-    index: int
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_base(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def rss_kib(self) -> int:
-        return read_rss_kib(self.pid)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def nofile_limit(self) -> int:
-        with open(f"/proc/{self.pid}/limits") as limits:
-            for line in limits:
-                if line.startswith("Max open files"):
-                    return int(line.split()[3])
-        return -1
-
-
-def stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-def with_database(dsn: str, name: str) -> str:
-    return urlunsplit(urlsplit(dsn)._replace(path="/" + name))
-
-
-class Addresses:
-    """Distinct client addresses 10.x.y.z, one per visitor of the run."""
-
-    def __init__(self) -> None:
-        self.next = 1
-
-    def take(self) -> str:
-        n, self.next = self.next, self.next + 1
-        return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
-
-
-@dataclass
-class Resources:
-    """Everything the run creates, so that cleanup can undo it whatever happened."""
-
-    admin_dsn: str
-    redis_url: str
-    namespace: str = field(default_factory=lambda: f"bench{secrets.token_hex(4)}")
-    database: str = field(default_factory=lambda: f"bench_{secrets.token_hex(5)}")
-    database_created: bool = False
-    database_dropped: bool = False
-    redis_cleaned: bool = False
-    servers: list[Server] = field(default_factory=list)
-    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="chat_bench_")))
-    sockets: set[ClientConnection] = field(default_factory=set)
-    addresses: Addresses = field(default_factory=Addresses)
-
-    @property
-    def database_url(self) -> str:
-        return (
-            "postgresql+asyncpg://"
-            + with_database(self.admin_dsn, self.database).split("://", 1)[1]
-        )
-
-    async def create_database(self) -> None:
-        admin = await asyncpg.connect(self.admin_dsn)
-        try:
-            await admin.execute(f'CREATE DATABASE "{self.database}"')
-            self.database_created = True
-        finally:
-            await admin.close()
-        await migrate(self.database_url)
-
-    def launch_server(self, index: int, extra_env: dict[str, str]) -> Server:
-        port = free_port()
-        data_dir = self.work_dir / f"server{index}"
-        data_dir.mkdir()
-        env = server_env(
-            self.database_url,
-            ServerUrls(self.admin_dsn, self.redis_url),
-            self.namespace,
-            data_dir,
-            port,
-        )
-        env.update(extra_env)
-        log_path = self.work_dir / f"server{index}.log"
-        with open(log_path, "wb") as log_file:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    SERVER_WRAPPER,
-                    "-m",
-                    "composition",
-                    "serve",
-                    "--port",
-                    str(port),
-                ],
-                env=env,
-                cwd=ROOT,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl+C reaches the bench, which stops them in order
-            )
-        return Server(index, port, process, log_path)
-
-    async def start_servers(self, count: int, extra_env: dict[str, str]) -> None:
-        for index in range(count):
-            self.servers.append(self.launch_server(index, extra_env))
-        for server in self.servers:
-            await wait_ready(server, timeout=60)
-
-    async def stop_servers(self) -> None:
-        await asyncio.gather(
-            *(asyncio.to_thread(stop_process, s.process) for s in self.servers),
-            return_exceptions=True,
-        )
-
-    def abort_sockets(self) -> None:
-        for socket in list(self.sockets):
-            with contextlib.suppress(Exception):
-                socket.transport.abort()
-        self.sockets.clear()
-
-    async def drop_database(self) -> None:
-        if not self.database_created or self.database_dropped:
-            return
-        admin = await asyncpg.connect(self.admin_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-            self.database_dropped = True
-        finally:
-            await admin.close()
-
-    async def clean_redis(self) -> None:
-        if self.redis_cleaned:
-            return
-        client = Redis.from_url(self.redis_url)
-        try:
-            for pattern in (f"{self.namespace}:*", f"arq:*:{self.namespace}:*"):
-                keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
-                for start in range(0, len(keys), 1000):
-                    await client.delete(*keys[start : start + 1000])
-            self.redis_cleaned = True
-        finally:
-            await client.aclose()
-
-    async def cleanup(self) -> None:
-        """Idempotent; each step on its own so one failure does not skip the others."""
-        self.abort_sockets()
-        for step in (self.stop_servers, self.drop_database, self.clean_redis):
-            try:
-                await asyncio.wait_for(step(), 60)
-            except Exception as error:  # report and go on cleaning
-                log(f"cleanup: {step.__name__} failed: {error!r}")
-
-    def cleanup_sync(self) -> None:
-        """Last resort after the event loop is gone (second Ctrl+C, crash)."""
-        for server in self.servers:
-            with contextlib.suppress(Exception):
-                stop_process(server.process, grace=5)
-        if self.database_created and not self.database_dropped:
-            try:
-                asyncio.run(self.drop_database())
-            except Exception:
-                log(f"could not drop database {self.database}: drop it by hand")
-        if not self.redis_cleaned:
-            with contextlib.suppress(Exception):
-                asyncio.run(self.clean_redis())
-
-
-async def wait_ready(server: Server, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2, trust_env=False) as http:
-        while time.monotonic() < deadline:
-            if not server.alive():
-                tail = server.log_path.read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"server {server.index} exited early:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"{server.base_url}/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"server {server.index} not ready within {timeout} s")
-
-
-async def bounded(limit: int, jobs: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run the jobs with at most ``limit`` at a time; results in order; first error raises."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def one(job: Callable[[], Awaitable[T]]) -> T:
-        async with semaphore:
-            return await job()
-
-    return list(await asyncio.gather(*(one(job) for job in jobs)))
 
 
 # ------------------------------------------------------------------ people
@@ -808,12 +358,14 @@ class HeldSocket:
             return None
 
 
-async def scenario_hold(resources: Resources, options: argparse.Namespace) -> dict[str, Any]:
+async def hold_setup(
+    resources: Resources, options: argparse.Namespace, target: Server
+) -> list[VisitorIdentity]:
+    """The visitors and conversations over HTTP; with ``--hold-status active`` each held
+    by a counsellor (made and assigned in the database)."""
     servers = resources.servers
-    target = servers[0]
     count: int = options.sockets
     log(f"hold: creating {count} visitors and conversations over HTTP")
-    started = time.monotonic()
     identities = await create_visitors(
         [servers[i % len(servers)] for i in range(count)],
         resources.addresses,
@@ -826,91 +378,134 @@ async def scenario_hold(resources: Resources, options: argparse.Namespace) -> di
         for k, identity in enumerate(identities):
             holders[k // capacity].conversations.append(identity.conversation_id)
         await assign_conversations(resources, holders)
+    return identities
+
+
+@dataclass
+class Held:
+    """What the hold scenario saw: its sockets, and the server's RSS (KiB) and CPU."""
+
+    warm: int
+    sockets: list[HeldSocket] = field(default_factory=list)
+    open_times: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    rss: dict[str, int] = field(default_factory=dict)
+    fds: dict[str, int] = field(default_factory=dict)
+    cpu: dict[str, dict[str, Any]] = field(default_factory=dict)
+    open_s: float = 0.0
+    answered: list[float] = field(default_factory=list)
+    closed_early: Counter[int] = field(default_factory=Counter)
+
+
+async def scenario_hold(resources: Resources, options: argparse.Namespace) -> dict[str, Any]:
+    target = resources.servers[0]
+    started = time.monotonic()
+    identities = await hold_setup(resources, options, target)
     setup_s = time.monotonic() - started
     log(
         f"hold: set-up took {setup_s:.1f} s; opening {options.hold_status} visitors' sockets "
         f"to server 0 (pid {target.pid})"
     )
-
     await asyncio.sleep(2)
-    rss_no_sockets = target.rss_kib()
-    fds_no_sockets = count_fds(target.pid)
-    warm = max(0, min(options.warmup_sockets, count // 10))
-    held: list[HeldSocket] = []
-    open_times: list[float] = []
-    failures: Counter[str] = Counter()
+    held = Held(warm=max(0, min(options.warmup_sockets, len(identities) // 10)))
+    held.rss["no_sockets"] = target.rss_kib()
+    held.fds["no_sockets"] = count_fds(target.pid)
+    try:
+        await hold_sockets(resources, options, target, identities, held)
+    finally:
+        log("hold: closing sockets")
+        await close_all(resources, [h.connection for h in held.sockets])
+        for socket in held.sockets:
+            socket.reader.cancel()
+    await asyncio.sleep(5)
+    held.rss["after_close"] = target.rss_kib()
+    await end_open_conversations(resources)
+    return hold_figures(options, target, held, setup_s)
+
+
+async def hold_sockets(
+    resources: Resources,
+    options: argparse.Namespace,
+    target: Server,
+    identities: list[VisitorIdentity],
+    held: Held,
+) -> None:
+    """Open the warm-up sockets, then the rest, hold them all, then ping every one."""
 
     async def open_one(identity: VisitorIdentity) -> None:
         try:
             connection, took = await visitor_hello(resources, identity, target, timeout=60)
         except Exception as error:  # counted and reported
-            failures[type(error).__name__ + ": " + str(error)[:80]] += 1
+            held.failures[type(error).__name__ + ": " + str(error)[:80]] += 1
             return
-        open_times.append(took)
-        held.append(HeldSocket(connection))
+        held.open_times.append(took)
+        held.sockets.append(HeldSocket(connection))
 
     concurrency: int = options.open_concurrency
-    try:
-        await bounded(concurrency, [functools.partial(open_one, i) for i in identities[:warm]])
-        await asyncio.sleep(2)
-        rss_after_warmup = target.rss_kib()
-        cpu = CpuWindow([target])
-        opening = time.monotonic()
-        await bounded(concurrency, [functools.partial(open_one, i) for i in identities[warm:]])
-        open_s = time.monotonic() - opening
-        open_cpu = cpu.finish()
-        log(f"hold: {len(held)} sockets open in {open_s:.1f} s; holding {options.hold_seconds} s")
-        await asyncio.sleep(3)
-        rss_open = target.rss_kib()
-        idle = CpuWindow([target])
-        await asyncio.sleep(options.hold_seconds)
-        idle_cpu = idle.finish()
-        rss_held = target.rss_kib()
-        fds_held = count_fds(target.pid)
-        log("hold: ping round over every socket")
-        pongs = await bounded(500, [functools.partial(h.ping, 30) for h in held])
-        answered = [p for p in pongs if p is not None]
-        rss_after_ping = target.rss_kib()
-        closed_early = Counter(h.closed_code for h in held if h.closed_code is not None)
-    finally:
-        log("hold: closing sockets")
-        await close_all(resources, [h.connection for h in held])
-        for socket in held:
-            socket.reader.cancel()
-    await asyncio.sleep(5)
-    rss_closed = target.rss_kib()
-    await end_open_conversations(resources)
+    warm = held.warm
+    await bounded(concurrency, [functools.partial(open_one, i) for i in identities[:warm]])
+    await asyncio.sleep(2)
+    held.rss["after_warmup"] = target.rss_kib()
+    cpu = CpuWindow([target])
+    opening = time.monotonic()
+    await bounded(concurrency, [functools.partial(open_one, i) for i in identities[warm:]])
+    held.open_s = time.monotonic() - opening
+    held.cpu["open"] = cpu.finish()
+    log(
+        f"hold: {len(held.sockets)} sockets open in {held.open_s:.1f} s; "
+        f"holding {options.hold_seconds} s"
+    )
+    await asyncio.sleep(3)
+    held.rss["all_open"] = target.rss_kib()
+    idle = CpuWindow([target])
+    await asyncio.sleep(options.hold_seconds)
+    held.cpu["idle"] = idle.finish()
+    held.rss["after_hold"] = target.rss_kib()
+    held.fds["held"] = count_fds(target.pid)
+    log("hold: ping round over every socket")
+    pongs = await bounded(500, [functools.partial(h.ping, 30) for h in held.sockets])
+    held.answered = [p for p in pongs if p is not None]
+    held.rss["after_ping"] = target.rss_kib()
+    held.closed_early = Counter(h.closed_code for h in held.sockets if h.closed_code is not None)
 
-    alive = len(answered)
-    per_socket = (rss_held - rss_no_sockets) / alive if alive else None
-    marginal = (rss_held - rss_after_warmup) / (alive - warm) if alive > warm else None
+
+def hold_figures(
+    options: argparse.Namespace, target: Server, held: Held, setup_s: float
+) -> dict[str, Any]:
+    rss, warm, opened = held.rss, held.warm, len(held.sockets)
+    alive = len(held.answered)
+    per_socket = (rss["after_hold"] - rss["no_sockets"]) / alive if alive else None
+    marginal = (rss["after_hold"] - rss["after_warmup"]) / (alive - warm) if alive > warm else None
     return {
         "server": {"index": target.index, "pid": target.pid, "nofile": target.nofile_limit()},
-        "requested": count,
+        "requested": options.sockets,
         "conversation_status": options.hold_status,
-        "opened": len(held),
+        "opened": opened,
         "held_alive": alive,
-        "open_failures": dict(failures),
-        "closed_early_codes": {str(k): v for k, v in closed_early.items()},
+        "open_failures": dict(held.failures),
+        "closed_early_codes": {str(k): v for k, v in held.closed_early.items()},
         "setup_http_s": round(setup_s, 1),
-        "open_s": round(open_s, 1),
-        "open_per_s": round((len(held) - warm) / open_s, 1) if open_s else None,
-        "open_latency_ms": summarize_ms(open_times),
-        "open_cpu": open_cpu,
-        "idle_cpu": idle_cpu,
-        "ping_rtt_ms": summarize_ms(answered),
+        "open_s": round(held.open_s, 1),
+        "open_per_s": round((opened - warm) / held.open_s, 1) if held.open_s else None,
+        "open_latency_ms": summarize_ms(held.open_times),
+        "open_cpu": held.cpu["open"],
+        "idle_cpu": held.cpu["idle"],
+        "ping_rtt_ms": summarize_ms(held.answered),
         "rss_kib": {
-            "no_sockets": rss_no_sockets,
-            "after_warmup": rss_after_warmup,
-            "all_open": rss_open,
-            "after_hold": rss_held,
-            "after_ping": rss_after_ping,
-            "after_close": rss_closed,
+            key: rss[key]
+            for key in (
+                "no_sockets",
+                "after_warmup",
+                "all_open",
+                "after_hold",
+                "after_ping",
+                "after_close",
+            )
         },
         "rss_per_socket_kib": round(per_socket, 1) if per_socket is not None else None,
         "rss_per_socket_marginal_kib": round(marginal, 1) if marginal is not None else None,
         "warmup_sockets": warm,
-        "fds": {"no_sockets": fds_no_sockets, "held": fds_held},
+        "fds": {"no_sockets": held.fds["no_sockets"], "held": held.fds["held"]},
     }
 
 
@@ -1181,10 +776,27 @@ async def pg_sessions(resources: Resources) -> int:
     return int(value or 0)
 
 
-async def sleep_until(moment: float) -> None:
-    delay = moment - time.monotonic()
-    if delay > 0:
-        await asyncio.sleep(delay)
+@dataclass
+class ChatRun:
+    """One chat scenario's plan, figures, people and sockets."""
+
+    plan: ChatPlan
+    stats: ChatStats
+    counsellors: list[Counsellor]
+    sockets: list[ChatSocket] = field(default_factory=list)
+    visitors: list[tuple[ChatSocket, str]] = field(default_factory=list)
+
+
+@dataclass
+class Sending:
+    """What was measured while the senders ran."""
+
+    seconds: float
+    cpu: dict[str, Any]
+    per_second_cpu: list[dict[str, Any]]
+    loop_lag: dict[str, float | int | None]
+    sessions: int  # new PostgreSQL sessions
+    rss_start: list[int]
 
 
 async def scenario_chat(resources: Resources, options: argparse.Namespace) -> dict[str, Any]:
@@ -1197,7 +809,6 @@ async def scenario_chat(resources: Resources, options: argparse.Namespace) -> di
         f"visitor {plan.visitor_rate * 60:.1f}/min, counsellor {plan.counsellor_rate * 60:.1f}"
         f"/min -> {plan.total_rate:.1f} msg/s"
     )
-    stats = ChatStats()
     started = time.monotonic()
     emails = await create_counsellors(resources, plan.counsellors, "chat")
     counsellors = [
@@ -1209,139 +820,192 @@ async def scenario_chat(resources: Resources, options: argparse.Namespace) -> di
         )
         for k, email in enumerate(emails)
     ]
-    sockets: list[ChatSocket] = []
-    visitors: list[tuple[ChatSocket, str]] = []
-    body_pad = "x" * max(0, options.body_chars - len("bench t=0000000.000000 "))
+    chat = ChatRun(plan, ChatStats(), counsellors)
     try:
-        shares: list[tuple[Counsellor, int]] = []
-        remaining = plan.pairs
-        for counsellor in counsellors:
-            shares.append((counsellor, min(plan.capacity, remaining)))
-            remaining -= shares[-1][1]
-        log(f"chat: {plan.pairs} visitors join the queue over HTTP")
-        identities = await create_visitors(
-            [c.visitors_server for c, n in shares for _ in range(n)],
-            resources.addresses,
-            options.setup_concurrency,
-        )
-        groups: list[list[VisitorIdentity]] = []
-        for counsellor, n in shares:
-            groups.append(identities[:n])
-            identities = identities[n:]
-            counsellor.conversations = [i.conversation_id for i in groups[-1]]
-        # Not with claim frames: every claim publishes a queue move, and a burst of them
-        # overflows the consoles' queue subscriptions (see README, "Findings").
-        await assign_conversations(resources, counsellors)
-
-        log("chat: counsellors log in through the form, open their consoles and chats")
-
-        async def log_in(counsellor: Counsellor) -> None:
-            cookie = await staff_cookie(counsellor.server.base_url, counsellor.email)
-            connection = await open_socket(
-                resources, counsellor.server, "/ws/console", headers={"Cookie": cookie}, timeout=60
-            )
-            await send_json(connection, {"type": "hello", "v": 1})
-            welcome = await wait_for_type(connection, "welcome", 60)
-            held = {c["id"] for c in welcome["conversations"]}
-            if held != set(counsellor.conversations):
-                raise RuntimeError(f"{counsellor.email} holds {len(held)} chats, not the planned")
-            counsellor.socket = ChatSocket(connection, "counsellor", stats, options.receipts)
-            sockets.append(counsellor.socket)
-            for conversation_id in counsellor.conversations:
-                await send_json(
-                    connection, {"type": "open", "conversation_id": conversation_id, "last_seq": 0}
-                )
-
-        await bounded(8, [functools.partial(log_in, c) for c in counsellors])
-
-        log("chat: visitors open their sockets")
-
-        async def join(identity: VisitorIdentity) -> None:
-            connection, _ = await visitor_hello(resources, identity, identity.server, 60)
-            socket = ChatSocket(connection, "visitor", stats, options.receipts)
-            sockets.append(socket)
-            visitors.append((socket, identity.conversation_id))
-
-        await bounded(
-            100,
-            [functools.partial(join, i) for group in groups for i in group],
-        )
+        await chat_setup(resources, options, chat)
         setup_s = time.monotonic() - started
         log(
             f"chat: set-up took {setup_s:.1f} s; {options.warmup:g} s warm-up, then "
             f"{options.duration:g} s measured"
         )
-
-        begin = time.monotonic() + 0.5
-        stats.measure_start = begin + options.warmup
-        stats.measure_end = stats.measure_start + options.duration
-
-        async def visitor_sender(socket: ChatSocket, conversation_id: str) -> None:
-            period = 1 / plan.visitor_rate
-            first = begin + random.uniform(0, period)
-            k = 0
-            while (at := first + k * period) < stats.measure_end:
-                await sleep_until(at)
-                stats.send_lag.append(time.monotonic() - at)
-                await socket.send_message(conversation_id, body_pad, at >= stats.measure_start)
-                k += 1
-
-        async def counsellor_sender(counsellor: Counsellor) -> None:
-            assert counsellor.socket is not None
-            period = 1 / plan.counsellor_rate
-            first = begin + random.uniform(0, period)
-            k = 0
-            while (at := first + k * period) < stats.measure_end:
-                await sleep_until(at)
-                stats.send_lag.append(time.monotonic() - at)
-                chat = counsellor.conversations[k % len(counsellor.conversations)]
-                await counsellor.socket.send_message(chat, body_pad, at >= stats.measure_start)
-                k += 1
-
-        senders = [asyncio.create_task(visitor_sender(s, c)) for s, c in visitors] + [
-            asyncio.create_task(counsellor_sender(c)) for c in counsellors if c.conversations
-        ]
-        await sleep_until(stats.measure_start)
-        sessions_before = await pg_sessions(resources)
-        cpu = CpuWindow(servers)
-        lag = LoopLag()
-        lag.start()
-        sampler = CpuSampler(servers)
-        sampler.start()
-        rss_start = [s.rss_kib() for s in servers]
-        await asyncio.gather(*senders)
-        cpu_measured = cpu.finish()
-        sessions_after = await pg_sessions(resources)
-        loop_lag = await lag.stop()
-        per_second_cpu = await sampler.stop()
-        sending_s = time.monotonic() - stats.measure_start
-
+        sending = await chat_send(resources, options, chat)
         log(f"chat: sending done; waiting for stragglers (until {options.drain:g} s idle)")
-        drain_start = last_progress = time.monotonic()
-        last_pending = -1
-        while (now := time.monotonic()) < drain_start + DRAIN_CAP:
-            pending = sum(1 for s in stats.sent.values() if not s.received or s.t_ack is None)
-            if pending == 0 or now - last_progress > options.drain:
-                break
-            if pending != last_pending:
-                last_pending, last_progress = pending, now
-            await asyncio.sleep(0.2)
-        drain_s = time.monotonic() - drain_start
+        drain_s = await drain(chat.stats, options.drain)
         await asyncio.sleep(1)  # late duplicates show up too
         rss_end = [s.rss_kib() for s in servers]
-        closed = Counter(s.closed_code for s in sockets if s.closed_code is not None)
+        closed = Counter(s.closed_code for s in chat.sockets if s.closed_code is not None)
     finally:
-        for socket in sockets:
+        for socket in chat.sockets:
             socket.stop()
-        await close_all(resources, [s.connection for s in sockets])
+        await close_all(resources, [s.connection for s in chat.sockets])
+    return {
+        "plan": plan_figures(options, plan),
+        "sockets": {"visitors": len(chat.visitors), "consoles": len(counsellors)},
+        "setup_s": round(setup_s, 1),
+        "measured_s": round(sending.seconds, 2),
+        "drain_s": round(drain_s, 1),
+        **delivery_figures(options, chat),
+        "closed_sockets": {str(k): v for k, v in closed.items()},
+        **latency_figures(chat.stats),
+        "client_loop_lag_ms": sending.loop_lag,
+        "cpu": sending.cpu,
+        # New PostgreSQL connections per second while sending: the pools' overflow churning.
+        "pg_sessions_per_s": round(sending.sessions / options.duration, 1),
+        "rss_kib": {"start": sending.rss_start, "end": rss_end},
+        "timeline": timeline(chat.stats, sending.per_second_cpu),
+    }
 
+
+async def chat_setup(resources: Resources, options: argparse.Namespace, chat: ChatRun) -> None:
+    """Visitors over HTTP, their chats assigned to the counsellors, consoles and visitor
+    sockets open."""
+    plan, stats = chat.plan, chat.stats
+    shares: list[tuple[Counsellor, int]] = []
+    remaining = plan.pairs
+    for counsellor in chat.counsellors:
+        shares.append((counsellor, min(plan.capacity, remaining)))
+        remaining -= shares[-1][1]
+    log(f"chat: {plan.pairs} visitors join the queue over HTTP")
+    identities = await create_visitors(
+        [c.visitors_server for c, n in shares for _ in range(n)],
+        resources.addresses,
+        options.setup_concurrency,
+    )
+    groups: list[list[VisitorIdentity]] = []
+    for counsellor, n in shares:
+        groups.append(identities[:n])
+        identities = identities[n:]
+        counsellor.conversations = [i.conversation_id for i in groups[-1]]
+    # Not with claim frames: every claim publishes a queue move, and a burst of them
+    # overflows the consoles' queue subscriptions (see README, "Findings").
+    await assign_conversations(resources, chat.counsellors)
+
+    log("chat: counsellors log in through the form, open their consoles and chats")
+
+    async def log_in(counsellor: Counsellor) -> None:
+        cookie = await staff_cookie(counsellor.server.base_url, counsellor.email)
+        connection = await open_socket(
+            resources, counsellor.server, "/ws/console", headers={"Cookie": cookie}, timeout=60
+        )
+        await send_json(connection, {"type": "hello", "v": 1})
+        welcome = await wait_for_type(connection, "welcome", 60)
+        held = {c["id"] for c in welcome["conversations"]}
+        if held != set(counsellor.conversations):
+            raise RuntimeError(f"{counsellor.email} holds {len(held)} chats, not the planned")
+        counsellor.socket = ChatSocket(connection, "counsellor", stats, options.receipts)
+        chat.sockets.append(counsellor.socket)
+        for conversation_id in counsellor.conversations:
+            await send_json(
+                connection, {"type": "open", "conversation_id": conversation_id, "last_seq": 0}
+            )
+
+    await bounded(8, [functools.partial(log_in, c) for c in chat.counsellors])
+
+    log("chat: visitors open their sockets")
+
+    async def join(identity: VisitorIdentity) -> None:
+        connection, _ = await visitor_hello(resources, identity, identity.server, 60)
+        socket = ChatSocket(connection, "visitor", stats, options.receipts)
+        chat.sockets.append(socket)
+        chat.visitors.append((socket, identity.conversation_id))
+
+    await bounded(
+        100,
+        [functools.partial(join, i) for group in groups for i in group],
+    )
+
+
+async def chat_send(resources: Resources, options: argparse.Namespace, chat: ChatRun) -> Sending:
+    """Every visitor and counsellor sends at its steady rate (open loop) through the warm-up
+    and the measured window; CPU, loop lag and PostgreSQL sessions over the window."""
+    plan, stats, servers = chat.plan, chat.stats, resources.servers
+    body_pad = "x" * max(0, options.body_chars - len("bench t=0000000.000000 "))
+    begin = time.monotonic() + 0.5
+    stats.measure_start = begin + options.warmup
+    stats.measure_end = stats.measure_start + options.duration
+
+    def visitor_sender(socket: ChatSocket, conversation_id: str) -> Coroutine[Any, Any, None]:
+        async def send(_k: int, due: float) -> None:
+            await socket.send_message(conversation_id, body_pad, due >= stats.measure_start)
+
+        return paced(begin, 1 / plan.visitor_rate, stats.measure_end, stats.send_lag, send)
+
+    def counsellor_sender(counsellor: Counsellor) -> Coroutine[Any, Any, None]:
+        socket = counsellor.socket
+        assert socket is not None
+
+        async def send(k: int, due: float) -> None:
+            conversation_id = counsellor.conversations[k % len(counsellor.conversations)]
+            await socket.send_message(conversation_id, body_pad, due >= stats.measure_start)
+
+        return paced(begin, 1 / plan.counsellor_rate, stats.measure_end, stats.send_lag, send)
+
+    senders = [asyncio.create_task(visitor_sender(s, c)) for s, c in chat.visitors] + [
+        asyncio.create_task(counsellor_sender(c)) for c in chat.counsellors if c.conversations
+    ]
+    await sleep_until(stats.measure_start)
+    sessions_before = await pg_sessions(resources)
+    cpu = CpuWindow(servers)
+    lag = LoopLag()
+    lag.start()
+    sampler = CpuSampler(servers)
+    sampler.start()
+    rss_start = [s.rss_kib() for s in servers]
+    await asyncio.gather(*senders)
+    cpu_measured = cpu.finish()
+    sessions_after = await pg_sessions(resources)
+    loop_lag = await lag.stop()
+    per_second_cpu = await sampler.stop()
+    return Sending(
+        seconds=time.monotonic() - stats.measure_start,
+        cpu=cpu_measured,
+        per_second_cpu=per_second_cpu,
+        loop_lag=loop_lag,
+        sessions=sessions_after - sessions_before,
+        rss_start=rss_start,
+    )
+
+
+async def drain(stats: ChatStats, quiet: float) -> float:
+    """Wait for stragglers until nothing has arrived for ``quiet`` s (at most DRAIN_CAP)."""
+    drain_start = last_progress = time.monotonic()
+    last_pending = -1
+    while (now := time.monotonic()) < drain_start + DRAIN_CAP:
+        pending = sum(1 for s in stats.sent.values() if not s.received or s.t_ack is None)
+        if pending == 0 or now - last_progress > quiet:
+            break
+        if pending != last_pending:
+            last_pending, last_progress = pending, now
+        await asyncio.sleep(0.2)
+    return time.monotonic() - drain_start
+
+
+def plan_figures(options: argparse.Namespace, plan: ChatPlan) -> dict[str, Any]:
+    return {
+        "pairs": plan.pairs,
+        "pairs_requested": plan.pairs_requested,
+        "counsellors": plan.counsellors,
+        "capacity": plan.capacity,
+        "visitor_msgs_per_min": round(plan.visitor_rate * 60, 2),
+        "counsellor_msgs_per_min": round(plan.counsellor_rate * 60, 2),
+        "target_rate": options.rate,
+        "note": plan.note,
+        "receipts": options.receipts,
+        "body_chars": options.body_chars,
+        "layout": "counsellor k's console on server k % N, its visitors on server (k+1) % N",
+    }
+
+
+def delivery_figures(options: argparse.Namespace, chat: ChatRun) -> dict[str, Any]:
+    """Sent, delivered, lost, doubled, unacknowledged."""
+    stats = chat.stats
     measured = [s for s in stats.sent.values() if s.measured]
     delivered = [s for s in measured if s.received]
     # Who should receive what: the counsellor's console for a visitor's message and back.
     receiver: dict[tuple[str, str], ChatSocket] = {}
-    for socket, conversation_id in visitors:
+    for socket, conversation_id in chat.visitors:
         receiver[(conversation_id, "counsellor")] = socket
-    for counsellor in counsellors:
+    for counsellor in chat.counsellors:
         for conversation_id in counsellor.conversations:
             if counsellor.socket is not None:
                 receiver[(conversation_id, "visitor")] = counsellor.socket
@@ -1351,13 +1015,41 @@ async def scenario_chat(resources: Resources, options: argparse.Namespace) -> di
         for s in undelivered
         if (r := receiver.get((s.conversation_id, s.sender))) is None or r.closed_code is not None
     )
-    lost = len(undelivered) - receiver_closed
-    not_acked = sum(1 for s in stats.sent.values() if s.t_ack is None)
     duplicates = stats.duplicates + sum(
         s.received - 1 for s in stats.sent.values() if s.received > 1
     )
-    both = stats.latency["visitor"] + stats.latency["counsellor"]
-    timeline = [
+    return {
+        "sent_total": len(stats.sent),
+        "sent_measured": len(measured),
+        "sent_per_s": round(len(measured) / options.duration, 1),
+        "delivered_per_s": round(len(delivered) / options.duration, 1),
+        "lost": len(undelivered) - receiver_closed,
+        # Acknowledged, not delivered because the server closed the receiving socket; a page
+        # would reconnect with its last seq and get them (the benchmark does not reconnect).
+        "undelivered_receiver_closed": receiver_closed,
+        "not_acked": sum(1 for s in stats.sent.values() if s.t_ack is None),
+        "duplicates": duplicates,
+        "seq_gaps": stats.gaps,
+        "corrupt_bodies": stats.corrupt,
+        "unknown_messages": stats.unknown,
+        "error_frames": dict(stats.errors),
+    }
+
+
+def latency_figures(stats: ChatStats) -> dict[str, Any]:
+    return {
+        "receipts_sent": stats.receipts_sent,
+        "latency_ms": summarize_ms(stats.latency["visitor"] + stats.latency["counsellor"]),
+        "latency_ms_visitor_to_counsellor": summarize_ms(stats.latency["visitor"]),
+        "latency_ms_counsellor_to_visitor": summarize_ms(stats.latency["counsellor"]),
+        "ack_ms": summarize_ms(stats.ack_latency),
+        "client_send_lag_ms": summarize_ms(stats.send_lag),
+    }
+
+
+def timeline(stats: ChatStats, per_second_cpu: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per second of send time: latency, and the CPU use of that second."""
+    return [
         {
             "second": second,
             **summarize_ms(values),
@@ -1365,52 +1057,6 @@ async def scenario_chat(resources: Resources, options: argparse.Namespace) -> di
         }
         for second, values in sorted(stats.timeline.items())
     ]
-    return {
-        "plan": {
-            "pairs": plan.pairs,
-            "pairs_requested": plan.pairs_requested,
-            "counsellors": plan.counsellors,
-            "capacity": plan.capacity,
-            "visitor_msgs_per_min": round(plan.visitor_rate * 60, 2),
-            "counsellor_msgs_per_min": round(plan.counsellor_rate * 60, 2),
-            "target_rate": options.rate,
-            "note": plan.note,
-            "receipts": options.receipts,
-            "body_chars": options.body_chars,
-            "layout": "counsellor k's console on server k % N, its visitors on server (k+1) % N",
-        },
-        "sockets": {"visitors": len(visitors), "consoles": len(counsellors)},
-        "setup_s": round(setup_s, 1),
-        "measured_s": round(sending_s, 2),
-        "drain_s": round(drain_s, 1),
-        "sent_total": len(stats.sent),
-        "sent_measured": len(measured),
-        "sent_per_s": round(len(measured) / options.duration, 1),
-        "delivered_per_s": round(len(delivered) / options.duration, 1),
-        "lost": lost,
-        # Acknowledged, not delivered because the server closed the receiving socket; a page
-        # would reconnect with its last seq and get them (the benchmark does not reconnect).
-        "undelivered_receiver_closed": receiver_closed,
-        "not_acked": not_acked,
-        "duplicates": duplicates,
-        "seq_gaps": stats.gaps,
-        "corrupt_bodies": stats.corrupt,
-        "unknown_messages": stats.unknown,
-        "error_frames": dict(stats.errors),
-        "closed_sockets": {str(k): v for k, v in closed.items()},
-        "receipts_sent": stats.receipts_sent,
-        "latency_ms": summarize_ms(both),
-        "latency_ms_visitor_to_counsellor": summarize_ms(stats.latency["visitor"]),
-        "latency_ms_counsellor_to_visitor": summarize_ms(stats.latency["counsellor"]),
-        "ack_ms": summarize_ms(stats.ack_latency),
-        "client_send_lag_ms": summarize_ms(stats.send_lag),
-        "client_loop_lag_ms": loop_lag,
-        "cpu": cpu_measured,
-        # New PostgreSQL connections per second while sending: the pools' overflow churning.
-        "pg_sessions_per_s": round((sessions_after - sessions_before) / options.duration, 1),
-        "rss_kib": {"start": rss_start, "end": rss_end},
-        "timeline": timeline,
-    }
 
 
 # ------------------------------------------------------------------ report
@@ -1453,226 +1099,158 @@ def verdicts(results: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def print_summary(results: dict[str, Any]) -> None:
-    rows: list[tuple[str, str]] = []
     run = results["run"]
-    rows.append(("where", run["where"]))
-    rows.append(("servers", f"{run['servers']} x clb serve (uvicorn, websockets-sansio)"))
-    hold = results.get("hold")
-    if hold:
-        rss = hold["rss_kib"]
-        rows += [
-            (
-                "HOLD",
-                f"one process (server 0, pid {hold['server']['pid']}), "
-                f"{hold['conversation_status']} conversations",
-            ),
-            (
-                "  sockets held (answer ping)",
-                f"{fmt(hold['held_alive'])} / {fmt(hold['requested'])}",
-            ),
-            ("  open failures", fmt(sum(hold["open_failures"].values()))),
-            ("  RSS per socket", f"{fmt(hold['rss_per_socket_kib'])} KiB"),
-            ("  RSS per socket, marginal", f"{fmt(hold['rss_per_socket_marginal_kib'])} KiB"),
-            (
-                "  RSS no sockets -> held -> closed",
-                f"{rss['no_sockets'] / 1024:,.0f} -> {rss['after_hold'] / 1024:,.0f} -> "
-                f"{rss['after_close'] / 1024:,.0f} MiB",
-            ),
-            (
-                "  open rate, hello->welcome p50/p99",
-                f"{fmt(hold['open_per_s'])}/s, {fmt(hold['open_latency_ms']['p50'])} / "
-                f"{fmt(hold['open_latency_ms']['p99'])} ms",
-            ),
-            (
-                "  ping->pong p50/p99/max",
-                f"{fmt(hold['ping_rtt_ms']['p50'])} / {fmt(hold['ping_rtt_ms']['p99'])} / "
-                f"{fmt(hold['ping_rtt_ms']['max'])} ms",
-            ),
-            (
-                "  server CPU opening / idle-held",
-                f"{fmt(hold['open_cpu']['servers_pct_of_core'][0])}% / "
-                f"{fmt(hold['idle_cpu']['servers_pct_of_core'][0])}% of a core "
-                f"(PG {fmt(hold['idle_cpu']['postgres_pct_of_core'])}% idle-held)",
-            ),
-        ]
-    chat = results.get("chat")
-    if chat:
-        plan = chat["plan"]
-        lat = chat["latency_ms"]
-        cpu = chat["cpu"]
-        rows += [
-            ("CHAT", f"{plan['pairs']} pairs over {run['servers']} servers, persisted"),
-            (
-                "  senders",
-                f"{chat['sockets']['visitors']} visitors @ {plan['visitor_msgs_per_min']}/min, "
-                f"{chat['sockets']['consoles']} consoles @ {plan['counsellor_msgs_per_min']}/min",
-            ),
-            (
-                "  msgs/s sent / delivered",
-                f"{fmt(chat['sent_per_s'])} / {fmt(chat['delivered_per_s'])} "
-                f"(target {fmt(plan['target_rate'])})",
-            ),
-            (
-                "  send->receive p50/p90/p99/max",
-                f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / {fmt(lat['max'])} ms",
-            ),
-            (
-                "  v->c p99, c->v p99",
-                f"{fmt(chat['latency_ms_visitor_to_counsellor']['p99'])} ms, "
-                f"{fmt(chat['latency_ms_counsellor_to_visitor']['p99'])} ms",
-            ),
-            (
-                "  send->ack p50/p99",
-                f"{fmt(chat['ack_ms']['p50'])} / {fmt(chat['ack_ms']['p99'])} ms",
-            ),
-            (
-                "  lost / duplicates / gaps / not acked",
-                f"{chat['lost']} / {chat['duplicates']} / {chat['seq_gaps']} / "
-                f"{chat['not_acked']}  (+{chat['undelivered_receiver_closed']} undelivered: "
-                "receiver closed by the server)",
-            ),
-            ("  error frames", str(chat["error_frames"] or "none")),
-            ("  sockets closed by the server", str(chat["closed_sockets"] or "none")),
-            ("  drain after sending", f"{fmt(chat['drain_s'])} s"),
-            (
-                "  CPU % of a core: servers / PG / Redis / bench",
-                f"{' + '.join(fmt(c) for c in cpu['servers_pct_of_core'])} / "
-                f"{fmt(cpu['postgres_pct_of_core'])} / {fmt(cpu['redis_pct_of_core'])} / "
-                f"{fmt(cpu['bench_pct_of_core'])}",
-            ),
-            (
-                "  CPU % of a core: irq / steal / other jobs",
-                f"{fmt(cpu['irq_pct_of_core'])} / {fmt(cpu['steal_pct_of_core'])} / "
-                f"{fmt(cpu['other_pct_of_core'])}  "
-                f"(machine {fmt(cpu['machine_busy_pct_of_all_cores'])}% busy of all cores)",
-            ),
-            ("  new PostgreSQL connections/s", fmt(chat["pg_sessions_per_s"])),
-            (
-                "  client loop lag p99/max",
-                f"{fmt(chat['client_loop_lag_ms']['p99'])} / "
-                f"{fmt(chat['client_loop_lag_ms']['max'])} ms",
-            ),
-        ]
+    rows: list[tuple[str, str]] = [
+        ("where", run["where"]),
+        ("servers", f"{run['servers']} x clb serve (uvicorn, websockets-sansio)"),
+    ]
+    if results.get("hold"):
+        rows += hold_rows(results["hold"])
+    if results.get("chat"):
+        rows += chat_rows(results["chat"], run["servers"])
     for name, verdict in results.get("verdicts", {}).items():
-        rows.append(
-            (f"TARGET {name}", f"{'MET' if verdict['met'] else 'MISSED'}: {verdict['target']}")
-        )
-    width = max(len(name) for name, _ in rows)
-    print()
-    print("=" * 100)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-    print("=" * 100)
+        rows.append(target_row(f"TARGET {name}", verdict))
+    print_rows(rows)
+
+
+def hold_rows(hold: dict[str, Any]) -> list[tuple[str, str]]:
+    rss = hold["rss_kib"]
+    return [
+        (
+            "HOLD",
+            f"one process (server 0, pid {hold['server']['pid']}), "
+            f"{hold['conversation_status']} conversations",
+        ),
+        (
+            "  sockets held (answer ping)",
+            f"{fmt(hold['held_alive'])} / {fmt(hold['requested'])}",
+        ),
+        ("  open failures", fmt(sum(hold["open_failures"].values()))),
+        ("  RSS per socket", f"{fmt(hold['rss_per_socket_kib'])} KiB"),
+        ("  RSS per socket, marginal", f"{fmt(hold['rss_per_socket_marginal_kib'])} KiB"),
+        (
+            "  RSS no sockets -> held -> closed",
+            f"{rss['no_sockets'] / 1024:,.0f} -> {rss['after_hold'] / 1024:,.0f} -> "
+            f"{rss['after_close'] / 1024:,.0f} MiB",
+        ),
+        (
+            "  open rate, hello->welcome p50/p99",
+            f"{fmt(hold['open_per_s'])}/s, {fmt(hold['open_latency_ms']['p50'])} / "
+            f"{fmt(hold['open_latency_ms']['p99'])} ms",
+        ),
+        (
+            "  ping->pong p50/p99/max",
+            f"{fmt(hold['ping_rtt_ms']['p50'])} / {fmt(hold['ping_rtt_ms']['p99'])} / "
+            f"{fmt(hold['ping_rtt_ms']['max'])} ms",
+        ),
+        (
+            "  server CPU opening / idle-held",
+            f"{fmt(hold['open_cpu']['servers_pct_of_core'][0])}% / "
+            f"{fmt(hold['idle_cpu']['servers_pct_of_core'][0])}% of a core "
+            f"(PG {fmt(hold['idle_cpu']['postgres_pct_of_core'])}% idle-held)",
+        ),
+    ]
+
+
+def chat_rows(chat: dict[str, Any], servers: int) -> list[tuple[str, str]]:
+    plan = chat["plan"]
+    lat = chat["latency_ms"]
+    return [
+        ("CHAT", f"{plan['pairs']} pairs over {servers} servers, persisted"),
+        (
+            "  senders",
+            f"{chat['sockets']['visitors']} visitors @ {plan['visitor_msgs_per_min']}/min, "
+            f"{chat['sockets']['consoles']} consoles @ {plan['counsellor_msgs_per_min']}/min",
+        ),
+        (
+            "  msgs/s sent / delivered",
+            f"{fmt(chat['sent_per_s'])} / {fmt(chat['delivered_per_s'])} "
+            f"(target {fmt(plan['target_rate'])})",
+        ),
+        (
+            "  send->receive p50/p90/p99/max",
+            f"{fmt(lat['p50'])} / {fmt(lat['p90'])} / {fmt(lat['p99'])} / {fmt(lat['max'])} ms",
+        ),
+        (
+            "  v->c p99, c->v p99",
+            f"{fmt(chat['latency_ms_visitor_to_counsellor']['p99'])} ms, "
+            f"{fmt(chat['latency_ms_counsellor_to_visitor']['p99'])} ms",
+        ),
+        (
+            "  send->ack p50/p99",
+            f"{fmt(chat['ack_ms']['p50'])} / {fmt(chat['ack_ms']['p99'])} ms",
+        ),
+        (
+            "  lost / duplicates / gaps / not acked",
+            f"{chat['lost']} / {chat['duplicates']} / {chat['seq_gaps']} / "
+            f"{chat['not_acked']}  (+{chat['undelivered_receiver_closed']} undelivered: "
+            "receiver closed by the server)",
+        ),
+        ("  error frames", str(chat["error_frames"] or "none")),
+        ("  sockets closed by the server", str(chat["closed_sockets"] or "none")),
+        ("  drain after sending", f"{fmt(chat['drain_s'])} s"),
+        *cpu_rows(chat["cpu"], machine=True),
+        ("  new PostgreSQL connections/s", fmt(chat["pg_sessions_per_s"])),
+        (
+            "  client loop lag p99/max",
+            f"{fmt(chat['client_loop_lag_ms']['p99'])} / "
+            f"{fmt(chat['client_loop_lag_ms']['max'])} ms",
+        ),
+    ]
 
 
 # ------------------------------------------------------------------ main
 
 
-async def run(options: argparse.Namespace, resources: Resources, results: dict[str, Any]) -> None:
+async def run(options: argparse.Namespace, resources: Resources, results: Results) -> None:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        async with asyncio.timeout(options.timeout):
-            log(f"database {resources.database}, Redis namespace {resources.namespace}")
-            await resources.create_database()
-            visitor_per_minute = max(
-                SERVER_VISITOR_DEFAULT_PER_MINUTE, math.ceil(options.visitor_per_minute * 1.2)
-            )
-            extra_env = {
-                "CLB_CHAT_ALWAYS_OPEN": "true",
-                "CLB_LOG_LEVEL": "WARNING",
-                "CLB_CHAT_MAX_QUEUE": "1000000",
-                "CLB_CHAT_COUNSELLOR_CAPACITY": str(min(options.capacity, SERVER_MAX_CAPACITY)),
-                "CLB_CHAT_ADDRESS_RATE_PER_MINUTE": str(options.address_rate),
-                "CLB_CHAT_VISITOR_RATE_PER_MINUTE": str(visitor_per_minute),
-            }
-            await resources.start_servers(options.servers, extra_env)
-            results["run"] = {
-                "started": now_iso(),
-                "argv": sys.argv[1:],
-                "where": WHERE.format(cpus=os.cpu_count()),
-                "host": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "kernel": platform.release(),
-                    "client_loop": type(asyncio.get_running_loop()).__module__,
-                },
-                "servers": options.servers,
-                "server_env": extra_env,
-                "server_pids": [s.pid for s in resources.servers],
-                "server_nofile": [s.nofile_limit() for s in resources.servers],
-                "work_dir": str(resources.work_dir),
-            }
-            log(f"{options.servers} servers ready: {[s.base_url for s in resources.servers]}")
-            if options.scenario in ("all", "hold"):
-                results["hold"] = await scenario_hold(resources, options)
-            if options.scenario in ("all", "chat"):
-                results["chat"] = await scenario_chat(resources, options)
-            for server in resources.servers:
-                if not server.alive():
-                    raise RuntimeError(f"server {server.index} died; see {server.log_path}")
-    finally:
-        results["server_log_problems"] = [server_log_problems(s) for s in resources.servers]
-        log("cleaning up: sockets, servers, database, Redis keys")
-        await resources.cleanup()
+
+    async def scenarios() -> None:
+        visitor_per_minute = max(
+            SERVER_VISITOR_DEFAULT_PER_MINUTE, math.ceil(options.visitor_per_minute * 1.2)
+        )
+        extra_env = {
+            "CLB_CHAT_ALWAYS_OPEN": "true",
+            "CLB_LOG_LEVEL": "WARNING",
+            "CLB_CHAT_MAX_QUEUE": "1000000",
+            "CLB_CHAT_COUNSELLOR_CAPACITY": str(min(options.capacity, SERVER_MAX_CAPACITY)),
+            "CLB_CHAT_ADDRESS_RATE_PER_MINUTE": str(options.address_rate),
+            "CLB_CHAT_VISITOR_RATE_PER_MINUTE": str(visitor_per_minute),
+        }
+        await resources.start_servers(options.servers, extra_env)
+        results["run"] = run_info(
+            WHERE.format(cpus=os.cpu_count()),
+            resources,
+            extra_env,
+            server_pids=[s.pid for s in resources.servers],
+            server_nofile=[s.nofile_limit() for s in resources.servers],
+        )
+        log(f"{options.servers} servers ready: {[s.base_url for s in resources.servers]}")
+        if options.scenario in ("all", "hold"):
+            results["hold"] = await scenario_hold(resources, options)
+        if options.scenario in ("all", "chat"):
+            results["chat"] = await scenario_chat(resources, options)
+        resources.check_servers()
+
+    await run_scratch(
+        resources,
+        results,
+        timeout=options.timeout,
+        cleaning="sockets, servers, database, Redis keys",
+        body=scenarios,
+    )
 
 
-def server_log_problems(server: Server) -> int:
-    """Lines in a server's log (level WARNING and up) that mention an error or traceback."""
-    with contextlib.suppress(OSError):
-        text = server.log_path.read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if "Error" in line or "Traceback" in line)
-    return -1
+def conclude(results: Results) -> None:
+    results["verdicts"] = verdicts(results)
 
 
 def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    _raise_nofile()
-    admin_dsn = "postgresql://" + options.database_url.split("://", 1)[1]
-    resources = Resources(admin_dsn=admin_dsn, redis_url=options.redis_url)
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
-    if not options.no_uvloop:
-        with contextlib.suppress(ImportError):
-            import uvloop
-
-            loop_factory = uvloop.new_event_loop
-    results: dict[str, Any] = {}
-    code = 0
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(run(options, resources, results))
-    except KeyboardInterrupt:
-        results["error"] = "interrupted"
-        code = 130
-    except TimeoutError:
-        results["error"] = f"hard timeout of {options.timeout:g} s reached"
-        code = 2
-    except Exception as error:
-        traceback.print_exc()
-        results["error"] = repr(error)
-        code = 1
-    finally:
-        resources.cleanup_sync()
-    results["verdicts"] = verdicts(results)
-    options.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    if "run" in results:
-        print_summary(results)
-    if "error" in results:
-        log(f"run stopped early: {results['error']} (partial results written)")
-    print(f"JSON: {options.out}   server logs: {resources.work_dir}")
-    return code
+    return run_main(options, "chat_bench_", run, conclude=conclude, summary=print_summary)
 
 
 if __name__ == "__main__":

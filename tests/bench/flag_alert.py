@@ -34,7 +34,8 @@ from websockets.typing import Origin
 from clb.auth.models import StaffAccount
 from clb.db import create_engine, create_sessionmaker
 from clb.org.models import Centre
-from tests.bench.chat_load import Resources, log
+from tests.bench.harness.report import log
+from tests.bench.harness.services import Resources
 from tests.chat.support import FORM
 from tests.conftest import TEST_PASSWORD, TEST_PASSWORD_HASH
 from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, log_in
@@ -192,8 +193,7 @@ async def run(options: argparse.Namespace, resources: Resources) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(argv)
-    admin_dsn = "postgresql://" + options.database_url.split("://", 1)[1]
-    resources = Resources(admin_dsn=admin_dsn, redis_url=options.redis_url)
+    resources = Resources.for_options(options.database_url, options.redis_url, "flag_alert_bench_")
     try:
         report = asyncio.run(run(options, resources))
     finally:
