@@ -48,6 +48,22 @@ def queue_changed() -> dict[str, Any]:
     return {"type": "queue_changed"}
 
 
+def publish_queue_moved(session: AsyncSession, services: Services) -> None:
+    publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+
+
+def publish_status(
+    session: AsyncSession, services: Services, conversation: Conversation, counsellor: str | None
+) -> None:
+    """The conversation's new status to everyone on it (visitor, consoles, readers)."""
+    publish_after_commit(
+        session,
+        services,
+        conversation_channel(services.keys, conversation.id),
+        status_event(conversation, counsellor),
+    )
+
+
 def system_body(notice: str, **params: object) -> str:
     return orjson.dumps({"notice": notice, "params": params}).decode()
 

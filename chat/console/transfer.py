@@ -23,14 +23,7 @@ from chat.conversations import repository, service
 from chat.conversations.models import Conversation, Status
 from chat.counsellor_tools.models import ConversationNote, NoteKind
 from chat.errors import ColleagueUnavailable, ConversationClosed
-from chat.events import (
-    conversation_channel,
-    publish_after_commit,
-    queue_changed,
-    queue_channel,
-    status_event,
-    system_body,
-)
+from chat.events import publish_after_commit, publish_queue_moved, publish_status, system_body
 from chat.realtime import presence
 from clb.audit import record_audit
 from clb.auth.models import Role, StaffAccount
@@ -135,12 +128,7 @@ def _announce(
     """The new status to the chat; the colleague's consoles open it with the note; the
     sender's consoles close its panel."""
     keys = services.keys
-    publish_after_commit(
-        session,
-        services,
-        conversation_channel(keys, conversation.id),
-        status_event(conversation, colleague.display_name if colleague else None),
-    )
+    publish_status(session, services, conversation, colleague.display_name if colleague else None)
     if colleague is not None:
         publish_after_commit(
             session,
@@ -197,7 +185,7 @@ async def cold_transfer(
     # The time limit starts again with the next claim, which plans new notices.
     await service.cancel_time_notices(session, conversation)
     _announce(session, services, staff, conversation, None)
-    publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+    publish_queue_moved(session, services)
 
 
 def _away(conversation: Conversation, colleague: StaffAccount | None) -> dict[str, Any]:

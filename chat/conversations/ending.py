@@ -11,14 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.conversations.messaging import locked_for_counsellor, locked_for_visitor, post_notice
 from chat.conversations.models import OPEN_STATUSES, Conversation, Sender, Status
 from chat.errors import ConversationClosed
-from chat.events import (
-    conversation_channel,
-    publish_after_commit,
-    queue_changed,
-    queue_channel,
-    status_event,
-    system_body,
-)
+from chat.events import publish_queue_moved, publish_status, system_body
 from clb import jobs
 from clb.auth.models import StaffAccount
 from clb.services import Services
@@ -98,14 +91,9 @@ async def end_conversation(
         {"conversation_id": str(conversation.id)},
         run_at=now + retention,
     )
-    publish_after_commit(
-        session,
-        services,
-        conversation_channel(services.keys, conversation.id),
-        status_event(conversation, None),
-    )
+    publish_status(session, services, conversation, None)
     if was_waiting:
-        publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+        publish_queue_moved(session, services)
 
 
 async def visitor_leave(

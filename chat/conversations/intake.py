@@ -14,7 +14,7 @@ from chat.console.models import Duty
 from chat.conversations import repository
 from chat.conversations.ending import schedule_time_notices
 from chat.conversations.messaging import post_notice
-from chat.conversations.models import AgeBand, Conversation, Status, Topic, Who
+from chat.conversations.models import OPEN_STATUSES, AgeBand, Conversation, Status, Topic, Who
 from chat.errors import (
     AlreadyTaken,
     ChatClosed,
@@ -23,14 +23,7 @@ from chat.errors import (
     QueueEmpty,
     QueueFull,
 )
-from chat.events import (
-    conversation_channel,
-    publish_after_commit,
-    queue_changed,
-    queue_channel,
-    status_event,
-    system_body,
-)
+from chat.events import publish_after_commit, publish_queue_moved, publish_status, system_body
 from chat.opening_hours.service import opening_status
 from chat.triage import service as triage
 from clb.auth.models import StaffAccount
@@ -46,10 +39,6 @@ class NewConversation:
     topic: Topic
     age_band: AgeBand | None = None
     subject: str | None = None
-
-
-def _queue_moved(session: AsyncSession, services: Services) -> None:
-    publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
 
 
 async def start_conversation(
@@ -84,13 +73,14 @@ async def start_conversation(
     session.add(conversation)
     await session.flush()
     await triage.check_subject(session, services, conversation)
-    _queue_moved(session, services)
+    publish_queue_moved(session, services)
     return conversation, True
 
 
-async def start_assigned_conversation(
+async def open_assigned_conversation(
     session: AsyncSession,
     services: Services,
+    conversation_id: uuid.UUID | None,
     visitor_id: uuid.UUID,
     counsellor: StaffAccount,
     *,
@@ -99,9 +89,17 @@ async def start_assigned_conversation(
     time_limit_minutes: int,
     now: datetime,
 ) -> Conversation:
-    """A conversation that skips the queue: a chat by appointment, opened by the person at
-    the agreed time and held by their counsellor at once (outside the chat's opening hours
-    and capacity, which are for walk-in chats). The counsellor's open consoles are told."""
+    """A chat by appointment. The conversation ``conversation_id`` handed to ``visitor_id``
+    while it is still open (a second device or a lost tab takes it over); else a new one
+    that skips the queue, opened by the person at the agreed time and held by their
+    counsellor at once (outside the chat's opening hours and capacity, which are for
+    walk-in chats). The counsellor's open consoles are told of a new one."""
+    existing = (
+        await repository.get_conversation(session, conversation_id) if conversation_id else None
+    )
+    if existing is not None and existing.status in OPEN_STATUSES:
+        existing.visitor_id = visitor_id
+        return existing
     conversation = Conversation(
         visitor_id=visitor_id,
         nickname=nickname[:40],
@@ -190,11 +188,6 @@ async def _claimed(
         await _why_not(session, services, staff)
         raise refused()
     await _joined(session, services, staff, conversation, now)
-    publish_after_commit(
-        session,
-        services,
-        conversation_channel(services.keys, conversation.id),
-        status_event(conversation, staff.display_name),
-    )
-    _queue_moved(session, services)
+    publish_status(session, services, conversation, staff.display_name)
+    publish_queue_moved(session, services)
     return conversation

@@ -20,7 +20,7 @@ from chat.conversations.intake import (
     NewConversation,
     claim_conversation,
     claim_next_conversation,
-    start_assigned_conversation,
+    open_assigned_conversation,
     start_conversation,
 )
 from chat.conversations.messaging import (
@@ -42,10 +42,10 @@ __all__ = [
     "extend_conversation",
     "locked_for_counsellor",
     "locked_for_visitor",
+    "open_assigned_conversation",
     "post_notice",
     "rate_conversation",
     "record_receipt",
-    "start_assigned_conversation",
     "start_conversation",
     "visitor_leave",
     "visitor_send",

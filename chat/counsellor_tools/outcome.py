@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.conversations import repository
+from chat.conversations.models import Conversation
 from chat.counsellor_tools import repository as repo
 from chat.counsellor_tools import taxonomy
 from chat.errors import NotAllowed
@@ -77,14 +78,22 @@ def validate(
     return OutcomeForm(topic_codes, referral_codes, text or None), errors
 
 
-async def _held_and_not_purged(
+async def _held(
     session: AsyncSession, staff_id: uuid.UUID, conversation_id: uuid.UUID
-) -> None:
+) -> Conversation:
+    """The conversation, if this person held it at some time (only they see its outcome)."""
     conversation = await repository.get_conversation(session, conversation_id)
     if conversation is None:
         raise NotFound()
     if not await repo.has_held(session, conversation_id, staff_id):
         raise NotAllowed()
+    return conversation
+
+
+async def _held_and_not_purged(
+    session: AsyncSession, staff_id: uuid.UUID, conversation_id: uuid.UUID
+) -> None:
+    conversation = await _held(session, staff_id, conversation_id)
     if conversation.purged_at is not None:
         raise OutcomeLocked()
 
@@ -92,11 +101,7 @@ async def _held_and_not_purged(
 async def get_outcome(
     session: AsyncSession, staff_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> OutcomeView:
-    conversation = await repository.get_conversation(session, conversation_id)
-    if conversation is None:
-        raise NotFound()
-    if not await repo.has_held(session, conversation_id, staff_id):
-        raise NotAllowed()
+    await _held(session, staff_id, conversation_id)
     row = await repo.get_outcome(session, conversation_id)
     if row is None:
         return OutcomeView()

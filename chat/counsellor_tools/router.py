@@ -94,13 +94,8 @@ def _note_out(view: notes.NoteView) -> NoteOut:
 
 
 def _outcome_out(view: outcome.OutcomeView) -> OutcomeOut:
-    return OutcomeOut(
-        topics=view.topics,
-        referrals=view.referrals,
-        summary=view.summary,
-        has_handover_code=view.has_handover_code,
-        recorded_at=view.recorded_at,
-    )
+    # The same fields as the view, read by name.
+    return OutcomeOut.model_validate(view, from_attributes=True)
 
 
 @router.get("/conversations/{conversation_id}/notes")

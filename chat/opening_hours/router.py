@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from babel.dates import format_date, get_day_names
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +34,32 @@ _TIME = re.compile(r"^([01]?\d|2[0-3])[:.hu]([0-5]\d)(?::[0-5]\d)?$")
 BABEL_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 
 TimeField = Annotated[str, Form(max_length=20)]
+DayField = Annotated[str, Form(max_length=20)]
 NoteField = Annotated[str, Form(max_length=2000)]
+
+
+@dataclass(frozen=True)
+class ScheduleEdit:
+    """A coordinator's change to the schedule: signed in, the form's CSRF token checked, and
+    what every such form needs to answer (the page again, or a redirect)."""
+
+    request: Request
+    staff: StaffAccount
+    session: AsyncSession
+    now: datetime
+
+
+async def _schedule_edit(
+    request: Request,
+    staff: CurrentCoordinator,
+    _csrf: CsrfProtected,
+    session: SessionDep,
+    now: ChatClock,
+) -> ScheduleEdit:
+    return ScheduleEdit(request, staff, session, now)
+
+
+ScheduleEditDep = Annotated[ScheduleEdit, Depends(_schedule_edit)]
 
 
 def intake_stop_minutes(request: Request) -> int:
@@ -179,10 +204,7 @@ def _failed(form: str, exc: InvalidOpeningHours) -> dict[str, str]:
 
 
 async def _add_exception(
-    request: Request,
-    session: AsyncSession,
-    now: datetime,
-    staff: StaffAccount,
+    edit: ScheduleEdit,
     form: str,
     day: str,
     times: tuple[str, str] | None,
@@ -198,12 +220,14 @@ async def _add_exception(
             if times
             else None
         )
+        today = oh.local_date(edit.now)
         await service.add_exception(
-            session, parsed_day, period, note=note, today=oh.local_date(now), actor_id=staff.id
+            edit.session, parsed_day, period, note=note, today=today, actor_id=edit.staff.id
         )
     except InvalidOpeningHours as exc:
+        errors = _failed(form, exc)
         return await _page(
-            request, session, now, errors=_failed(form, exc), values=values, status_code=422
+            edit.request, edit.session, edit.now, errors=errors, values=values, status_code=422
         )
     return _saved()
 
@@ -218,32 +242,22 @@ async def opening_hours_page(
 
 @router.post(f"{PAGE}/gesloten-dag")
 async def add_closed_day(
-    request: Request,
-    staff: CurrentCoordinator,
-    _csrf: CsrfProtected,
-    session: SessionDep,
-    now: ChatClock,
-    day: Annotated[str, Form(max_length=20)] = "",
-    note: NoteField = "",
+    edit: ScheduleEditDep, day: DayField = "", note: NoteField = ""
 ) -> Response:
-    request.state.staff = staff
+    edit.request.state.staff = edit.staff
     values = {"closed_day": day, "closed_note": note}
-    return await _add_exception(request, session, now, staff, "closed", day, None, note, values)
+    return await _add_exception(edit, "closed", day, None, note, values)
 
 
 @router.post(f"{PAGE}/extra-opening")
 async def add_extra_opening(
-    request: Request,
-    staff: CurrentCoordinator,
-    _csrf: CsrfProtected,
-    session: SessionDep,
-    now: ChatClock,
-    day: Annotated[str, Form(max_length=20)] = "",
+    edit: ScheduleEditDep,
+    day: DayField = "",
     opens_at: TimeField = "",
     closes_at: TimeField = "",
     note: NoteField = "",
 ) -> Response:
-    request.state.staff = staff
+    edit.request.state.staff = edit.staff
     values = {
         "extra_day": day,
         "extra_opens_at": opens_at,
@@ -251,7 +265,7 @@ async def add_extra_opening(
         "extra_note": note,
     }
     times = (opens_at, closes_at)
-    return await _add_exception(request, session, now, staff, "extra", day, times, note, values)
+    return await _add_exception(edit, "extra", day, times, note, values)
 
 
 @router.post(f"{PAGE}/uitzonderingen/{{exception_id}}/verwijderen")

@@ -40,18 +40,14 @@ from chat.conversations.schemas import (
 from chat.errors import NotAllowed
 from chat.events import CONSOLE_FORWARDED, ack_frame, queue_changed, queue_channel
 from chat.realtime import presence
-from chat.realtime.connection import (
-    Connection,
-    ConversationFeed,
-    run_until_first_done,
-    serve_socket,
-)
+from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.sockets import (
     CLOSE_UNAUTHENTICATED,
     PRESENCE_EVERY,
     STAFF_MESSAGES,
     TYPING,
     StaffSocket,
+    accept_and_serve,
     check_rate,
     conversation_summary,
     publish_typing,
@@ -62,14 +58,10 @@ from clb.auth.models import Role
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.services import Services
-from clb.web.security import accept_websocket_from_allowed_origin
 
 
 async def console_socket(websocket: WebSocket, services: Services) -> None:
-    if not await accept_websocket_from_allowed_origin(websocket):
-        return
-    connection = Connection(websocket)
-    await serve_socket(connection, _console(connection, services))
+    await accept_and_serve(websocket, services, _console)
 
 
 async def _console(connection: Connection, services: Services) -> None:

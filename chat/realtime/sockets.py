@@ -1,5 +1,5 @@
-"""What the chat sockets share: the hello handshake, reading frames, conversation
-summaries, typing, flood control, and the staff sockets' own channel. See
+"""What the chat sockets share: accepting the socket, the hello handshake, reading frames,
+conversation summaries, typing, flood control, and the staff sockets' own channel. See
 docs/chat-protocol.md."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.console import repository as staff_repository
@@ -17,7 +18,7 @@ from chat.conversations.models import Conversation, Sender
 from chat.conversations.schemas import PROTOCOL_VERSION
 from chat.errors import InvalidFrame
 from chat.events import conversation_channel
-from chat.realtime.connection import Connection, ConversationFeed
+from chat.realtime.connection import Connection, ConversationFeed, serve_socket
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
@@ -25,6 +26,7 @@ from clb.errors import ClbError
 from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.deps import session_cookie_name
+from clb.web.security import accept_websocket_from_allowed_origin
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,19 @@ CLOSE_NO_HELLO = 4008
 STAFF_MESSAGES = Rate(120, 60)
 TYPING = Rate(4, 2)
 RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
+
+SocketHandler = Callable[[Connection, Services], Awaitable[None]]
+
+
+async def accept_and_serve(
+    websocket: WebSocket, services: Services, handler: SocketHandler
+) -> None:
+    """How every chat socket starts: refuse a page from another origin, then serve the
+    socket with ``handler`` until either side is done."""
+    if not await accept_websocket_from_allowed_origin(websocket):
+        return
+    connection = Connection(websocket)
+    await serve_socket(connection, handler(connection, services))
 
 
 async def receive_hello(connection: Connection, adapter: Any) -> Any:

@@ -20,17 +20,13 @@ from pydantic import Field, TypeAdapter
 from chat.conversations.models import Sender, Status
 from chat.conversations.schemas import PROTOCOL_VERSION, Body, Frame, Ping
 from chat.events import queue_channel, supervision_channel
-from chat.realtime.connection import (
-    Connection,
-    ConversationFeed,
-    run_until_first_done,
-    serve_socket,
-)
+from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     STAFF_MESSAGES,
     StaffSocket,
+    accept_and_serve,
     check_rate,
     conversation_summary,
     counsellor_name,
@@ -42,7 +38,6 @@ from clb.auth.models import Role
 from clb.bus import SlowSubscriber, Subscription
 from clb.db import commit, utcnow
 from clb.services import Services
-from clb.web.security import accept_websocket_from_allowed_origin
 
 REFRESH_SECONDS = 5.0
 SETTLE_SECONDS = 0.05  # a burst of queue moves becomes one snapshot
@@ -91,10 +86,7 @@ class ReadAlongFeed(ConversationFeed):
 
 
 async def supervision_socket(websocket: WebSocket, services: Services) -> None:
-    if not await accept_websocket_from_allowed_origin(websocket):
-        return
-    connection = Connection(websocket)
-    await serve_socket(connection, _supervise(connection, services))
+    await accept_and_serve(websocket, services, _supervise)
 
 
 async def _supervise(connection: Connection, services: Services) -> None:

@@ -26,18 +26,14 @@ from chat.conversations.schemas import (
 )
 from chat.events import ack_frame
 from chat.realtime import presence
-from chat.realtime.connection import (
-    Connection,
-    ConversationFeed,
-    run_until_first_done,
-    serve_socket,
-)
+from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.queue import QueueWatcher
 from chat.realtime.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
     PRESENCE_EVERY,
     TYPING,
+    accept_and_serve,
     check_rate,
     counsellor_name,
     publish_typing,
@@ -49,14 +45,11 @@ from clb.auth import service as auth_service
 from clb.db import commit, utcnow
 from clb.ratelimit import Rate
 from clb.services import Services
-from clb.web.security import accept_websocket_from_allowed_origin, hash_ip
+from clb.web.security import hash_ip
 
 
 async def visitor_socket(websocket: WebSocket, services: Services) -> None:
-    if not await accept_websocket_from_allowed_origin(websocket):
-        return
-    connection = Connection(websocket)
-    await serve_socket(connection, _visitor(connection, services))
+    await accept_and_serve(websocket, services, _visitor)
 
 
 async def _visitor(connection: Connection, services: Services) -> None:

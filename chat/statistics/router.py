@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from chat.opening_hours.schedule import ChatClock, local_date
@@ -174,8 +174,7 @@ def _asked_period(
         )
 
 
-@router.get(PAGE, response_class=HTMLResponse)
-async def statistics_page(
+async def _asked_report(
     request: Request,
     staff: CurrentCoordinator,
     session: SessionDep,
@@ -183,12 +182,24 @@ async def statistics_page(
     van: QueryField = None,
     tot: QueryField = None,
     per: QueryField = None,
-) -> HTMLResponse:
+) -> Report | HTMLResponse:
+    """The report for the period asked for, or the form again saying what was wrong. One
+    dependency for the page and the CSV, so both always show the same figures."""
     request.state.staff = staff
     period = _asked_period(request, now, van, tot, per)
     if isinstance(period, HTMLResponse):
         return period
-    report = await statistics.build_report(session, period)
+    return await statistics.build_report(session, period)
+
+
+AskedReport = Annotated[Report | HTMLResponse, Depends(_asked_report)]
+
+
+@router.get(PAGE, response_class=HTMLResponse)
+async def statistics_page(request: Request, report: AskedReport) -> HTMLResponse:
+    if isinstance(report, HTMLResponse):
+        return report
+    period = report.period
     locale = _locale()
     context = {
         "form_errors": {},
@@ -266,19 +277,11 @@ def _csv(report: Report) -> str:
 
 @router.get(f"{PAGE}.csv")
 async def statistics_csv(
-    request: Request,
-    staff: CurrentCoordinator,
-    session: SessionDep,
-    now: ChatClock,
-    van: QueryField = None,
-    tot: QueryField = None,
-    per: QueryField = None,
+    report: AskedReport, staff: CurrentCoordinator, session: SessionDep
 ) -> Response:
-    request.state.staff = staff
-    period = _asked_period(request, now, van, tot, per)
-    if isinstance(period, HTMLResponse):
-        return period
-    report = await statistics.build_report(session, period)
+    if isinstance(report, HTMLResponse):
+        return report
+    period = report.period
     record_audit(
         session,
         "statistics.export",

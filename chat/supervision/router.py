@@ -208,16 +208,9 @@ async def whisper_form(
     request.state.staff = staff
     try:
         await supervision.whisper(session, services, staff, conversation_id, body, utcnow())
-    except supervision.WhisperInvalid as error:
-        return await _read_along_page(
-            request,
-            session,
-            conversation_id,
-            whisper_error=_(error.detail_message),
-            whisper_value=body[: supervision.MAX_WHISPER * 2],
-            status_code=422,
-        )
     except ClbError as error:
+        # A refused whisper (too long, the chat ended …) shows the page again with the text
+        # kept; a chat that is gone is the error page.
         if isinstance(error, NotFound):
             raise
         return await _read_along_page(
