@@ -8,6 +8,7 @@ empty tables and keys.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -17,11 +18,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -276,6 +279,18 @@ def free_port() -> int:
         return port
 
 
+@contextlib.contextmanager
+def serving_smtp(handler: Any, port: int) -> Iterator[None]:
+    """An aiosmtpd server on 127.0.0.1:``port`` with ``handler``, for the block: for tests
+    that need a real SMTP server to talk to."""
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop()
+
+
 def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -310,6 +325,22 @@ def server_env(
     }
 
 
+ServerEnv = Callable[[Path, int], dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def session_server_env(
+    database_url: str, server_urls: ServerUrls, redis_namespace: str
+) -> ServerEnv:
+    """:func:`server_env` bound to this run's database, Redis and namespace: the environment
+    of a server or worker process with the given data folder and port."""
+
+    def env(data_dir: Path, port: int) -> dict[str, str]:
+        return server_env(database_url, server_urls, redis_namespace, data_dir, port)
+
+    return env
+
+
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     """A real ``clb serve`` process; the caller stops it."""
     process = subprocess.Popen(
@@ -325,10 +356,7 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 @pytest.fixture(scope="session")
 def live_server_factory(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_server_env: ServerEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., tuple[str, subprocess.Popen[bytes]]]]:
     """Starts ``clb serve`` processes on the test database and Redis namespace; all of them
     accept WebSockets from the first server's origin, so one page can use either."""
@@ -337,9 +365,7 @@ def live_server_factory(
 
     def start() -> tuple[str, subprocess.Popen[bytes]]:
         port = free_port()
-        env = server_env(
-            database_url, server_urls, redis_namespace, tmp_path_factory.mktemp("server"), port
-        )
+        env = session_server_env(tmp_path_factory.mktemp("server"), port)
         if first_origin:
             env["CLB_ALLOWED_ORIGINS"] = f'["{first_origin[0]}"]'
         else:

@@ -34,27 +34,27 @@ def clb(
     )
 
 
-def external_env(database_url: str, urls: ServerUrls, namespace: str, tmp: Path) -> dict[str, str]:
+@pytest.fixture
+def cli_env(
+    database_url: str, server_urls: ServerUrls, redis_namespace: str, tmp_path: Path
+) -> dict[str, str]:
+    """The environment an administrator gives ``clb`` on this run's database and Redis, with
+    ``tmp_path`` as the data folder."""
     return {
         **os.environ,
         "CLB_DATABASE_URL": database_url,
-        "CLB_REDIS_URL": urls.redis_url,
-        "CLB_REDIS_NAMESPACE": namespace,
-        "CLB_DATA_DIR": str(tmp),
+        "CLB_REDIS_URL": server_urls.redis_url,
+        "CLB_REDIS_NAMESPACE": redis_namespace,
+        "CLB_DATA_DIR": str(tmp_path),
         "CLB_LOG_LEVEL": "WARNING",
     }
 
 
 @pytest.mark.slow
 async def test_demo_loads_centres_schools_and_staff_once(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path: Path,
-    db: AsyncSession,
+    cli_env: dict[str, str], tmp_path: Path, db: AsyncSession
 ) -> None:
-    env = external_env(database_url, server_urls, redis_namespace, tmp_path)
-    first = clb("demo", env=env)
+    first = clb("demo", env=cli_env)
     assert first.returncode == 0, first.stderr
     assert "@demo.clb.example" in first.stdout
     assert (tmp_path / "demo-logins.txt").stat().st_mode & 0o077 == 0
@@ -65,7 +65,7 @@ async def test_demo_loads_centres_schools_and_staff_once(
     # Every demo counsellor can be booked: weekly hours on five weekdays.
     rules = await db.scalar(select(func.count(AvailabilityRule.counsellor_id.distinct())))
     assert rules == 8
-    second = clb("demo", env=env)
+    second = clb("demo", env=cli_env)
     assert second.returncode == 0
     assert "already has data" in second.stdout
     assert "@demo.clb.example" not in second.stdout
@@ -86,15 +86,10 @@ async def test_demo_is_refused_in_production(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_create_user_reads_the_password_from_stdin_and_can_log_in(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path: Path,
-    db: AsyncSession,
+    cli_env: dict[str, str], db: AsyncSession
 ) -> None:
     db.add(Centre(slug="clb-gent", name="CLB Gent", phone=None, email=None, website=None))
     await db.commit()
-    env = external_env(database_url, server_urls, redis_namespace, tmp_path)
     args = [
         "create-user",
         "--email",
@@ -109,7 +104,7 @@ async def test_create_user_reads_the_password_from_stdin_and_can_log_in(
         "coordinator",
         "--password-stdin",
     ]
-    created = clb(*args, env=env, stdin="een-sterk-wachtwoord\n")
+    created = clb(*args, env=cli_env, stdin="een-sterk-wachtwoord\n")
     assert created.returncode == 0, created.stderr
     account = await db.scalar(
         select(StaffAccount).where(StaffAccount.email == "mia.vos@clb.example")
@@ -118,13 +113,13 @@ async def test_create_user_reads_the_password_from_stdin_and_can_log_in(
     assert account.display_name == "Mia" and account.roles == ["coordinator", "counsellor"]
     assert account.password_hash.startswith("$argon2id$")
 
-    duplicate = clb(*args, env=env, stdin="een-sterk-wachtwoord\n")
+    duplicate = clb(*args, env=cli_env, stdin="een-sterk-wachtwoord\n")
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
-    short = clb(*args[:-1], "--password-stdin", env=env, stdin="kort\n")
+    short = clb(*args[:-1], "--password-stdin", env=cli_env, stdin="kort\n")
     assert short.returncode == 2 and "password" in short.stderr.lower()
     unknown = clb(
         *[a if a != "clb-gent" else "clb-nergens" for a in args],
-        env=env,
+        env=cli_env,
         stdin="een-sterk-wachtwoord\n",
     )
     assert unknown.returncode == 2 and "Unknown centre" in unknown.stderr

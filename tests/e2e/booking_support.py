@@ -20,7 +20,7 @@ from playwright.async_api import Page
 
 from development.mailbox import DevMailbox
 from development.mailbox_pages import list_entries
-from tests.conftest import ROOT, ServerUrls, free_port, server_env, start_server
+from tests.conftest import ROOT, ServerEnv, free_port, start_server
 
 MAIL_TIMEOUT = 30.0  # seconds for the worker to pick up a job and the mail to arrive
 
@@ -32,13 +32,11 @@ class BookingServer:
 
 
 @contextlib.contextmanager
-def running_booking_server(
-    database_url: str, server_urls: ServerUrls, redis_namespace: str, data_dir: Path
-) -> Iterator[BookingServer]:
+def running_booking_server(server_env: ServerEnv, data_dir: Path) -> Iterator[BookingServer]:
     folder = data_dir / "mailbox"
     port = free_port()
     with DevMailbox(folder) as mailbox:
-        env = server_env(database_url, server_urls, redis_namespace, data_dir, port)
+        env = server_env(data_dir, port)
         env["CLB_SMTP_URL"] = mailbox.url
         env["CLB_DEV_MAILBOX_DIR"] = str(folder)
         server = start_server(env, port)

@@ -7,14 +7,22 @@ import re
 from typing import Any
 
 from playwright.async_api import Page, Route, expect
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat.conversations.models import Conversation, Status
+from clb.auth.models import StaffAccount
+from clb.db import utcnow
 from tests.conftest import TEST_PASSWORD
-from tests.e2e.support import log_in
+from tests.e2e.support import MOBILE, NewPage, log_in
 
 STORAGE_KEY = "clb-chat"  # what chat.js keeps in sessionStorage
 NEXT_OPENING = "2030-11-27T13:00:00+00:00"  # a Wednesday, 14.00 in Brussels
 NEXT_OPENING_NL = "woensdag 27 november om 14.00 uur"
 NEXT_OPENING_EN = "Wednesday 27 November at 14:00"
+
+
+# The migration's default week: Monday to Thursday until 21:00, from 14:00 on Wednesday.
+DEFAULT_OPENING = {0: "17:00", 1: "17:00", 2: "14:00", 3: "17:00"}
 
 
 def closed_hours() -> dict[str, Any]:
@@ -28,10 +36,8 @@ def closed_hours() -> dict[str, Any]:
         "intake_stop_minutes": 15,
         "timezone": "Europe/Brussels",
         "weekly": [
-            {"weekday": 0, "opens_at": "17:00", "closes_at": "21:00"},
-            {"weekday": 1, "opens_at": "17:00", "closes_at": "21:00"},
-            {"weekday": 2, "opens_at": "14:00", "closes_at": "21:00"},
-            {"weekday": 3, "opens_at": "17:00", "closes_at": "21:00"},
+            {"weekday": weekday, "opens_at": opens_at, "closes_at": "21:00"}
+            for weekday, opens_at in DEFAULT_OPENING.items()
         ],
         "exceptions": [],
     }
@@ -65,6 +71,37 @@ async def start_chat(page: Page, base_url: str, nickname: str = "Sam") -> None:
     await page.get_by_role("button", name="Start de chat").click()
     await expect(page.get_by_role("heading", name="Je staat in de wachtrij")).to_be_visible()
     await expect(page.locator("#queue-position")).not_to_be_empty()
+
+
+async def a_waiting_chat(new_page: NewPage, base_url: str) -> tuple[Page, Page]:
+    """Sam waiting in the chat on a phone, and a second page for the console: (the
+    visitor's page, the console's page)."""
+    visitor = await new_page(viewport=MOBILE)
+    console = await new_page()
+    await start_chat(visitor, base_url)
+    return visitor, console
+
+
+async def hold_and_open_console(
+    db: AsyncSession,
+    conversation: Conversation,
+    staff: StaffAccount,
+    email: str,
+    pages: tuple[Page, Page],
+    base_url: str,
+) -> None:
+    """``staff`` (logging in as ``email``) holds the chat and opens the console on it; the
+    visitor's page picks it up when it reloads. Held directly in the database: claiming,
+    duty and presence have their own browser tests."""
+    visitor, console = pages
+    conversation.status = Status.active.value
+    conversation.counsellor_id = staff.id
+    conversation.claimed_at = utcnow()
+    await db.commit()
+    await log_in(console, base_url, email, TEST_PASSWORD)
+    await console.goto(base_url + "/console/chat")
+    await expect(console.get_by_role("heading", name="Sam", exact=True)).to_be_visible()
+    await visitor.reload()
 
 
 async def open_console(

@@ -7,16 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.console.models import ChatStaff
 from clb.db import utcnow
-from tests.chat.support import Visitor, console, staff_cookie
+from tests.chat.support import Socket, Visitor, console, staff_cookie
 from tests.conftest import TEST_PASSWORD, make_centre, make_staff
 from tests.e2e.support import log_in
 
 CRISIS = "ik wil niet meer leven"  # in the default triage lexicon
 
 
-async def supervision_pages(page: Page, db: AsyncSession, base_url: str) -> list[str]:
-    """A running chat with a flag, a coordinator logged in on ``page``; the supervision
-    pages to check: the dashboard (with a live alert on it), read-along and the audit log."""
+async def a_chat_bart_claimed(db: AsyncSession, base_url: str) -> tuple[Visitor, Socket, Socket]:
+    """Bart (counsellor, on duty) and Coco (coordinator) at one centre, and Robin's chat
+    that Bart claimed: (Robin, Robin's socket, Bart's console socket)."""
     centre = await make_centre(db)
     bart = await make_staff(db, email="bart@clb.example", centre=centre)
     await make_staff(db, email="coco@clb.example", roles=("coordinator",), centre=centre)
@@ -27,6 +27,13 @@ async def supervision_pages(page: Page, db: AsyncSession, base_url: str) -> list
     claimer = await console(base_url, await staff_cookie(base_url, "bart@clb.example"))
     await claimer.send({"type": "claim", "conversation_id": visitor.conversation_id})
     await claimer.expect("claimed")
+    return visitor, pupil, claimer
+
+
+async def supervision_pages(page: Page, db: AsyncSession, base_url: str) -> list[str]:
+    """A running chat with a flag, a coordinator logged in on ``page``; the supervision
+    pages to check: the dashboard (with a live alert on it), read-along and the audit log."""
+    visitor, pupil, claimer = await a_chat_bart_claimed(db, base_url)
 
     await log_in(page, base_url, "coco@clb.example", TEST_PASSWORD)
     await page.goto(base_url + "/console/toezicht")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page
+from playwright.async_api import Page, Response
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,6 +40,25 @@ def describe(violations: list[dict[str, Any]]) -> str:
 async def assert_accessible(page: Page) -> None:
     violations = await axe_violations(page)
     assert violations == [], f"axe-core on {page.url}:\n{describe(violations)}"
+
+
+def console_errors(page: Page) -> list[str]:
+    """The list that collects ``page``'s script errors and console errors from now on: a
+    Content-Security-Policy violation shows up there too."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+async def open_watched(
+    new_page: NewPage, url: str, locale: str
+) -> tuple[Page, Response | None, list[str]]:
+    """A new page in ``locale`` that opened ``url`` while collecting its errors (see
+    :func:`console_errors`): (the page, the answer, the errors)."""
+    page = await new_page(locale=locale)
+    errors = console_errors(page)
+    return page, await page.goto(url), errors
 
 
 async def log_in(page: Page, base_url: str, email: str, password: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import TEST_PASSWORD, make_staff
 from tests.e2e.statistics_support import STATISTICS_PAGES, statistics_data
 from tests.e2e.supervision_support import supervision_pages
-from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in
+from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in, open_watched
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,14 +46,7 @@ async def test_landing_shows_the_four_ways_in_and_the_help_lines(
 async def test_public_page_has_no_axe_violations(
     new_page: NewPage, live_server: str, path: str, locale: str
 ) -> None:
-    page = await new_page(locale=locale)
-    # A Content-Security-Policy violation or a script error shows up as a console error.
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    response = await page.goto(live_server + path)
+    page, response, errors = await open_watched(new_page, live_server + path, locale)
     assert response is not None and response.status == 200
     await assert_accessible(page)
     assert errors == []

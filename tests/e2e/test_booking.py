@@ -11,7 +11,7 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.services import Services
-from tests.conftest import ServerUrls
+from tests.conftest import ServerEnv
 from tests.e2e.booking_support import (
     BookingServer,
     fits_the_screen,
@@ -33,13 +33,10 @@ REFUSED = "Failed to load resource: the server responded with a status of 4"
 
 @pytest.fixture(scope="module")
 def booking_server(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_server_env: ServerEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BookingServer]:
     data_dir = tmp_path_factory.mktemp("booking-server")
-    with running_booking_server(database_url, server_urls, redis_namespace, data_dir) as server:
+    with running_booking_server(session_server_env, data_dir) as server:
         yield server
 
 
@@ -116,6 +113,19 @@ async def test_a_parent_books_then_reschedules_through_the_link_in_the_mail(
     assert await wait_for_mail(booking_server.mailbox, MOVED)
 
 
+async def next_step_by_keyboard(page: Page) -> None:
+    """Tab to the step's "Verder" button and press Enter, as a keyboard user goes on."""
+    await tab_to(page, "button.booking-next")
+    async with page.expect_navigation():
+        await page.keyboard.press("Enter")
+
+
+async def tick_by_keyboard(page: Page, selector: str) -> None:
+    """Tab to the radio button or box ``selector`` and tick it with the space bar."""
+    await tab_to(page, selector)
+    await page.keyboard.press("Space")
+
+
 async def test_the_whole_booking_by_keyboard_only(
     new_page: NewPage, booking_server: BookingServer, db: AsyncSession
 ) -> None:
@@ -133,37 +143,25 @@ async def test_the_whole_booking_by_keyboard_only(
     async with page.expect_navigation():
         await page.keyboard.press("Enter")
 
-    await tab_to(page, 'input[name="soort"]')
-    await page.keyboard.press("Space")
-    await tab_to(page, 'input[name="hoe"]')
-    await page.keyboard.press("Space")
-    await tab_to(page, "button.booking-next")
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
+    await tick_by_keyboard(page, 'input[name="soort"]')
+    await tick_by_keyboard(page, 'input[name="hoe"]')
+    await next_step_by_keyboard(page)
 
-    await tab_to(page, 'input[name="moment"]')
-    await page.keyboard.press("Space")
+    await tick_by_keyboard(page, 'input[name="moment"]')
     assert await page.locator('input[name="moment"]:checked').count() == 1
-    await tab_to(page, "button.booking-next")
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
+    await next_step_by_keyboard(page)
 
     # Forgetting the consent: the error summary takes the focus and links to the box.
     await tab_to(page, "#first_name")
     await page.keyboard.type("Sara")
     await page.keyboard.press("Tab")
     await page.keyboard.type("sara.ouder@example.be")
-    await tab_to(page, "button.booking-next")
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
+    await next_step_by_keyboard(page)
     assert await page.evaluate("document.activeElement.classList.contains('error-summary')")
     await tab_to(page, 'a[href="#consent"]')
     await page.keyboard.press("Enter")
-    await tab_to(page, "#consent")
-    await page.keyboard.press("Space")
-    await tab_to(page, "button.booking-next")
-    async with page.expect_navigation():
-        await page.keyboard.press("Enter")
+    await tick_by_keyboard(page, "#consent")
+    await next_step_by_keyboard(page)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Je afspraak staat vast")
 
 

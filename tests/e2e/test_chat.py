@@ -28,7 +28,7 @@ from tests.e2e.chat_support import (
     stored_chat,
     visitor_says,
 )
-from tests.e2e.support import MOBILE, NewPage, assert_accessible
+from tests.e2e.support import MOBILE, NewPage, assert_accessible, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -44,13 +44,6 @@ def no_dialogs(page: Page, seen: list[str]) -> None:
         await dialog.dismiss()
 
     page.on("dialog", record)
-
-
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 async def test_visitor_and_counsellor_chat_from_form_to_rating(

@@ -13,12 +13,11 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.conversations.models import Conversation, Status
-from clb.db import utcnow
+from chat.conversations.models import Conversation
 from clb.services import Services
 from scheduling.appointments.models import Appointment
 from tests.conftest import TEST_PASSWORD
-from tests.e2e.chat_support import start_chat
+from tests.e2e.chat_support import a_waiting_chat, hold_and_open_console
 from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in
 from tests.scheduling.handover_support import SECRET_LINE, SUMMARY, handed_over_chat
 from tests.scheduling.support import bookable_counsellor
@@ -39,20 +38,10 @@ async def test_offered_in_the_chat_filed_by_the_visitor_and_the_console_shows_th
 ) -> None:
     # An chats, and also works for the CLB of the visitor's school.
     staff, _school = await bookable_counsellor(db, email=AN)
-    visitor = await new_page(viewport=MOBILE)
-    console = await new_page()
-    await start_chat(visitor, live_server)
-    # Held directly (claiming, duty and presence have their own browser tests).
+    visitor, console = await a_waiting_chat(new_page, live_server)
     conversation = await db.scalar(select(Conversation))
     assert conversation is not None
-    conversation.status = Status.active.value
-    conversation.counsellor_id = staff.id
-    conversation.claimed_at = utcnow()
-    await db.commit()
-    await log_in(console, live_server, AN, TEST_PASSWORD)
-    await console.goto(live_server + "/console/chat")
-    await expect(console.get_by_role("heading", name="Sam", exact=True)).to_be_visible()
-    await visitor.reload()
+    await hold_and_open_console(db, conversation, staff, AN, (visitor, console), live_server)
     message_box = visitor.get_by_label("Je bericht aan An")
     await message_box.fill(VISITOR_LINE)
     await message_box.press("Enter")

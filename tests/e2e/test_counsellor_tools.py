@@ -11,12 +11,11 @@ from playwright.async_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.conversations.models import Conversation, Status
+from chat.conversations.models import Conversation
 from chat.counsellor_tools.models import CannedReply, ConversationOutcome
-from clb.db import utcnow
-from tests.conftest import TEST_PASSWORD, make_staff
-from tests.e2e.chat_support import start_chat
-from tests.e2e.support import MOBILE, NewPage, log_in
+from tests.conftest import make_staff
+from tests.e2e.chat_support import a_waiting_chat, hold_and_open_console
+from tests.e2e.support import NewPage
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,21 +50,12 @@ async def test_canned_reply_note_handover_and_outcome(
         ]
     )
     await db.commit()
-    visitor = await new_page(viewport=MOBILE)
-    console = await new_page()
-    await start_chat(visitor, live_server)
-    # Held directly (claiming, duty and presence have their own browser tests): the console
-    # opens with the chat, the visitor's page picks it up when it reconnects.
+    visitor, console = await a_waiting_chat(new_page, live_server)
     conversation = await db.scalar(select(Conversation))
     assert conversation is not None
-    conversation.status = Status.active.value
-    conversation.counsellor_id = staff.id
-    conversation.claimed_at = utcnow()
-    await db.commit()
-    await log_in(console, live_server, "an@clb.example", TEST_PASSWORD)
-    await console.goto(live_server + "/console/chat")
-    await expect(console.get_by_role("heading", name="Sam", exact=True)).to_be_visible()
-    await visitor.reload()
+    await hold_and_open_console(
+        db, conversation, staff, "an@clb.example", (visitor, console), live_server
+    )
     await expect(visitor.get_by_label("Je bericht aan An")).to_be_visible()
 
     # Keyboard only: from the message box to the picker, filter, choose, insert.

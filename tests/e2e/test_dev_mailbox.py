@@ -13,8 +13,8 @@ import pytest
 from clb.mail import Attachment, OutgoingMail, SmtpMailer
 from clb.message_folder import store_mail, store_sms
 from clb.sms import OutgoingSms
-from tests.conftest import ServerUrls, free_port, server_env, start_server
-from tests.e2e.support import MOBILE, NewPage, assert_accessible
+from tests.conftest import ServerEnv, free_port, start_server
+from tests.e2e.support import MOBILE, NewPage, assert_accessible, console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,10 +24,7 @@ ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
 
 @pytest.fixture(scope="module")
 def mailbox_server(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_server_env: ServerEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str]]]:
     """A ``clb serve`` with a mailbox folder holding one mail and one SMS; the base URL and
     the names of the two files."""
@@ -51,7 +48,7 @@ def mailbox_server(
         ).name,
     }
     port = free_port()
-    env = server_env(database_url, server_urls, redis_namespace, data_dir, port)
+    env = session_server_env(data_dir, port)
     env["CLB_DEV_MAILBOX_DIR"] = str(folder)
     process: subprocess.Popen[bytes] = start_server(env, port)
     try:
@@ -67,11 +64,7 @@ async def test_mailbox_pages_have_no_axe_violations(
 ) -> None:
     base, names = mailbox_server
     page = await new_page(locale=locale)
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = console_errors(page)
     for path in ("/dev/postvak", f"/dev/postvak/{names['mail']}", f"/dev/postvak/{names['sms']}"):
         response = await page.goto(base + path)
         assert response is not None and response.status == 200

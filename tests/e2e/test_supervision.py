@@ -7,15 +7,12 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chat.console.models import ChatStaff
-from clb.db import utcnow
-from tests.chat.support import Visitor, console, staff_cookie
-from tests.conftest import TEST_PASSWORD, make_centre, make_staff
+from tests.chat.support import Visitor
+from tests.conftest import TEST_PASSWORD, make_staff
+from tests.e2e.supervision_support import CRISIS, a_chat_bart_claimed
 from tests.e2e.support import NewPage, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CRISIS = "ik wil niet meer leven"  # in the default triage lexicon
 
 
 async def test_a_flagged_chat_appears_on_the_open_dashboard(
@@ -49,16 +46,7 @@ async def test_a_flagged_chat_appears_on_the_open_dashboard(
 async def test_read_along_and_a_whisper_only_the_counsellor_sees(
     new_page: NewPage, live_server: str, db: AsyncSession
 ) -> None:
-    centre = await make_centre(db)
-    bart = await make_staff(db, email="bart@clb.example", centre=centre)
-    await make_staff(db, email="coco@clb.example", roles=("coordinator",), centre=centre)
-    db.add(ChatStaff(staff_id=bart.id, duty="on_duty", duty_since=utcnow()))
-    await db.commit()
-    visitor = await Visitor.join(live_server, nickname="Robin")
-    pupil = await visitor.connect()
-    claimer = await console(live_server, await staff_cookie(live_server, "bart@clb.example"))
-    await claimer.send({"type": "claim", "conversation_id": visitor.conversation_id})
-    await claimer.expect("claimed")
+    visitor, pupil, claimer = await a_chat_bart_claimed(db, live_server)
     await claimer.close()
 
     counsellor = await new_page()

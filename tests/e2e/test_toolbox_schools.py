@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, Route, expect
 
-from tests.e2e.support import NewPage, assert_accessible
+from tests.e2e.support import NewPage, assert_accessible, open_watched
 
 pytestmark = [pytest.mark.browser]
 
@@ -114,13 +114,7 @@ async def test_the_rest_of_the_platform_refuses_to_be_framed(
 async def test_school_pages_have_no_axe_violations(
     new_page: NewPage, live_server: str, path: str, locale: str
 ) -> None:
-    page = await new_page(locale=locale)
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    response = await page.goto(live_server + path)
+    page, response, errors = await open_watched(new_page, live_server + path, locale)
     assert response is not None and response.status in {200, 422}
     await assert_accessible(page)
     # A 422 is logged by the browser as a failed resource; nothing else may be.

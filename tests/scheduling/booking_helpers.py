@@ -9,11 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.jobs import OutboxJob
+from clb.org.models import School
 from scheduling.appointments import repository
 from scheduling.appointments.models import Appointment
 from scheduling.availability.slots import is_working_day, local_day, local_instant
+from tests.scheduling.support import bookable_counsellor
 
 
 async def open_day(
@@ -51,6 +54,15 @@ COPY_BYPASSING_SERVICE = """
         0, md5(random()::text), 0, '', '', now(), now()
     FROM appointments WHERE id = $1
 """
+
+
+async def counsellor_with_open_day(
+    session: AsyncSession, **options: Any
+) -> tuple[StaffAccount, School, date]:
+    """A bookable counsellor (``options`` as for :func:`bookable_counsellor`), a school of
+    the centre, and the centre's next open day: where a booking test starts."""
+    staff, school = await bookable_counsellor(session, **options)
+    return staff, school, await open_day(session, school.centre_id)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

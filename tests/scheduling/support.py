@@ -31,15 +31,7 @@ async def bookable_counsellor(
 ) -> tuple[StaffAccount, School]:
     """A counsellor with weekly hours at a location of ``centre``, and a school of it."""
     centre = centre or await make_centre(session, slug=f"clb-{uuid.uuid4().hex[:6]}")
-    location = Location(
-        centre_id=centre.id,
-        name="Vestiging Gent",
-        street="Kortrijksesteenweg 1",
-        postcode="9000",
-        municipality="Gent",
-    )
-    session.add(location)
-    await session.flush()
+    location = await add_location(session, centre)
     staff = await make_staff(
         session, email=email or f"{uuid.uuid4().hex[:8]}@clb.example", centre=centre
     )
@@ -66,6 +58,26 @@ async def bookable_counsellor(
     school = await session.scalar(select(School).where(School.centre_id == centre.id))
     assert school is not None
     return staff, school
+
+
+async def add_location(
+    session: AsyncSession,
+    centre: Centre,
+    name: str = "Vestiging Gent",
+    address: tuple[str, str, str] = ("Kortrijksesteenweg 1", "9000", "Gent"),
+) -> Location:
+    """A location of ``centre`` at ``address`` (street, postcode, municipality), flushed."""
+    street, postcode, municipality = address
+    location = Location(
+        centre_id=centre.id,
+        name=name,
+        street=street,
+        postcode=postcode,
+        municipality=municipality,
+    )
+    session.add(location)
+    await session.flush()
+    return location
 
 
 def next_weekday_at(weekday: int, clock: time, *, after: datetime | None = None) -> datetime:

@@ -45,14 +45,26 @@ async def by_email(db: AsyncSession, email: str = "an@clb.example") -> StaffAcco
     return staff
 
 
+async def an_holds_a_chat(db: AsyncSession, services: Services) -> tuple[Conversation, str]:
+    """The staff trio, and a chat An holds: (the conversation, the visitor's token)."""
+    await staff_trio(db)
+    return await held_chat(db, services, await by_email(db))
+
+
+async def api_of_a_chat_an_holds(db: AsyncSession, services: Services, what: str) -> str:
+    """The URL of ``what`` (notes, outcome, ...) of a chat An holds, for tests that need
+    nothing else of it."""
+    conversation, _ = await an_holds_a_chat(db, services)
+    return api(conversation.id, what)
+
+
 # --- Notes -----------------------------------------------------------------------------------
 
 
 async def test_the_holder_adds_and_lists_notes_and_others_may_not(
     app: FastAPI, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, _ = await held_chat(db, services, await by_email(db))
+    conversation, _ = await an_holds_a_chat(db, services)
     url = api(conversation.id, "notes")
     async with staff_client(app, "an@clb.example") as holder:
         added = await holder.post(url, json={"body": f"  {NOTE}  "}, headers=csrf(holder))
@@ -131,8 +143,7 @@ async def test_handover_notes_and_whispers_are_listed_labelled(
 async def test_visitor_paths_never_show_notes(
     app: FastAPI, client: httpx.AsyncClient, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, token = await held_chat(db, services, await by_email(db))
+    conversation, token = await an_holds_a_chat(db, services)
     async with staff_client(app, "an@clb.example") as holder:
         added = await holder.post(
             api(conversation.id, "notes"), json={"body": NOTE}, headers=csrf(holder)
@@ -159,9 +170,7 @@ async def test_visitor_paths_never_show_notes(
 async def test_outcome_upsert_and_validation(
     app: FastAPI, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, _ = await held_chat(db, services, await by_email(db))
-    url = api(conversation.id, "outcome")
+    url = await api_of_a_chat_an_holds(db, services, "outcome")
     async with staff_client(app, "an@clb.example") as holder:
         assert (await holder.get(url)).json()["recorded_at"] is None
         saved = await holder.put(url, json=OUTCOME, headers=csrf(holder))
@@ -211,8 +220,7 @@ async def test_outcome_options_follow_the_taxonomy(
 async def test_handover_code_is_sent_hashed_and_found_forgivingly(
     app: FastAPI, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, _ = await held_chat(db, services, await by_email(db))
+    conversation, _ = await an_holds_a_chat(db, services)
     async with staff_client(app, "bo@clb.example") as colleague:
         refused = await colleague.post(
             api(conversation.id, "handover-code"), headers=csrf(colleague)
@@ -265,8 +273,7 @@ async def test_handover_code_is_sent_hashed_and_found_forgivingly(
 async def test_no_handover_code_after_the_chat_ended(
     app: FastAPI, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, _ = await held_chat(db, services, await by_email(db))
+    conversation, _ = await an_holds_a_chat(db, services)
     locked = await db.get(
         Conversation, conversation.id, with_for_update=True, populate_existing=True
     )
@@ -286,8 +293,7 @@ async def test_no_handover_code_after_the_chat_ended(
 async def test_purge_removes_notes_summary_and_code_and_keeps_the_codes(
     app: FastAPI, services: Services, db: AsyncSession
 ) -> None:
-    await staff_trio(db)
-    conversation, _ = await held_chat(db, services, await by_email(db))
+    conversation, _ = await an_holds_a_chat(db, services)
     async with staff_client(app, "an@clb.example") as holder:
         await holder.post(api(conversation.id, "notes"), json={"body": NOTE}, headers=csrf(holder))
         code = (

@@ -91,23 +91,32 @@ def test_a_zero_needs_no_partner() -> None:
     assert check(values, [Group("offered", ("answered", "abandoned"))]) == {"abandoned"}
 
 
+METRICS = ("offered", "answered", "abandoned")
+
+
+def a_week_by_day(
+    counts: dict[str, tuple[int, int, int]],
+) -> tuple[Values, Groups]:
+    """The cells and groups of a week table: per day and for the week, offered = answered +
+    abandoned; per metric, the week = the sum of the days. ``counts``: the days' (offered,
+    answered, abandoned)."""
+    values: dict[Hashable, int] = {}
+    for day, day_counts in counts.items():
+        for metric, value in zip(METRICS, day_counts, strict=True):
+            values[(day, metric)] = value
+    for i, metric in enumerate(METRICS):
+        values[("week", metric)] = sum(day_counts[i] for day_counts in counts.values())
+    groups = [
+        Group((unit, "offered"), ((unit, "answered"), (unit, "abandoned")))
+        for unit in (*counts, "week")
+    ] + [Group(("week", metric), tuple((d, metric) for d in counts)) for metric in METRICS]
+    return values, groups
+
+
 def test_zeros_worked_out_from_a_total_do_not_give_a_day_away() -> None:
     # The week's 45 chats were all on Monday: the other days must be 0, so Monday's hidden
     # answered count would follow from the week's — the week's answered is hidden as well.
-    days = ("mon", "tue", "wed")
-    counts = {"mon": (45, 40, 5), "tue": (0, 0, 0), "wed": (0, 0, 0)}
-    metrics = ("offered", "answered", "abandoned")
-    values: dict[Hashable, int] = {}
-    for day in days:
-        for metric, value in zip(metrics, counts[day], strict=True):
-            values[(day, metric)] = value
-    for i, metric in enumerate(metrics):
-        values[("week", metric)] = sum(counts[d][i] for d in days)
-    groups = [
-        Group((unit, "offered"), ((unit, "answered"), (unit, "abandoned")))
-        for unit in (*days, "week")
-    ] + [Group(("week", metric), tuple((d, metric) for d in days)) for metric in metrics]
-    hidden = check(values, groups)
+    hidden = check(*a_week_by_day({"mon": (45, 40, 5), "tue": (0, 0, 0), "wed": (0, 0, 0)}))
     assert {("mon", "abandoned"), ("mon", "answered"), ("week", "answered")} <= hidden
 
 
@@ -115,21 +124,9 @@ def test_a_day_worked_out_as_zero_cannot_unlock_a_hidden_day() -> None:
     # Wednesday's 0 follows from the week's offered minus Monday and Tuesday; then its
     # answered and abandoned must be 0 too, and Monday's hidden answered (40) would follow
     # from the week's 60 minus Tuesday's 20. Only the non-negativity of counts shows it.
-    days = ("mon", "tue", "wed")
-    counts = {"mon": (45, 40, 5), "tue": (30, 20, 10), "wed": (0, 0, 0)}
-    metrics = ("offered", "answered", "abandoned")
-    values: dict[Hashable, int] = {}
-    for day in days:
-        for metric, value in zip(metrics, counts[day], strict=True):
-            values[(day, metric)] = value
-    for i, metric in enumerate(metrics):
-        values[("week", metric)] = sum(counts[d][i] for d in days)
-    groups = [
-        Group((unit, "offered"), ((unit, "answered"), (unit, "abandoned")))
-        for unit in (*days, "week")
-    ] + [Group(("week", metric), tuple((d, metric) for d in days)) for metric in metrics]
-    hidden = check(values, groups)
+    hidden = check(*a_week_by_day({"mon": (45, 40, 5), "tue": (30, 20, 10), "wed": (0, 0, 0)}))
     assert {("mon", "abandoned"), ("mon", "answered")} <= hidden
+    metrics = METRICS
     assert len(hidden - {("wed", m) for m in metrics}) > 2
 
 

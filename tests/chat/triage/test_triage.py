@@ -166,12 +166,21 @@ async def test_a_crisis_subject_flags_the_new_chat_and_it_waits_first(
     assert await flags_of(db, calm) == []
 
 
+async def start_watched(
+    services: Services, listen: PubSub, *, subject: str | None = None, nickname: str = "Sam"
+) -> tuple[uuid.UUID, uuid.UUID, str]:
+    """A waiting conversation (as :func:`start` makes it) while ``listen`` listens on the
+    coordinators' channel: (conversation, visitor, the channel)."""
+    conversation_id, visitor_id = await start(services, subject=subject, nickname=nickname)
+    channel = supervision_channel(services.keys)
+    await subscribe(listen, channel)
+    return conversation_id, visitor_id, channel
+
+
 async def test_the_coordinators_alert_comes_after_the_commit(
     services: Services, db: AsyncSession, listen: PubSub
 ) -> None:
-    conversation_id, visitor_id = await start(services, nickname="Robin")
-    channel = supervision_channel(services.keys)
-    await subscribe(listen, channel)
+    conversation_id, visitor_id, channel = await start_watched(services, listen, nickname="Robin")
     async with services.sessionmaker() as session:
         message = await service.visitor_send(
             session, services, visitor_id, conversation_id, uuid.uuid4(), CRISIS
@@ -201,9 +210,9 @@ async def test_the_coordinators_alert_comes_after_the_commit(
 async def test_a_second_hit_is_recorded_but_not_alerted_again(
     services: Services, db: AsyncSession, listen: PubSub
 ) -> None:
-    conversation_id, visitor_id = await start(services, subject="zelfmoordgedachten")
-    channel = supervision_channel(services.keys)
-    await subscribe(listen, channel)
+    conversation_id, visitor_id, channel = await start_watched(
+        services, listen, subject="zelfmoordgedachten"
+    )
     await say(services, visitor_id, conversation_id, "en ik heb slaappillen")
     await services.redis.publish(channel, orjson.dumps({"type": "marker"}))
     assert (await next_event(listen))["type"] == "marker"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, make_staff
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -21,9 +22,21 @@ async def form_token(client: httpx.AsyncClient, path: str = "/console/login") ->
 async def login(
     client: httpx.AsyncClient, email: str = "an@clb.example", password: str = TEST_PASSWORD
 ) -> httpx.Response:
-    token = await form_token(client)
-    return await client.post(
-        "/console/login",
-        data={"email": email, "password": password, "csrf_token": token, "next": "/console"},
-        headers={"accept": "text/html"},
+    return await post_login_form(
+        client, headers={"accept": "text/html"}, email=email, password=password, next="/console"
     )
+
+
+async def post_login_form(
+    client: httpx.AsyncClient, *, headers: dict[str, str] | None = None, **fields: str
+) -> httpx.Response:
+    """Send the login form with its CSRF token and ``fields`` (An's e-mail address unless
+    ``email`` is given), as a browser that opened the form does."""
+    data = {"email": "an@clb.example", "csrf_token": await form_token(client), **fields}
+    return await client.post("/console/login", data=data, headers=headers)
+
+
+async def new_staff_logs_in(client: httpx.AsyncClient, db: AsyncSession) -> httpx.Response:
+    """A new staff account (An), logged in through the form: the form's answer."""
+    await make_staff(db)
+    return await login(client)

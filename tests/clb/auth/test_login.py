@@ -15,15 +15,14 @@ from clb.auth.models import StaffSession
 from clb.auth.service import staff_channel
 from clb.db import utcnow
 from clb.services import Services
-from tests.clb.auth.helpers import form_token, login
+from tests.clb.auth.helpers import form_token, login, new_staff_logs_in, post_login_form
 from tests.conftest import PUBLIC_URL, make_staff
 
 
 async def test_login_sets_a_protected_session_cookie_and_opens_the_console(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    await make_staff(db)
-    response = await login(client)
+    response = await new_staff_logs_in(client, db)
     assert response.status_code == 303
     assert response.headers["location"] == "/console"
     cookie = next(h for h in response.headers.get_list("set-cookie") if "clb_session=" in h)
@@ -68,11 +67,8 @@ async def test_login_from_a_foreign_origin_is_refused(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     await make_staff(db)
-    token = await form_token(client)
-    response = await client.post(
-        "/console/login",
-        data={"email": "an@clb.example", "password": "x", "csrf_token": token},
-        headers={"origin": "https://evil.example"},
+    response = await post_login_form(
+        client, headers={"origin": "https://evil.example"}, password="x"
     )
     assert response.status_code == 403
 
@@ -153,14 +149,7 @@ async def test_login_redirect_never_leaves_the_site(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     await make_staff(db)
-    token = await form_token(client)
-    response = await client.post(
-        "/console/login",
-        data={
-            "email": "an@clb.example",
-            "password": "een-lang-testwachtwoord",
-            "csrf_token": token,
-            "next": "//evil.example/steal",
-        },
+    response = await post_login_form(
+        client, password="een-lang-testwachtwoord", next="//evil.example/steal"
     )
     assert response.headers["location"] == "/"

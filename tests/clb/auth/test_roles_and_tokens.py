@@ -14,7 +14,7 @@ from clb.auth.passwords import hash_password, verify_password
 from clb.auth.tokens import hash_token
 from clb.config import Settings
 from clb.web.deps import CurrentAdmin, CurrentCoordinator, CurrentEditor
-from tests.clb.auth.helpers import login
+from tests.clb.auth.helpers import login, new_staff_logs_in
 from tests.conftest import make_staff
 
 
@@ -99,8 +99,7 @@ async def https_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def test_over_https_cookies_are_secure_and_host_prefixed(
     https_client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    await make_staff(db)
-    response = await login(https_client)
+    response = await new_staff_logs_in(https_client, db)
     assert response.status_code == 303
     cookies = response.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookies if c.startswith("__Host-clb_session="))

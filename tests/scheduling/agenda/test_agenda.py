@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import AuditEvent
+from clb.auth.models import StaffAccount
+from clb.org.models import School
 from clb.services import Services
 from scheduling.agenda.service import CONTACT_READ
 from scheduling.appointments.models import Appointment
@@ -46,6 +48,27 @@ def detail(appointment: Appointment) -> str:
 
 def october(day: int) -> date:
     return date(2026, 10, day)
+
+
+async def ans_appointment_at(
+    client: httpx.AsyncClient, db: AsyncSession, services: Services, hour: int
+) -> tuple[StaffAccount, School, date, Appointment]:
+    """An (the counsellor) with an appointment at ``hour`` on the next open day, and
+    ``client`` logged in as her: (An, her school, the day, the appointment)."""
+    staff, school = await bookable_counsellor(db, email=AN)
+    day = await open_day(db, staff.centre_id)
+    appointment = await book_at(db, services, staff, school, at(day, hour))
+    await switch_user(client, AN)
+    return staff, school, day, appointment
+
+
+async def post_from_detail(
+    client: httpx.AsyncClient, appointment: Appointment, action: str, data: dict[str, str]
+) -> httpx.Response:
+    """Post ``data`` to one of the appointment's actions, as its detail page's form does."""
+    return await post_form(
+        client, f"{detail(appointment)}/{action}", data, token_page=detail(appointment)
+    )
 
 
 # --- Views ---------------------------------------------------------------------------------
@@ -141,22 +164,14 @@ async def test_spring_dst_change_and_public_holiday_in_the_week_view(
 async def test_cancelled_and_no_show_appointments_stay_visible_with_their_status(
     client: httpx.AsyncClient, db: AsyncSession, services: Services, app: FastAPI
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    day = await open_day(db, staff.centre_id)
-    first = await book_at(db, services, staff, school, at(day, 9))
+    staff, school, day, first = await ans_appointment_at(client, db, services, 9)
     second = await book_at(db, services, staff, school, at(day, 11), first_name="Lotte")
-    await switch_user(client, AN)
-    response = await post_form(
-        client,
-        f"{detail(first)}/annuleren",
-        {"reason": "De CLB-medewerker is ziek."},
-        token_page=detail(first),
+    response = await post_from_detail(
+        client, first, "annuleren", {"reason": "De CLB-medewerker is ziek."}
     )
     assert response.status_code == 303
     with clock_at(app, at(day, 12)):
-        marked = await post_form(
-            client, f"{detail(second)}/niet-gekomen", {}, token_page=detail(second)
-        )
+        marked = await post_from_detail(client, second, "niet-gekomen", {})
         assert marked.status_code == 303
         page = await client.get(AGENDA, params={"weergave": "dag", "datum": day.isoformat()})
     assert "Geannuleerd" in page.text and "Niet gekomen" in page.text
@@ -235,29 +250,18 @@ async def test_the_console_needs_a_login_and_an_agenda_role(
 async def test_staff_cancel_needs_a_reason_and_tells_the_person(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    day = await open_day(db, staff.centre_id)
-    appointment = await book_at(db, services, staff, school, at(day, 10))
-    await switch_user(client, AN)
+    staff, school, day, appointment = await ans_appointment_at(client, db, services, 10)
     page = await client.get(detail(appointment))
     assert "Afspraak annuleren" in page.text and 'name="reason"' in page.text
 
-    refused = await post_form(
-        client,
-        f"{detail(appointment)}/annuleren",
-        {"reason": "   "},
-        token_page=detail(appointment),
-    )
+    refused = await post_from_detail(client, appointment, "annuleren", {"reason": "   "})
     assert refused.status_code == 422
     assert "Geef een reden: de persoon krijgt die te lezen." in refused.text
     assert 'aria-invalid="true"' in refused.text
     assert (await reload(db, appointment)).status == "confirmed"
 
-    done = await post_form(
-        client,
-        f"{detail(appointment)}/annuleren",
-        {"reason": "De CLB-medewerker is ziek."},
-        token_page=detail(appointment),
+    done = await post_from_detail(
+        client, appointment, "annuleren", {"reason": "De CLB-medewerker is ziek."}
     )
     assert done.status_code == 303
     assert done.headers["location"] == f"{detail(appointment)}?bewaard=geannuleerd#main"
@@ -284,11 +288,8 @@ async def test_staff_cancel_needs_a_reason_and_tells_the_person(
 async def test_reschedule_moves_the_appointment_and_bumps_the_sequence(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    day = await open_day(db, staff.centre_id)
-    appointment = await book_at(db, services, staff, school, at(day, 10))
+    staff, school, day, appointment = await ans_appointment_at(client, db, services, 10)
     other = await book_at(db, services, staff, school, at(day, 14), first_name="Lotte")
-    await switch_user(client, AN)
     choose = await client.get(f"{detail(appointment)}/verplaatsen", params={"vanaf": str(day)})
     assert choose.status_code == 200
     values = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', choose.text)
@@ -335,10 +336,7 @@ async def test_reschedule_moves_the_appointment_and_bumps_the_sequence(
 async def test_no_show_only_after_the_start(
     client: httpx.AsyncClient, db: AsyncSession, services: Services, app: FastAPI
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    day = await open_day(db, staff.centre_id)
-    appointment = await book_at(db, services, staff, school, at(day, 10))
-    await switch_user(client, AN)
+    staff, school, day, appointment = await ans_appointment_at(client, db, services, 10)
     path = f"{detail(appointment)}/niet-gekomen"
     with clock_at(app, at(day, 9, 59)):
         page = await client.get(detail(appointment))
@@ -358,15 +356,9 @@ async def test_no_show_only_after_the_start(
 async def test_private_note_is_kept_for_staff_only(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    day = await open_day(db, staff.centre_id)
-    appointment = await book_at(db, services, staff, school, at(day, 10))
-    await switch_user(client, AN)
-    saved = await post_form(
-        client,
-        f"{detail(appointment)}/notitie",
-        {"note": "Broer zit ook op school; ouders gescheiden."},
-        token_page=detail(appointment),
+    staff, school, day, appointment = await ans_appointment_at(client, db, services, 10)
+    saved = await post_from_detail(
+        client, appointment, "notitie", {"note": "Broer zit ook op school; ouders gescheiden."}
     )
     assert saved.status_code == 303
     assert (await reload(db, appointment)).counsellor_note == (
@@ -403,12 +395,7 @@ async def test_feed_url_gives_a_private_calendar_and_can_be_renewed(
     kept = await book_at(db, services, staff, school, at(day, 10), topic="Pesten in de klas")
     cancelled = await book_at(db, services, staff, school, at(day, 14), first_name="Lotte")
     await switch_user(client, AN)
-    await post_form(
-        client,
-        f"{detail(cancelled)}/annuleren",
-        {"reason": "Ziek"},
-        token_page=detail(cancelled),
-    )
+    await post_from_detail(client, cancelled, "annuleren", {"reason": "Ziek"})
     url = await _feed_url(client)
     assert url.startswith("http://127.0.0.1:8000/agenda/feed/") and url.endswith(".ics")
     path = url.removeprefix("http://127.0.0.1:8000")

@@ -23,7 +23,12 @@ from scheduling.appointments.booking import Booked, Outcome, Taken, Wish
 from scheduling.appointments.booking_input import BookingRequest, Contact
 from scheduling.appointments.models import Appointment
 from scheduling.errors import InvalidBooking
-from tests.scheduling.booking_helpers import COPY_BYPASSING_SERVICE, at, open_day
+from tests.scheduling.booking_helpers import (
+    COPY_BYPASSING_SERVICE,
+    at,
+    counsellor_with_open_day,
+    open_day,
+)
 from tests.scheduling.support import bookable_counsellor
 
 
@@ -105,8 +110,7 @@ async def test_each_request_of_a_batch_is_judged_after_the_ones_before_it(
 async def test_the_maximum_per_day_counts_the_batch_mates(
     db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db, max_per_day=2)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db, max_per_day=2)
     outcomes = await book_together(
         services, [wish(school.id, staff.id, at(day, hour)) for hour in (9, 11, 13, 15)]
     )
@@ -114,12 +118,16 @@ async def test_the_maximum_per_day_counts_the_batch_mates(
     assert len(await stored(db)) == 2
 
 
+@pytest.fixture
+def batcher(services: Services) -> BookingBatcher:
+    """A batcher of its own, as each API process has one."""
+    return BookingBatcher(services)
+
+
 async def test_concurrent_api_requests_are_booked_in_one_transaction(
-    db: AsyncSession, services: Services
+    db: AsyncSession, batcher: BookingBatcher
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
-    batcher = BookingBatcher(services)
+    staff, school, day = await counsellor_with_open_day(db)
     outcomes = await asyncio.gather(
         *(
             batcher.book(wish(school.id, staff.id, at(day, hour), name=f"Ouder{hour}"))
@@ -134,12 +142,10 @@ async def test_concurrent_api_requests_are_booked_in_one_transaction(
 
 
 async def test_one_idempotency_key_twice_at_once_books_once(
-    db: AsyncSession, services: Services
+    db: AsyncSession, batcher: BookingBatcher
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     key = str(uuid.uuid4())
-    batcher = BookingBatcher(services)
     outcomes = await asyncio.gather(
         *(batcher.book(wish(school.id, staff.id, at(day, 10), key=key)) for _ in range(3))
     )
@@ -151,11 +157,9 @@ async def test_one_idempotency_key_twice_at_once_books_once(
 
 
 async def test_a_request_given_up_before_its_batch_is_not_booked(
-    db: AsyncSession, services: Services
+    db: AsyncSession, batcher: BookingBatcher
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
-    batcher = BookingBatcher(services)
+    staff, school, day = await counsellor_with_open_day(db)
     given_up = asyncio.create_task(batcher.book(wish(school.id, staff.id, at(day, 10))))
     await asyncio.sleep(0)  # it is waiting for its batch
     given_up.cancel()
@@ -172,8 +176,7 @@ async def test_a_conflict_the_batch_could_not_see_undoes_it_and_each_is_booked_a
     """The exclusion constraint stays the guarantee: a row the batch's read did not see
     makes its INSERT fail; nothing of the batch is kept, and each request is then booked in
     its own transaction, so only the one whose slot is really taken gets a conflict."""
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     [first] = await book_together(services, [wish(school.id, staff.id, at(day, 16), name="Eerst")])
     assert isinstance(first, Booked)
     outside = await asyncpg.connect("postgresql://" + database_url.split("://", 1)[1])
@@ -213,8 +216,7 @@ async def _until_a_lock_wait(connection: asyncpg.Connection, timeout: float = 30
 
 
 async def test_a_batch_is_cut_at_its_maximum(db: AsyncSession, services: Services) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     batcher = BookingBatcher(services, max_batch=2)
     outcomes = await asyncio.gather(
         *(

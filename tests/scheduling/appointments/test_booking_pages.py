@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.jobs import OutboxJob
 from clb.org.models import Centre, Location, School
@@ -68,6 +69,46 @@ async def open_contact_step(client: httpx.AsyncClient, school: School, moment: s
     )
     assert page.status_code == 200, page.text
     return csrf_of(page.text)
+
+
+async def a_moment_at_ten(db: AsyncSession) -> tuple[StaffAccount, School, datetime, str]:
+    """A bookable counsellor and school, 10:00 on the next open day, and the form value
+    the slot step offers for it: where most booking tests start."""
+    staff, school = await bookable_counsellor(db)
+    starts = at(await open_day(db, school.centre_id), 10)
+    return staff, school, starts, value_of(staff, starts, await location_of(db, school))
+
+
+async def submit_contact_at_ten(
+    client: httpx.AsyncClient, db: AsyncSession, **changes: str
+) -> tuple[str, httpx.Response]:
+    """Pick 10:00 on the next open day and send the contact step, Sara's details with
+    ``changes``: (the moment's form value, the answer)."""
+    _staff, school, _starts, moment = await a_moment_at_ten(db)
+    csrf = await open_contact_step(client, school, moment)
+    data = contact_form(school, moment, csrf, **changes)
+    return moment, await client.post("/afspraak/gegevens", data=data)
+
+
+async def an_opened_appointment(
+    client: httpx.AsyncClient, db: AsyncSession, services: Services, *, mode: str = "office"
+) -> tuple[School, Appointment, str]:
+    """An appointment at 11:00 on the next open day whose manage link ``client`` opened, so
+    its cookie is set: (school, appointment, manage token)."""
+    staff, school = await bookable_counsellor(db)
+    appointment, token = await book_directly(
+        db, services, staff, school, at(await open_day(db, school.centre_id), 11), mode=mode
+    )
+    await client.get(f"/afspraak/beheer/{token}")
+    return school, appointment, token
+
+
+async def week_page(client: httpx.AsyncClient, school: School, week: str) -> httpx.Response:
+    """The slot step for a talk at the office in the week starting ``week``."""
+    return await client.get(
+        "/afspraak/wanneer",
+        params={"school": str(school.id), "soort": "gesprek", "hoe": "office", "week": week},
+    )
 
 
 # --- The steps ---------------------------------------------------------------------------
@@ -146,15 +187,7 @@ async def test_slot_step_shows_a_week_per_day_with_full_accessible_names(
     location_id = await location_of(db, school)
     day = await open_day(db, school.centre_id)
     starts = at(day, 10)
-    page = await client.get(
-        "/afspraak/wanneer",
-        params={
-            "school": str(school.id),
-            "soort": "gesprek",
-            "hoe": "office",
-            "week": week_of(starts),
-        },
-    )
+    page = await week_page(client, school, week_of(starts))
     assert page.status_code == 200, page.text
     values = slot_values(page.text)
     wanted = value_of(staff, starts, location_id)
@@ -169,15 +202,7 @@ async def test_slot_step_shows_a_week_per_day_with_full_accessible_names(
     later = re.search(r'href="(/afspraak/wanneer\?[^"]*week=[^"]+)"[^>]*>Later', page.text)
     assert later is not None
     # A week without hours: no slots, but a way to the first free moment.
-    weekend = await client.get(
-        "/afspraak/wanneer",
-        params={
-            "school": str(school.id),
-            "soort": "gesprek",
-            "hoe": "office",
-            "week": (day + timedelta(days=7 * 60)).isoformat(),
-        },
-    )
+    weekend = await week_page(client, school, (day + timedelta(days=7 * 60)).isoformat())
     assert weekend.status_code == 200
     assert "In deze week is er geen vrij moment." in weekend.text
 
@@ -195,15 +220,7 @@ async def test_slots_at_several_places_each_name_their_place(
     )
     await db.commit()
     starts = at(await open_day(db, school.centre_id), 10)
-    page = await client.get(
-        "/afspraak/wanneer",
-        params={
-            "school": str(school.id),
-            "soort": "gesprek",
-            "hoe": "office",
-            "week": week_of(starts),
-        },
-    )
+    page = await week_page(client, school, week_of(starts))
     assert page.status_code == 200
     assert "Waar:</strong>" not in page.text
     for place in ("Vestiging Gent", "Vestiging Eeklo"):
@@ -218,9 +235,7 @@ async def test_slots_at_several_places_each_name_their_place(
 async def test_contact_step_offers_the_languages_in_their_own_names(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    starts = at(await open_day(db, school.centre_id), 10)
-    moment = value_of(staff, starts, await location_of(db, school))
+    staff, school, starts, moment = await a_moment_at_ten(db)
     page = await client.get(
         "/afspraak/gegevens",
         params={"school": str(school.id), "soort": "gesprek", "hoe": "office", "moment": moment},
@@ -246,16 +261,8 @@ async def test_contact_step_offers_the_languages_in_their_own_names(
 async def test_invalid_contact_shows_every_error_next_to_its_field_and_keeps_the_input(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    moment = value_of(
-        staff, at(await open_day(db, school.centre_id), 10), await location_of(db, school)
-    )
-    csrf = await open_contact_step(client, school, moment)
-    page = await client.post(
-        "/afspraak/gegevens",
-        data=contact_form(
-            school, moment, csrf, first_name=" ", email="sara-at-example", phone="12", consent=""
-        ),
+    moment, page = await submit_contact_at_ten(
+        client, db, first_name=" ", email="sara-at-example", phone="12", consent=""
     )
     assert page.status_code == 422
     text = page.text
@@ -278,14 +285,7 @@ async def test_invalid_contact_shows_every_error_next_to_its_field_and_keeps_the
 async def test_contact_needs_an_email_or_a_phone(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    moment = value_of(
-        staff, at(await open_day(db, school.centre_id), 10), await location_of(db, school)
-    )
-    csrf = await open_contact_step(client, school, moment)
-    page = await client.post(
-        "/afspraak/gegevens", data=contact_form(school, moment, csrf, email="")
-    )
+    _moment, page = await submit_contact_at_ten(client, db, email="")
     assert page.status_code == 422
     assert "Geef een e-mailadres of een telefoonnummer" in page.text
 
@@ -293,9 +293,7 @@ async def test_contact_needs_an_email_or_a_phone(
 async def test_booking_confirms_sets_the_manage_cookie_and_offers_the_calendar_file(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    starts = at(await open_day(db, school.centre_id), 10)
-    moment = value_of(staff, starts, await location_of(db, school))
+    staff, school, starts, moment = await a_moment_at_ten(db)
     csrf = await open_contact_step(client, school, moment)
     form = contact_form(school, moment, csrf, language="tr")
     booked = await client.post("/afspraak/gegevens", data=form)
@@ -336,10 +334,8 @@ async def test_booking_confirms_sets_the_manage_cookie_and_offers_the_calendar_f
 async def test_a_taken_moment_shows_fresh_slots_and_keeps_the_contact_details(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
+    staff, school, starts, moment = await a_moment_at_ten(db)
     location_id = await location_of(db, school)
-    starts = at(await open_day(db, school.centre_id), 10)
-    moment = value_of(staff, starts, location_id)
     csrf = await open_contact_step(client, school, moment)
     await book_directly(db, services, staff, school, starts)  # someone else was faster
 
@@ -375,10 +371,7 @@ async def test_a_taken_moment_shows_fresh_slots_and_keeps_the_contact_details(
 async def test_bookings_from_one_address_are_limited_like_the_api(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    moment = value_of(
-        staff, at(await open_day(db, school.centre_id), 10), await location_of(db, school)
-    )
+    staff, school, _starts, moment = await a_moment_at_ten(db)
     csrf = await open_contact_step(client, school, moment)
     settings = services.settings
     key = f"booking:{hash_ip('127.0.0.1', settings.secret_key or '')}"
@@ -394,10 +387,7 @@ async def test_bookings_from_one_address_are_limited_like_the_api(
 
 
 async def test_booking_needs_the_csrf_token(client: httpx.AsyncClient, db: AsyncSession) -> None:
-    staff, school = await bookable_counsellor(db)
-    moment = value_of(
-        staff, at(await open_day(db, school.centre_id), 10), await location_of(db, school)
-    )
+    staff, school, _starts, moment = await a_moment_at_ten(db)
     await open_contact_step(client, school, moment)
     page = await client.post("/afspraak/gegevens", data=contact_form(school, moment, "vals" * 10))
     assert page.status_code == 403
@@ -463,11 +453,7 @@ async def test_wrong_missing_and_expired_links_all_get_the_same_neutral_page(
 async def test_an_old_cookie_is_dropped(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    appointment, token = await book_directly(
-        db, services, staff, school, at(await open_day(db, school.centre_id), 11)
-    )
-    await client.get(f"/afspraak/beheer/{token}")
+    school, appointment, token = await an_opened_appointment(client, db, services)
     await move_to(db, appointment, utcnow() - timedelta(hours=3))
     page = await client.get("/afspraak/beheer")
     assert page.status_code == 404
@@ -477,11 +463,7 @@ async def test_an_old_cookie_is_dropped(
 async def test_cancel_asks_first_then_cancels(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    appointment, token = await book_directly(
-        db, services, staff, school, at(await open_day(db, school.centre_id), 11)
-    )
-    await client.get(f"/afspraak/beheer/{token}")
+    school, appointment, token = await an_opened_appointment(client, db, services)
     ask = await client.get("/afspraak/beheer/annuleren")
     assert ask.status_code == 200
     assert "Wil je deze afspraak echt annuleren?" in ask.text
@@ -575,11 +557,7 @@ async def test_past_the_cutoff_the_page_says_to_call_the_centre(
 async def test_a_chat_appointment_says_where_the_chat_opens(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    _appointment, token = await book_directly(
-        db, services, staff, school, at(await open_day(db, school.centre_id), 11), mode="chat"
-    )
-    await client.get(f"/afspraak/beheer/{token}")
+    _school, _appointment, token = await an_opened_appointment(client, db, services, mode="chat")
     page = await client.get("/afspraak/beheer")
     assert "Op het afgesproken uur opent hier de chat met An." in page.text
     assert token not in page.text
@@ -588,11 +566,7 @@ async def test_a_chat_appointment_says_where_the_chat_opens(
 async def test_closing_forgets_the_appointment_in_this_browser(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    _appointment, token = await book_directly(
-        db, services, staff, school, at(await open_day(db, school.centre_id), 11)
-    )
-    await client.get(f"/afspraak/beheer/{token}")
+    _school, _appointment, token = await an_opened_appointment(client, db, services)
     page = await client.get("/afspraak/beheer")
     closed = await client.post("/afspraak/beheer/sluiten", data={"csrf_token": csrf_of(page.text)})
     assert closed.status_code == 303 and closed.headers["location"] == "/"

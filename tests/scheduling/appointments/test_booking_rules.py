@@ -25,6 +25,7 @@ from scheduling.appointments.models import Appointment
 from tests.scheduling.booking_helpers import (
     COPY_BYPASSING_SERVICE,
     at,
+    counsellor_with_open_day,
     count,
     error_of,
     field_named,
@@ -45,8 +46,7 @@ async def book(client: httpx.AsyncClient, body: dict[str, Any], **headers: str) 
 async def test_an_overlapping_booking_of_another_length_is_refused(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     # Kennismaking 10:00: 30 minutes + 10 minutes buffer, so 10:00-10:40 is blocked.
     first = await book(client, booking_body(school, staff, at(day, 10), type="kennismaking"))
     assert first.status_code == 201, first.text
@@ -100,8 +100,7 @@ async def test_the_database_itself_refuses_an_overlapping_row(
 async def test_a_cancelled_booking_frees_its_slot(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     body = booking_body(school, staff, at(day, 14))
     first = await book(client, body)
     assert first.status_code == 201, first.text
@@ -145,8 +144,7 @@ async def test_the_maximum_per_day_holds_when_different_slots_are_booked_at_once
 ) -> None:
     # Each booking locks (counsellor, day) before it reads that day: one that waited for the
     # lock still counts the bookings committed meanwhile, so no fourth one slips in.
-    staff, school = await bookable_counsellor(db, max_per_day=3)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db, max_per_day=3)
     bodies = [
         booking_body(
             school,
@@ -168,8 +166,7 @@ async def test_the_maximum_per_day_holds_when_different_slots_are_booked_at_once
 async def test_same_idempotency_key_five_times_at_once_books_once(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     body = booking_body(school, staff, at(day, 11))
     key = str(uuid.uuid4())
     responses = await asyncio.gather(
@@ -273,8 +270,7 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_saved(
     case: str, client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     changes, code, field, message = BAD_INPUT[case]
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     changes = dict(changes)
     when = changes.pop("when", None)
     body = booking_body(school, staff, at(day, 10), **changes)
@@ -326,8 +322,7 @@ async def test_a_time_the_schedule_does_not_offer_is_taken_with_fresh_slots(
 async def test_the_manage_token_is_stored_only_as_its_sha256(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     response = await book(client, booking_body(school, staff, at(day, 15)))
     assert response.status_code == 201, response.text
     manage_url = response.json()["manage_url"]

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.jobs import OutboxJob
 from scheduling.appointments.models import Appointment
-from tests.conftest import ServerUrls, free_port, server_env, start_server
-from tests.scheduling.booking_helpers import at, count, error_of, open_day
-from tests.scheduling.support import bookable_counsellor, booking_body
+from tests.conftest import ServerEnv, free_port, start_server
+from tests.scheduling.booking_helpers import at, counsellor_with_open_day, count, error_of
+from tests.scheduling.support import booking_body
 
 pytestmark = pytest.mark.slow
 
@@ -32,14 +32,11 @@ STORM = 200
 
 @pytest.fixture(scope="module")
 def booking_server(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    session_server_env: ServerEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     port = free_port()
     data_dir: Path = tmp_path_factory.mktemp("booking-server")
-    env = server_env(database_url, server_urls, redis_namespace, data_dir, port)
+    env = session_server_env(data_dir, port)
     env["CLB_BOOKING_RATE_PER_HOUR"] = "1000000"
     process = start_server(env, port)
     yield f"http://127.0.0.1:{port}"
@@ -63,8 +60,7 @@ def http_client(base_url: str, connections: int) -> httpx.AsyncClient:
 async def test_two_hundred_requests_for_one_slot_book_it_once(
     booking_server: str, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     wanted = at(day, 10)
     bodies = [
         booking_body(
@@ -103,8 +99,7 @@ async def test_two_hundred_requests_for_one_slot_book_it_once(
 async def test_same_idempotency_key_over_real_http_books_once(
     booking_server: str, db: AsyncSession
 ) -> None:
-    staff, school = await bookable_counsellor(db)
-    day = await open_day(db, school.centre_id)
+    staff, school, day = await counsellor_with_open_day(db)
     body = booking_body(school, staff, at(day, 14))
     key = {"Idempotency-Key": str(uuid.uuid4())}
     async with http_client(booking_server, 5) as http:

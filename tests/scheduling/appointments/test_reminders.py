@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -37,7 +37,6 @@ from typing import Any
 
 import orjson
 import pytest
-from aiosmtpd.controller import Controller
 from arq.jobs import Job
 from arq.worker import Retry
 from icalendar import Calendar, Component
@@ -54,7 +53,8 @@ from composition.worker import create_worker
 from scheduling.appointments import booking, changes
 from scheduling.appointments.booking_input import BookingRequest, Contact
 from scheduling.appointments.models import AppointmentNotification
-from tests.conftest import ROOT, ServerUrls, free_port, server_env
+from scheduling.availability.slots import local_day
+from tests.conftest import ROOT, ServerEnv, free_port, serving_smtp
 from tests.scheduling.booking_helpers import at, open_day
 from tests.scheduling.support import bookable_counsellor
 
@@ -160,11 +160,9 @@ class Mail:
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     handler = Mailbox(port=free_port())
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    yield handler
-    handler.release.set()
-    controller.stop()
+    with serving_smtp(handler, handler.port):
+        yield handler
+        handler.release.set()  # a DATA still held must not block the server's stop
 
 
 @pytest.fixture
@@ -248,11 +246,42 @@ async def notifications(session: AsyncSession) -> list[tuple[str, datetime]]:
     return [(kind, about) for kind, about in rows]
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A bookable counsellor, a school of the centre, and a free time on an open day."""
+
+    staff_id: uuid.UUID
+    school_id: uuid.UUID
+    centre_id: uuid.UUID
+    starts: datetime
+
+
 @pytest.fixture
-async def counsellor(db: AsyncSession) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
-    """A bookable counsellor: (counsellor id, school id, centre id)."""
+async def slot(db: AsyncSession) -> Slot:
+    """10:00 on the centre's next open day, with a counsellor who can take it."""
     staff, school = await bookable_counsellor(db)
-    return staff.id, school.id, school.centre_id
+    starts = at(await open_day(db, school.centre_id), 10)
+    return Slot(staff.id, school.id, school.centre_id, starts)
+
+
+async def book_slot(services: Services, slot: Slot, **details: Any) -> uuid.UUID:
+    """Book ``slot`` as a parent would (``details``: ``now``, ``language``, ``phone``)."""
+    return await book(services, slot.staff_id, slot.school_id, slot.starts, **details)
+
+
+async def confirmation_job(services: Services, db: AsyncSession, slot: Slot) -> OutboxJob:
+    """Book ``slot`` and return the outbox job that will send its confirmation."""
+    appointment_id = await book_slot(services, slot)
+    [job] = [
+        j for j in await notify_jobs(db, appointment_id) if j.payload["kind"] == "confirmation"
+    ]
+    return job
+
+
+@pytest.fixture
+async def confirmation(services: Services, db: AsyncSession, slot: Slot) -> OutboxJob:
+    """The confirmation job of a booking of ``slot``, queued and not yet run."""
+    return await confirmation_job(services, db, slot)
 
 
 # --- Confirmation --------------------------------------------------------------------------
@@ -269,11 +298,10 @@ async def test_a_booking_is_confirmed_by_mail_with_an_invitation(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
-    starts = at(await open_day(db, centre_id), 10)
-    appointment_id = await book(services, staff_id, school_id, starts, language=language)
+    appointment_id = await book_slot(services, slot, language=language)
+    starts = slot.starts
     await run_due(services, utcnow())
 
     [mail] = mailbox.mails()
@@ -300,20 +328,18 @@ async def test_a_reminder_due_before_the_booking_is_made_is_not_planned(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
-    starts = at(await open_day(db, centre_id), 10)
     # Booked 10 hours ahead: the 24-hour reminder would be 14 hours in the past.
-    late = await book(services, staff_id, school_id, starts, now=starts - timedelta(hours=10))
+    late = await book_slot(services, slot, now=slot.starts - timedelta(hours=10))
     planned = [
         (job.payload["kind"], job.payload.get("hours")) for job in await notify_jobs(db, late)
     ]
     assert planned == [("confirmation", None), ("reminder", 2)]
     # Booked 90 minutes ahead: no reminder at all.
-    later = at(await open_day(db, centre_id), 15)
+    later = at(await open_day(db, slot.centre_id), 15)
     last_minute = await book(
-        services, staff_id, school_id, later, now=later - timedelta(minutes=90)
+        services, slot.staff_id, slot.school_id, later, now=later - timedelta(minutes=90)
     )
     assert [job.payload["kind"] for job in await notify_jobs(db, last_minute)] == ["confirmation"]
 
@@ -333,13 +359,11 @@ async def test_after_a_reschedule_only_the_new_time_is_reminded(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
-    first_day = await open_day(db, centre_id)
-    old = at(first_day, 10)
-    new = at(await open_day(db, centre_id, after=first_day), 11)
-    appointment_id = await book(services, staff_id, school_id, old)
+    staff_id, old = slot.staff_id, slot.starts
+    new = at(await open_day(db, slot.centre_id, after=local_day(old)), 11)
+    appointment_id = await book_slot(services, slot)
     await run_due(services, utcnow())  # the confirmation
     # The 24-hour reminder for the old time is in ARQ, deferred to its time.
     [old_reminder] = [
@@ -382,11 +406,10 @@ async def test_a_cancelled_appointment_gets_a_cancellation_and_no_reminder(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
-    starts = at(await open_day(db, centre_id), 10)
-    appointment_id = await book(services, staff_id, school_id, starts, language="en")
+    appointment_id = await book_slot(services, slot, language="en")
+    starts = slot.starts
     await run_due(services, utcnow())
     async with transaction(services.sessionmaker) as session:
         await changes.cancel(session, services, appointment_id, by_staff=False)
@@ -414,11 +437,10 @@ async def test_the_sweep_sends_a_reminder_whose_queued_job_was_lost(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
-    starts = at(await open_day(db, centre_id), 10)
-    await book(services, staff_id, school_id, starts)
+    await book_slot(services, slot)
+    starts = slot.starts
     await run_due(services, utcnow())
     # Redis loses the queue and the jobs (a flush, a failover without persistence).
     lost = [services.jobs.queue_name.encode()]
@@ -449,15 +471,13 @@ async def test_a_failing_text_message_does_not_send_the_reminder_mail_again(
     services: Services,
     db: AsyncSession,
     mailbox: Mailbox,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
     tmp_path: Path,
 ) -> None:
     """A reminder goes by e-mail and by SMS. The SMS channel fails twice (here the default
     transport cannot write its record: its folder is a file), then works: the person
     should still get one reminder e-mail."""
-    staff_id, school_id, centre_id = counsellor
-    starts = at(await open_day(db, centre_id), 10)
-    appointment_id = await book(services, staff_id, school_id, starts, phone="0470 12 34 56")
+    appointment_id = await book_slot(services, slot, phone="0470 12 34 56")
     [reminder] = [
         job for job in await notify_jobs(db, appointment_id) if job.payload.get("hours") == 24
     ]
@@ -538,14 +558,12 @@ class WorkerProcesses:
 
 @pytest.fixture
 async def workers(
-    database_url: str,
-    server_urls: ServerUrls,
-    redis_namespace: str,
+    session_server_env: ServerEnv,
     tmp_path: Path,
     mailbox: Mailbox,
 ) -> AsyncIterator[WorkerProcesses]:
     """``clb worker`` processes on the test database and namespace, mailing to ``mailbox``."""
-    env = server_env(database_url, server_urls, redis_namespace, tmp_path, free_port())
+    env = session_server_env(tmp_path, free_port())
     env["CLB_SMTP_URL"] = mailbox.url
     found = WorkerProcesses(env, tmp_path)
     yield found
@@ -580,6 +598,21 @@ async def row_unlocked(db: AsyncSession, job_id: int, timeout: float = 10) -> No
         await asyncio.sleep(0.05)
 
 
+async def poll_results(
+    read: Callable[[], Awaitable[list[Any]]], ready: Callable[[list[Any]], bool]
+) -> list[Any]:
+    """Read the ARQ results until ``ready`` holds, for at most 15 s: the worker processes
+    finish their copies in their own time. The last reading, ready or not."""
+    deadline = time.monotonic() + 15
+    results: list[Any] = []
+    while time.monotonic() < deadline:
+        results = await read()
+        if ready(results):
+            break
+        await asyncio.sleep(0.1)
+    return results
+
+
 pytest_slow = pytest.mark.slow
 
 
@@ -589,7 +622,7 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
     db: AsyncSession,
     mailbox: Mailbox,
     workers: WorkerProcesses,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    confirmation: OutboxJob,
 ) -> None:
     """kill -9 while the SMTP server still holds the DATA: the mail was never accepted and
     the claim never committed, so the job is pending again; the next worker sends it once.
@@ -597,14 +630,7 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
     Not covered, by design: a kill after the server's 250 and before the commit of the
     mail's record. That window (milliseconds) is the only way to a duplicate, and it gives
     at most one, because the redelivery records its own send (see the module docstring)."""
-    staff_id, school_id, centre_id = counsellor
-    mailbox.hold_first = True
-    appointment_id = await book(
-        services, staff_id, school_id, at(await open_day(db, centre_id), 10)
-    )
-    [confirmation] = [
-        j for j in await notify_jobs(db, appointment_id) if j.payload["kind"] == "confirmation"
-    ]
+    mailbox.hold_first = True  # before any worker runs the booked confirmation
 
     first = workers.start()
     await wait_for_event(mailbox.data_started, 30, "DATA from the first worker")
@@ -628,16 +654,14 @@ async def test_a_worker_killed_while_sending_leaves_the_mail_to_the_next_one(
     workers.start()
     await mailbox.wait_for(1)
     # Both copies have run: the original (ARQ retry) and the sweep's.
-    deadline = time.monotonic() + 15
-    results: list[Any] = []
-    while time.monotonic() < deadline:
+
+    async def copies_results() -> list[Any]:
         copies = [
             key.decode() async for key in services.redis.scan_iter(match=f"arq:result:{arq_id}*")
         ]
-        results = [await arq_result(services, key.removeprefix("arq:result:")) for key in copies]
-        if len(results) >= 2:
-            break
-        await asyncio.sleep(0.1)
+        return [await arq_result(services, key.removeprefix("arq:result:")) for key in copies]
+
+    results = await poll_results(copies_results, lambda found: len(found) >= 2)
     # The sweep runs at the worker's start: when the ARQ retry has already finished by then,
     # the row is done and the sweep adds no copy, so a lone "done" is right too (seen on a
     # busy CI machine). A periodic sweep in between could add a third copy: it would skip.
@@ -655,16 +679,10 @@ async def test_two_workers_racing_for_one_job_send_one_mail(
     db: AsyncSession,
     mailbox: Mailbox,
     workers: WorkerProcesses,
-    counsellor: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    slot: Slot,
 ) -> None:
-    staff_id, school_id, centre_id = counsellor
     mailbox.slow = 1.0  # the server slow-walks DATA: whoever sends holds the row meanwhile
-    appointment_id = await book(
-        services, staff_id, school_id, at(await open_day(db, centre_id), 10)
-    )
-    [job] = [
-        j for j in await notify_jobs(db, appointment_id) if j.payload["kind"] == "confirmation"
-    ]
+    job = await confirmation_job(services, db, slot)
     # ARQ delivers the job three more times (retries, sweeps): four copies, two workers.
     for dup in range(3):
         await services.jobs.enqueue(
@@ -680,13 +698,11 @@ async def test_two_workers_racing_for_one_job_send_one_mail(
     ids = [services.jobs.job_id(job.id, job.version)] + [
         services.jobs.job_id(job.id, job.version) + f":dup{dup}" for dup in range(3)
     ]
-    deadline = time.monotonic() + 15
-    results: list[Any] = []
-    while time.monotonic() < deadline:
-        results = [await arq_result(services, arq_id) for arq_id in ids]
-        if None not in results:
-            break
-        await asyncio.sleep(0.1)
+
+    async def copies_results() -> list[Any]:
+        return [await arq_result(services, arq_id) for arq_id in ids]
+
+    results = await poll_results(copies_results, lambda found: None not in found)
     assert sorted(results, key=str) == ["done", "skipped", "skipped", "skipped"], workers.logs()
     await asyncio.sleep(0.5)
     assert len(mailbox.accepted) == 1 and mailbox.attempts == 1

@@ -27,7 +27,7 @@ from scheduling.availability.models import (
 from tests.conftest import make_centre, make_staff
 from tests.scheduling.agenda_support import HTML, book_at, clock_at, post_form, switch_user
 from tests.scheduling.booking_helpers import at, open_day
-from tests.scheduling.support import bookable_counsellor
+from tests.scheduling.support import add_location, bookable_counsellor
 
 PAGE = "/console/beschikbaarheid"
 CLOSED = "/console/afspraken/sluitingsdagen"
@@ -154,14 +154,7 @@ async def test_weekly_hours_are_refused_whole_with_the_errors_next_to_the_fields
         await post_form(client, f"{PAGE}/weekschema", first, token_page=PAGE)
     ).status_code == 303
     other_centre = await make_centre(db, slug="clb-elders")
-    foreign = Location(
-        centre_id=other_centre.id,
-        name="Elders",
-        street="Straat 1",
-        postcode="2000",
-        municipality="Antwerpen",
-    )
-    db.add(foreign)
+    foreign = await add_location(db, other_centre, "Elders", ("Straat 1", "2000", "Antwerpen"))
     await db.commit()
 
     data = weekly(

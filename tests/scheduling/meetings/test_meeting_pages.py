@@ -11,8 +11,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.jobs import OutboxJob
+from clb.org.models import School
 from clb.services import Services
 from scheduling.appointments.models import Appointment
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent
@@ -253,6 +255,16 @@ async def test_printable_form_has_every_question_and_a_print_stylesheet(
     assert "@media print" in css.text
 
 
+async def a_request_for_ans_centre(
+    db: AsyncSession, services: Services
+) -> tuple[StaffAccount, School, uuid.UUID, str, str]:
+    """A request filed today for a school of An's centre: (An, the school, the request's
+    id, its status token, its console page)."""
+    staff, school = await bookable_counsellor(db, email=AN)
+    request_id, token = await file_directly(services, school.id, utcnow())
+    return staff, school, request_id, token, f"/console/aanvragen/{request_id}"
+
+
 # --- Console -------------------------------------------------------------------------------
 
 
@@ -286,9 +298,7 @@ async def test_console_lists_the_centre_overdue_first_and_filters_by_status(
 async def test_console_assign_contact_schedule_and_the_status_page_shows_the_appointment(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    staff, school = await bookable_counsellor(db, email=AN)
-    request_id, token = await file_directly(services, school.id, utcnow())
-    detail = f"/console/aanvragen/{request_id}"
+    staff, school, request_id, token, detail = await a_request_for_ans_centre(db, services)
     await switch_user(client, AN)
     page = await client.get(detail)
     assert page.status_code == 200
@@ -355,9 +365,7 @@ async def test_console_assign_contact_schedule_and_the_status_page_shows_the_app
 async def test_console_close_needs_a_reason_and_other_centres_cannot_act(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    _staff, school = await bookable_counsellor(db, email=AN)
-    request_id, token = await file_directly(services, school.id, utcnow())
-    detail = f"/console/aanvragen/{request_id}"
+    _staff, _school, request_id, token, detail = await a_request_for_ans_centre(db, services)
     await make_staff(db, email="eva@clb.example")
     await switch_user(client, "eva@clb.example")
     refused = await post_form(

@@ -17,7 +17,6 @@ from email.parser import BytesParser
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +37,7 @@ from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent
 from scheduling.meetings.service import SLA_ESCALATION_JOB, SLA_REMINDER_JOB
 from scheduling.meetings.validation import MeetingRequestData
 from scheduling.tokens import hash_token
-from tests.conftest import free_port, make_staff
+from tests.conftest import free_port, make_staff, serving_smtp
 from tests.scheduling.booking_helpers import at, open_day
 from tests.scheduling.support import bookable_counsellor, next_weekday_at
 
@@ -77,10 +76,8 @@ class Inbox:
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
     handler = Inbox(port=free_port())
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
-    yield handler
-    controller.stop()
+    with serving_smtp(handler, handler.port):
+        yield handler
 
 
 @pytest.fixture
@@ -137,6 +134,16 @@ async def file(
         return request.id, token
 
 
+async def filed_on_a_monday_morning(
+    services: Services, centre: Arranged
+) -> tuple[datetime, uuid.UUID]:
+    """A request for oneself filed on the next Monday at 10:00 in Brussels, a working day
+    for the deadline's count: (that moment, the request's id)."""
+    now = next_weekday_at(0, time(10))
+    request_id, _token = await file(services, for_myself(centre), now)
+    return now, request_id
+
+
 async def load(db: AsyncSession, request_id: uuid.UUID) -> MeetingRequest:
     await db.commit()
     return await db.get_one(MeetingRequest, request_id, populate_existing=True)
@@ -167,8 +174,7 @@ async def staff(session: AsyncSession, account_id: uuid.UUID) -> StaffAccount:
 async def test_filing_for_oneself_stores_a_request_with_a_reference_and_a_deadline(
     services: Services, db: AsyncSession, centre: Arranged
 ) -> None:
-    now = next_weekday_at(0, time(10))  # a Monday, 10:00 in Brussels
-    request_id, _token = await file(services, for_myself(centre), now)
+    now, request_id = await filed_on_a_monday_morning(services, centre)
 
     request = await load(db, request_id)
     assert REFERENCE.match(request.reference), request.reference
@@ -406,8 +412,7 @@ async def run(services: Services, job: OutboxJob) -> str:
 async def test_the_reminder_goes_out_before_the_deadline_and_then_the_escalation(
     services: Services, db: AsyncSession, centre: Arranged, inbox: Inbox
 ) -> None:
-    now = next_weekday_at(0, time(10))
-    request_id, _token = await file(services, for_myself(centre), now)
+    now, request_id = await filed_on_a_monday_morning(services, centre)
     request = await load(db, request_id)
     due = request.first_contact_due_at
     jobs = await deadline_jobs(db, request_id)
@@ -449,8 +454,7 @@ async def test_an_assigned_request_reminds_its_counsellor(
 async def test_no_reminder_nor_escalation_after_the_first_contact(
     services: Services, db: AsyncSession, centre: Arranged, inbox: Inbox
 ) -> None:
-    now = next_weekday_at(0, time(10))
-    request_id, _token = await file(services, for_myself(centre), now)
+    now, request_id = await filed_on_a_monday_morning(services, centre)
     planned = await deadline_jobs(db, request_id)
     async with transaction(services.sessionmaker) as session:
         counsellor = await staff(session, centre.counsellor_id)
