@@ -7,11 +7,12 @@ scheduling.appointments.changes, which tells the person (with the reason) throug
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +38,7 @@ from scheduling.appointments.models import Appointment, AppointmentType
 from scheduling.availability import offers
 from scheduling.availability.slots import Slot, local_day
 from scheduling.errors import AppointmentGone, InvalidBooking, SlotTaken
+from scheduling.form_state import BLANK, FormState, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,17 +50,20 @@ MAX_REASON = 500
 LongText = Annotated[str, Form(max_length=20000)]
 
 
-async def _detail(
-    request: Request,
-    session: AsyncSession,
-    viewer: StaffAccount,
-    appointment: Appointment,
-    now: datetime,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
+@dataclass(frozen=True)
+class _Screen:
+    """One console page about one appointment, as this viewer gets it now."""
+
+    request: Request
+    session: AsyncSession
+    viewer: StaffAccount
+    appointment: Appointment
+    now: datetime
+
+
+async def _detail(screen: _Screen, form: FormState = BLANK) -> HTMLResponse:
+    request, session, viewer = screen.request, screen.session, screen.viewer
+    appointment = screen.appointment
     request.state.staff = viewer
     [entry] = await entries(session, [appointment])
     record_contact_reads(session, viewer, [appointment])
@@ -68,18 +73,28 @@ async def _detail(
         "note": appointment.counsellor_note,
         "show_counsellor": other is not None,
         "is_active": appointment.is_active,
-        "has_started": appointment.starts_at <= now,
+        "has_started": appointment.starts_at <= screen.now,
         "back_url": agenda_url(DAY, local_day(appointment.starts_at), other),
         "reschedule_url": detail_url(appointment) + "/verplaatsen",
         "flash": request.query_params.get("bewaard", ""),
-        "form_errors": errors or {},
-        "form_values": values or {},
+        **form.context(),
         # Booked with a chat's handover code: that chat's outcome, never its transcript.
         "handover": await chat_public.summary_for_conversation(
             session, appointment.handover_conversation_id
         ),
     }
-    return render(request, "console_appointment.html", context, status_code=status_code)
+    return render(request, "console_appointment.html", context, status_code=form.status_code)
+
+
+async def _shown_appointment(
+    viewer: AgendaStaff, session: SessionDep, appointment_id: uuid.UUID
+) -> Appointment:
+    """The appointment of the path, if this viewer may see it (404 or 403 otherwise)."""
+    return await visible_appointment(session, viewer, appointment_id)
+
+
+# After the route's own AgendaStaff and CSRF check (FastAPI reuses their values).
+ShownAppointment = Annotated[Appointment, Depends(_shown_appointment)]
 
 
 def _done(appointment: Appointment, what: str) -> RedirectResponse:
@@ -114,10 +129,9 @@ async def appointment_page(
     viewer: AgendaStaff,
     session: SessionDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
 ) -> HTMLResponse:
-    appointment = await visible_appointment(session, viewer, appointment_id)
-    return await _detail(request, session, viewer, appointment, now)
+    return await _detail(_Screen(request, session, viewer, appointment, now))
 
 
 @router.post(f"{DETAIL}/notitie")
@@ -127,23 +141,14 @@ async def save_note(
     _csrf: CsrfProtected,
     session: SessionDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
     note: LongText = "",
 ) -> Response:
-    appointment = await visible_appointment(session, viewer, appointment_id)
     note = note.strip()
     if len(note) > MAX_NOTE:
         errors = {"note": _("Je notitie mag hoogstens 5000 tekens lang zijn.")}
-        return await _detail(
-            request,
-            session,
-            viewer,
-            appointment,
-            now,
-            errors=errors,
-            values={"note": note},
-            status_code=422,
-        )
+        screen = _Screen(request, session, viewer, appointment, now)
+        return await _detail(screen, refused(errors, {"note": note}))
     appointment.counsellor_note = note
     _audit(session, "note_saved", viewer, appointment)
     return _done(appointment, "notitie")
@@ -157,10 +162,9 @@ async def cancel_appointment(
     session: SessionDep,
     services: ServicesDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
     reason: LongText = "",
 ) -> Response:
-    appointment = await visible_appointment(session, viewer, appointment_id)
     cleaned, problem = _reason(reason)
     errors = {"reason": problem} if problem is not None else {}
     status_code = 422
@@ -174,16 +178,8 @@ async def cancel_appointment(
         except AppointmentGone as exc:
             errors, status_code = {"general": _(exc.detail_message)}, exc.status
     if errors:
-        return await _detail(
-            request,
-            session,
-            viewer,
-            appointment,
-            now,
-            errors=errors,
-            values={"reason": reason},
-            status_code=status_code,
-        )
+        screen = _Screen(request, session, viewer, appointment, now)
+        return await _detail(screen, refused(errors, {"reason": reason}, status_code))
     _audit(session, "cancelled", viewer, appointment)
     return _done(appointment, "geannuleerd")
 
@@ -195,21 +191,16 @@ async def mark_no_show(
     _csrf: CsrfProtected,
     session: SessionDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
 ) -> Response:
-    appointment = await visible_appointment(session, viewer, appointment_id)
+    screen = _Screen(request, session, viewer, appointment, now)
     try:
         await changes.mark_no_show(session, appointment.id, now=now)
     except InvalidBooking as exc:
-        errors = {"no_show": _(exc.detail_message)}
-        return await _detail(
-            request, session, viewer, appointment, now, errors=errors, status_code=422
-        )
+        return await _detail(screen, refused({"no_show": _(exc.detail_message)}))
     except AppointmentGone as exc:
         errors = {"general": _(exc.detail_message)}
-        return await _detail(
-            request, session, viewer, appointment, now, errors=errors, status_code=exc.status
-        )
+        return await _detail(screen, refused(errors, status_code=exc.status))
     _audit(session, "no_show", viewer, appointment)
     return _done(appointment, "niet-gekomen")
 
@@ -252,22 +243,17 @@ async def _free_slots(
     return [slot for slot in slots if slot.starts_at != appointment.starts_at]
 
 
-async def _reschedule_page(
-    request: Request,
-    session: AsyncSession,
-    viewer: StaffAccount,
-    appointment: Appointment,
-    now: datetime,
-    first: date,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    request.state.staff = viewer
+async def _reschedule_page(screen: _Screen, vanaf: str, form: FormState = BLANK) -> HTMLResponse:
+    """The free moments of two weeks from ``vanaf`` (never before today)."""
+    request, session, now = screen.request, screen.session, screen.now
+    appointment = screen.appointment
+    if not appointment.is_active:
+        raise AppointmentGone()
+    today = local_day(now)
+    first = max(parse_date(vanaf) or today, today)
+    request.state.staff = screen.viewer
     [entry] = await entries(session, [appointment])
     slots = await _free_slots(session, appointment, first, now)
-    today = local_day(now)
     base = detail_url(appointment) + "/verplaatsen"
     earlier = max(first - timedelta(days=RESCHEDULE_DAYS), today)
     context: dict[str, Any] = {
@@ -286,10 +272,11 @@ async def _reschedule_page(
             }
             for day, group in groupby(slots, key=lambda s: s.day)
         ],
-        "form_errors": errors or {},
-        "form_values": values or {},
+        **form.context(),
     }
-    return render(request, "console_appointment_reschedule.html", context, status_code=status_code)
+    return render(
+        request, "console_appointment_reschedule.html", context, status_code=form.status_code
+    )
 
 
 @router.get(f"{DETAIL}/verplaatsen", response_class=HTMLResponse)
@@ -298,14 +285,10 @@ async def reschedule_page(
     viewer: AgendaStaff,
     session: SessionDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
     vanaf: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
-    appointment = await visible_appointment(session, viewer, appointment_id)
-    if not appointment.is_active:
-        raise AppointmentGone()
-    first = max(parse_date(vanaf) or local_day(now), local_day(now))
-    return await _reschedule_page(request, session, viewer, appointment, now, first)
+    return await _reschedule_page(_Screen(request, session, viewer, appointment, now), vanaf)
 
 
 @router.post(f"{DETAIL}/verplaatsen")
@@ -316,12 +299,11 @@ async def reschedule_appointment(
     session: SessionDep,
     services: ServicesDep,
     now: AgendaClock,
-    appointment_id: uuid.UUID,
+    appointment: ShownAppointment,
     vanaf: Annotated[str, Query(max_length=20)] = "",
     slot: Annotated[str, Form(max_length=120)] = "",
     reason: LongText = "",
 ) -> Response:
-    appointment = await visible_appointment(session, viewer, appointment_id)
     errors: dict[str, str] = {}
     status_code = 422
     chosen = parse_slot(slot)
@@ -348,19 +330,8 @@ async def reschedule_appointment(
             errors["slot"] = _(exc.detail_message)
             status_code = exc.status
     if errors:
-        if not appointment.is_active:
-            raise AppointmentGone()
-        first = max(parse_date(vanaf) or local_day(now), local_day(now))
-        return await _reschedule_page(
-            request,
-            session,
-            viewer,
-            appointment,
-            now,
-            first,
-            errors=errors,
-            values={"slot": slot, "reason": reason},
-            status_code=status_code,
-        )
+        screen = _Screen(request, session, viewer, appointment, now)
+        values = {"slot": slot, "reason": reason}
+        return await _reschedule_page(screen, vanaf, refused(errors, values, status_code))
     _audit(session, "rescheduled", viewer, appointment)
     return _done(appointment, "verplaatst")

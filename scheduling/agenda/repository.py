@@ -11,17 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
 from scheduling.appointments.models import Appointment, AppointmentNotification
+from scheduling.centre_staff import active_staff_of
 
 
 async def centre_counsellors(session: AsyncSession, centre_id: uuid.UUID) -> list[StaffAccount]:
+    is_counsellor = StaffAccount.roles.op("@>")(literal([Role.counsellor.value], ARRAY(String)))
     rows = await session.scalars(
-        select(StaffAccount)
-        .where(
-            StaffAccount.centre_id == centre_id,
-            StaffAccount.is_active.is_(True),
-            StaffAccount.roles.op("@>")(literal([Role.counsellor.value], ARRAY(String))),
-        )
-        .order_by(StaffAccount.full_name, StaffAccount.id)
+        active_staff_of(centre_id, is_counsellor).order_by(StaffAccount.full_name, StaffAccount.id)
     )
     return list(rows)
 

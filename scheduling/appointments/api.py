@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clb.db import utcnow
 from clb.org.models import Centre
@@ -34,6 +34,9 @@ BOOKING_LIMITED = "Je maakte heel veel afspraken na elkaar. Wacht even of bel je
 
 
 class SchoolOut(BaseModel):
+    # Read from a repository.SchoolMatch, field by field.
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     name: str
     municipality: str
@@ -42,6 +45,9 @@ class SchoolOut(BaseModel):
 
 
 class TypeOut(BaseModel):
+    # Read from an AppointmentType row, field by field.
+    model_config = ConfigDict(from_attributes=True)
+
     slug: str
     name: str
     description: str
@@ -109,29 +115,13 @@ async def search_schools(
     session: SessionDep, q: Annotated[str, Query(min_length=2, max_length=80)]
 ) -> list[SchoolOut]:
     """Schools whose name or municipality contains ``q`` (the school decides the CLB)."""
-    return [
-        SchoolOut(
-            id=match.id,
-            name=match.name,
-            municipality=match.municipality,
-            centre_id=match.centre_id,
-            centre_name=match.centre_name,
-        )
-        for match in await repository.search_schools(session, q)
-    ]
+    matches = await repository.search_schools(session, q)
+    return [SchoolOut.model_validate(match) for match in matches]
 
 
 @router.get("/appointments/types")
 async def appointment_types(session: SessionDep) -> list[TypeOut]:
-    return [
-        TypeOut(
-            slug=kind.slug,
-            name=kind.name,
-            description=kind.description,
-            duration_minutes=kind.duration_minutes,
-        )
-        for kind in await repository.active_types(session)
-    ]
+    return [TypeOut.model_validate(kind) for kind in await repository.active_types(session)]
 
 
 @router.get("/appointments/slots")
@@ -183,6 +173,23 @@ async def limited_retry_after(services: Services, request: Request, scope: str) 
     within the hour; None while it may go on. The pages show BOOKING_LIMITED then."""
     decision = await services.limiter.hit(f"{scope}:{ip_hash(request)}", booking_rate(services))
     return None if decision.allowed else str(max(1, round(decision.retry_after)))
+
+
+class LimitedPage(TypedDict):
+    """What a booking or request page is shown with for an address over the limit."""
+
+    errors: dict[str, str]
+    status_code: int
+    headers: dict[str, str]
+
+
+async def limited_page(services: Services, request: Request, scope: str) -> LimitedPage | None:
+    """The page's BOOKING_LIMITED answer (429, Retry-After) when this address booked or filed
+    too often; None while it may go on."""
+    wait = await limited_retry_after(services, request, scope)
+    if wait is None:
+        return None
+    return {"errors": {"": BOOKING_LIMITED}, "status_code": 429, "headers": {"Retry-After": wait}}
 
 
 @router.post(

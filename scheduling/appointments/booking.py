@@ -41,7 +41,7 @@ from scheduling.appointments.models import (
 from scheduling.availability import offers
 from scheduling.availability.slots import Busy, CounsellorCalendar, Slot, free_slots, local_day
 from scheduling.errors import IdempotencyKeyReused, InvalidBooking, SlotTaken
-from scheduling.tokens import derive_token, hash_token
+from scheduling.tokens import hash_token, link_token
 
 MANAGE_PURPOSE = "appointment-manage"
 EXCLUSION_VIOLATION = "23P01"
@@ -89,11 +89,8 @@ class BatchConflict(Exception):  # noqa: N818 - a signal to the batcher, not an 
 
 
 def manage_token(services: Services, appointment: Appointment) -> str:
-    return derive_token(
-        services.settings.secret_key or "",
-        MANAGE_PURPOSE,
-        appointment.id,
-        appointment.manage_token_generation,
+    return link_token(
+        services.settings, MANAGE_PURPOSE, appointment.id, appointment.manage_token_generation
     )
 
 

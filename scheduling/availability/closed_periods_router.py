@@ -18,6 +18,7 @@ from scheduling.agenda.service import AgendaClock
 from scheduling.availability import closed_periods as cp
 from scheduling.availability import repository
 from scheduling.availability.slots import local_day
+from scheduling.form_state import BLANK, FormState, refused
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,14 +32,11 @@ async def _page(
     session: AsyncSession,
     staff: StaffAccount,
     now: datetime,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    form: FormState = BLANK,
 ) -> HTMLResponse:
+    centre = await session.get_one(Centre, staff.centre_id)
     request.state.staff = staff
     today = local_day(now)
-    centre = await session.get_one(Centre, staff.centre_id)
     admin = cp.is_admin(staff)
     periods = await repository.periods_for_centre(session, staff.centre_id, since=today)
     booked = request.query_params.get("afspraken", "")
@@ -56,12 +54,11 @@ async def _page(
             for period in periods
         ],
         "today": today.isoformat(),
-        "form_errors": errors or {},
-        "form_values": values or {},
+        **form.context(),
         "saved": request.query_params.get("bewaard", ""),
         "booked": int(booked) if booked.isdigit() else 0,
     }
-    return render(request, "console_closed_periods.html", context, status_code=status_code)
+    return render(request, "console_closed_periods.html", context, status_code=form.status_code)
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -86,9 +83,7 @@ async def add_closed_period(
     period, errors = cp.validate(cp.PeriodInput(name, first_day, last_day, scope), staff)
     if period is None:
         values = {"name": name, "first_day": first_day, "last_day": last_day, "scope": scope}
-        return await _page(
-            request, session, staff, now, errors=errors, values=values, status_code=422
-        )
+        return await _page(request, session, staff, now, refused(errors, values))
     booked = await cp.add_period(session, period, staff)
     return RedirectResponse(f"{PAGE}?bewaard=toegevoegd&afspraken={booked}#main", status_code=303)
 

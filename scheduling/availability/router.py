@@ -22,6 +22,7 @@ from scheduling.availability import repository
 from scheduling.availability import service as av
 from scheduling.availability.closed_periods import period_view
 from scheduling.availability.slots import local_day
+from scheduling.form_state import BLANK, FormState, refused
 from scheduling.labels import BABEL_LOCALES, MODE_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -102,17 +103,14 @@ async def _page(
     now: datetime,
     *,
     weekly_typed: list[av.PeriodInput] | None = None,
-    errors: dict[str, str] | None = None,
-    values: dict[str, Any] | None = None,
-    status_code: int = 200,
+    form: FormState = BLANK,
 ) -> HTMLResponse:
     request.state.staff = staff
     today = local_day(now)
     locations = await repository.centre_locations(session, staff.centre_id)
     weekly_rows = await _weekly_rows(session, staff, weekly_typed)
     policy = await repository.ensure_policy(session, staff.id)
-    values = values or {}
-    errors = errors or {}
+    values, errors = form.values, form.errors
     location_names = {str(location.id): location.name for location in locations}
     context: dict[str, Any] = {
         "weekday_names": _weekday_names(),
@@ -131,16 +129,15 @@ async def _page(
         ],
         "closed_periods": await _closed_period_rows(session, staff, today),
         "today": today.isoformat(),
-        "form_errors": errors,
+        **form.context(),
         "failed": {
             "week": any(key.startswith("w") for key in errors),
             "override": any(key.startswith("o-") for key in errors),
             "policy": any(key.startswith("p-") for key in errors),
         },
-        "form_values": values,
         "saved": request.query_params.get("bewaard", ""),
     }
-    return render(request, "console_availability.html", context, status_code=status_code)
+    return render(request, "console_availability.html", context, status_code=form.status_code)
 
 
 def _saved(what: str, anchor: str) -> RedirectResponse:
@@ -181,9 +178,7 @@ async def save_weekly(
     hours, errors = av.parse_weekly(typed, locations)
     if errors:
         # Keep the rows where they were typed, blanks included, so error ids still match.
-        return await _page(
-            request, session, staff, now, weekly_typed=typed, errors=errors, status_code=422
-        )
+        return await _page(request, session, staff, now, weekly_typed=typed, form=refused(errors))
     await av.replace_weekly(session, staff.id, hours)
     return _saved("weekschema", "week-title")
 
@@ -225,9 +220,7 @@ async def add_override(
             "o-location": location,
             "o-note": note,
         }
-        return await _page(
-            request, session, staff, now, errors=errors, values=values, status_code=422
-        )
+        return await _page(request, session, staff, now, form=refused(errors, values))
     return _saved("uitzondering", "overrides-title")
 
 
@@ -259,8 +252,6 @@ async def save_policy(
             "p-max": max_per_day,
             "p-video": video_url,
         }
-        return await _page(
-            request, session, staff, now, errors=errors, values=typed, status_code=422
-        )
+        return await _page(request, session, staff, now, form=refused(errors, typed))
     await av.save_policy(session, staff.id, values)
     return _saved("regels", "policy-title")

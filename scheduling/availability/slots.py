@@ -149,27 +149,22 @@ def windows(
     for day in _dates(first, last):
         if day in closed_days or is_public_holiday(day):
             continue
-        if day in overrides:
-            for hours in overrides[day]:
-                if hours.starts_at is None or hours.ends_at is None:
-                    continue
-                yield Window(
-                    calendar.counsellor_id,
-                    local_instant(day, hours.starts_at),
-                    local_instant(day, hours.ends_at),
-                    hours.modes,
-                    hours.location_id,
-                )
-            continue
-        for weekly in calendar.weekly:
-            if weekly.weekday == day.weekday():
-                yield Window(
-                    calendar.counsellor_id,
-                    local_instant(day, weekly.starts_at),
-                    local_instant(day, weekly.ends_at),
-                    weekly.modes,
-                    weekly.location_id,
-                )
+        # A date's overrides replace its weekly hours.
+        todays: Sequence[WeeklyHours | DayHours] = (
+            overrides[day]
+            if day in overrides
+            else [weekly for weekly in calendar.weekly if weekly.weekday == day.weekday()]
+        )
+        for hours in todays:
+            if hours.starts_at is None or hours.ends_at is None:
+                continue  # an override without hours: not available that day
+            yield Window(
+                calendar.counsellor_id,
+                local_instant(day, hours.starts_at),
+                local_instant(day, hours.ends_at),
+                hours.modes,
+                hours.location_id,
+            )
 
 
 def _overlaps(start: datetime, end: datetime, busy: Iterable[Busy]) -> bool:

@@ -31,7 +31,7 @@ from clb.services import Services
 from clb.web.deps import ServicesDep, SessionDep
 from clb.web.security import CsrfProtected
 from scheduling.appointments import booking, handover_link, repository
-from scheduling.appointments.api import BOOKING_LIMITED, limited_retry_after
+from scheduling.appointments.api import limited_page
 from scheduling.appointments.booking_input import BookingRequest
 from scheduling.availability import slot_picker
 from scheduling.booking_pages.choice import Choice, StepError, school_of
@@ -154,18 +154,9 @@ async def book(
     errors = contact.errors()
     if errors:
         return await contact_page(request, session, choice, contact, key, errors=errors)
-    wait = await limited_retry_after(services, request, "booking")
-    if wait is not None:
-        return await contact_page(
-            request,
-            session,
-            choice,
-            contact,
-            key,
-            errors={"": BOOKING_LIMITED},
-            status_code=429,
-            headers={"Retry-After": wait},
-        )
+    limited = await limited_page(services, request, "booking")
+    if limited is not None:
+        return await contact_page(request, session, choice, contact, key, **limited)
     try:
         handed_over = await handover_link.check_code(session, choice.code)
         handover = handed_over.conversation_id if handed_over is not None else None

@@ -20,6 +20,7 @@ from scheduling.agenda.view import detail_url, short_moment
 from scheduling.appointments import repository
 from scheduling.appointments.models import Appointment, Mode
 from scheduling.availability import slot_picker
+from scheduling.form_state import BLANK, FormState
 from scheduling.meetings import labels as ml
 from scheduling.meetings import repository as meeting_repository
 from scheduling.meetings import service as meeting_requests
@@ -63,10 +64,7 @@ async def detail_page(
     viewer: StaffAccount,
     found: MeetingRequest,
     now: datetime,
-    *,
-    errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
-    status_code: int = 200,
+    form: FormState = BLANK,
 ) -> HTMLResponse:
     request.state.staff = viewer
     history = await meeting_requests.events(session, found.id)
@@ -106,10 +104,9 @@ async def detail_page(
         "status_labels": ml.CONSOLE_STATUS_LABELS,
         "labels": _LABELS,
         "flash": request.query_params.get("bewaard", ""),
-        "form_errors": errors or {},
-        "form_values": values or {},
+        **form.context(),
     }
-    return render(request, "console_request.html", context, status_code=status_code)
+    return render(request, "console_request.html", context, status_code=form.status_code)
 
 
 def mode_for(found: MeetingRequest) -> str:

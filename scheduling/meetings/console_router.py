@@ -30,6 +30,7 @@ from scheduling.agenda.view import short_moment
 from scheduling.availability import slot_picker
 from scheduling.availability.slots import local_day
 from scheduling.errors import InvalidBooking, InvalidRequest, RequestStateConflict, SlotTaken
+from scheduling.form_state import refused
 from scheduling.meetings import labels as ml
 from scheduling.meetings import repository as meeting_repository
 from scheduling.meetings import service as meeting_requests
@@ -135,10 +136,8 @@ async def _refused(
 ) -> HTMLResponse:
     await _undo(session, viewer)
     found = await _visible(session, viewer, request_id)
-    errors = {field: exc.detail_message}
-    return await detail_page(
-        request, session, viewer, found, now, errors=errors, values=values, status_code=exc.status
-    )
+    form = refused({field: exc.detail_message}, values, exc.status)
+    return await detail_page(request, session, viewer, found, now, form)
 
 
 async def _step(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
 from clb.org.models import School
+from scheduling.centre_staff import active_staff_of
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent, RequestStatus
 
 
@@ -82,14 +83,9 @@ async def events(session: AsyncSession, request_id: uuid.UUID) -> list[MeetingRe
 
 
 async def coordinators(session: AsyncSession, centre_id: uuid.UUID) -> list[StaffAccount]:
+    is_coordinator = literal(Role.coordinator.value) == any_(StaffAccount.roles)
     rows = await session.scalars(
-        select(StaffAccount)
-        .where(
-            StaffAccount.centre_id == centre_id,
-            StaffAccount.is_active.is_(True),
-            literal(Role.coordinator.value) == any_(StaffAccount.roles),
-        )
-        .order_by(StaffAccount.email)
+        active_staff_of(centre_id, is_coordinator).order_by(StaffAccount.email)
     )
     return list(rows.all())
 

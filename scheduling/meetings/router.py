@@ -29,7 +29,7 @@ from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling import labels
 from scheduling.appointments import booking, repository
-from scheduling.appointments.api import BOOKING_LIMITED, limited_retry_after
+from scheduling.appointments.api import limited_page
 from scheduling.appointments.models import Appointment, Mode
 from scheduling.errors import InvalidRequest
 from scheduling.link_cookie import LinkCookie
@@ -184,17 +184,9 @@ async def request_step(
     problem = await _all_errors(session, draft, school_known)
     if problem is not None:
         return await _step_page(request, session, draft, problem[0], errors=problem[1])
-    wait = await limited_retry_after(services, request, "meeting")
-    if wait is not None:
-        return await _step_page(
-            request,
-            session,
-            draft,
-            step,
-            errors={"": BOOKING_LIMITED},
-            status_code=429,
-            headers={"Retry-After": wait},
-        )
+    limited = await limited_page(services, request, "meeting")
+    if limited is not None:
+        return await _step_page(request, session, draft, step, **limited)
     return await _file(request, services, session, draft)
 
 

@@ -42,7 +42,7 @@ from scheduling.meetings.models import (
     RequestStatus,
 )
 from scheduling.meetings.validation import MeetingRequestData, one_line, validate
-from scheduling.tokens import derive_token, hash_token
+from scheduling.tokens import hash_token, link_token
 
 STATUS_PURPOSE = "meeting-status"
 SLA_REMINDER_JOB = "meeting.sla_reminder"
@@ -78,11 +78,8 @@ async def _free_reference(session: AsyncSession) -> str:
 
 
 def status_token(services: Services, request: MeetingRequest) -> str:
-    return derive_token(
-        services.settings.secret_key or "",
-        STATUS_PURPOSE,
-        request.id,
-        request.status_token_generation,
+    return link_token(
+        services.settings, STATUS_PURPOSE, request.id, request.status_token_generation
     )
 
 
@@ -204,6 +201,27 @@ async def _stop_deadline_jobs(session: AsyncSession, request: MeetingRequest) ->
             cancel_job(job)
 
 
+async def _move(
+    session: AsyncSession,
+    request: MeetingRequest,
+    actor: StaffAccount,
+    moves: tuple[RequestStatus, RequestStatus],
+    now: datetime,
+    note: str = "",
+    *,
+    deadline_met: bool,
+) -> MeetingRequest:
+    """Put the request in its new status and write the step in its history;
+    ``deadline_met``: the first-contact deadline no longer applies, so its jobs are off."""
+    current, target = moves
+    request.status = target.value
+    _event(session, request, actor.id, current, target, now, note)
+    if deadline_met:
+        await _stop_deadline_jobs(session, request)
+    await session.flush()
+    return request
+
+
 async def assign(
     session: AsyncSession,
     request_id: uuid.UUID,
@@ -218,10 +236,7 @@ async def assign(
     counsellor = await _counsellor_of(session, request, counsellor_id)
     request.assigned_to = counsellor.id
     target = RequestStatus.assigned if current in OPEN else current
-    request.status = target.value
-    _event(session, request, actor.id, current, target, now)
-    await session.flush()
-    return request
+    return await _move(session, request, actor, (current, target), now, deadline_met=False)
 
 
 async def mark_contacted(
@@ -237,11 +252,8 @@ async def mark_contacted(
     current = _require(request, CONTACTABLE)
     if request.assigned_to is None:
         request.assigned_to = actor.id
-    request.status = RequestStatus.contacted.value
-    _event(session, request, actor.id, current, RequestStatus.contacted, now, one_line(note))
-    await _stop_deadline_jobs(session, request)
-    await session.flush()
-    return request
+    moves = (current, RequestStatus.contacted)
+    return await _move(session, request, actor, moves, now, one_line(note), deadline_met=True)
 
 
 async def schedule(
@@ -286,11 +298,8 @@ async def schedule(
     request.appointment_id = booked.appointment.id
     if request.assigned_to is None:
         request.assigned_to = counsellor_id
-    request.status = RequestStatus.scheduled.value
-    _event(session, request, actor.id, current, RequestStatus.scheduled, now)
-    await _stop_deadline_jobs(session, request)
-    await session.flush()
-    return request
+    moves = (current, RequestStatus.scheduled)
+    return await _move(session, request, actor, moves, now, deadline_met=True)
 
 
 async def close(
@@ -311,12 +320,9 @@ async def close(
     current = RequestStatus(request.status)
     if current is RequestStatus.closed:
         raise RequestStateConflict()
-    request.status = RequestStatus.closed.value
     request.close_reason = reason
-    _event(session, request, actor.id, current, RequestStatus.closed, now, reason)
-    await _stop_deadline_jobs(session, request)
-    await session.flush()
-    return request
+    moves = (current, RequestStatus.closed)
+    return await _move(session, request, actor, moves, now, reason, deadline_met=True)
 
 
 # --- Lists -------------------------------------------------------------------------------

@@ -53,8 +53,14 @@ async def _warn(
     subject: str,
     text: str,
     note: str,
+    *,
+    nobody: str,
 ) -> None:
-    """Mail the warning to each of ``to`` and write it in the request's history."""
+    """Mail the warning to each of ``to`` and write it in the request's history; with
+    nobody to tell, only log ``nobody`` (there is no one to escalate to either)."""
+    if not to:
+        log.warning("meeting request %s: %s", request.id, nobody)
+        return
     for account in to:
         await ctx.services.mailer.send(OutgoingMail(to=account.email, subject=subject, text=text))
     status = RequestStatus(request.status).value
@@ -83,9 +89,6 @@ async def sla_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
             recipients = [counsellor]
     if not recipients:
         recipients = await repository.coordinators(ctx.session, request.centre_id)
-    if not recipients:
-        log.warning("meeting request %s: nobody to remind", request.id)
-        return
     due, link = _due_and_link(ctx, request)
     await _warn(
         ctx,
@@ -98,6 +101,7 @@ async def sla_reminder(ctx: JobContext, payload: dict[str, Any]) -> None:
         f"Bekijk de aanvraag: {link}\n\n"
         "Is er al contact geweest? Duid dat dan aan in de console.\n",
         REMINDER_NOTE,
+        nobody="nobody to remind",
     )
 
 
@@ -107,21 +111,18 @@ async def sla_escalation(ctx: JobContext, payload: dict[str, Any]) -> None:
     request = await _open_request(ctx, payload)
     if request is None:
         return
-    coordinators = await repository.coordinators(ctx.session, request.centre_id)
-    if not coordinators:
-        log.warning("meeting request %s: overdue and the centre has no coordinator", request.id)
-        return
     due, link = _due_and_link(ctx, request)
     await _warn(
         ctx,
         request,
-        coordinators,
+        await repository.coordinators(ctx.session, request.centre_id),
         f"Aanvraag {request.reference}: termijn voor eerste contact verstreken",
         "Dag,\n\n"
         f"Voor de aanvraag {request.reference} (liever iemand zien) moest er uiterlijk "
         f"{due} een eerste contact zijn. Dat is nog niet geregistreerd.\n\n"
         f"Wijs de aanvraag toe of volg ze op: {link}\n",
         ESCALATION_NOTE,
+        nobody="overdue and the centre has no coordinator",
     )
 
 
