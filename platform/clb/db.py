@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from clb.errors import UnstorableText
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,23 @@ def create_engine(url: str) -> AsyncEngine:
     # A steady pool: overflow connections opened and closed under load cost PostgreSQL more
     # than the work itself, and a pre-ping doubles every checkout's round trips. A connection
     # broken by a server restart fails one unit of work, which the client retries.
-    return create_async_engine(url, pool_size=20, max_overflow=5, pool_pre_ping=False)
+    # hide_parameters: an error's text never carries what people typed into the log.
+    engine = create_async_engine(
+        url, pool_size=20, max_overflow=5, pool_pre_ping=False, hide_parameters=True
+    )
+    event.listen(engine.sync_engine, "handle_error", _refuse_unstorable_text)
+    return engine
+
+
+# PostgreSQL refuses NUL in text (22021, character_not_in_repertoire) and "\u0000" in JSON
+# (22P05, untranslatable_character). Whichever form or frame it came from, the person gets a
+# typed 422 (an error frame on a socket) and the unit of work rolls back.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+def _refuse_unstorable_text(context: ExceptionContext) -> None:
+    if getattr(context.original_exception, "sqlstate", None) in _UNSTORABLE_TEXT:
+        raise UnstorableText() from None
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -75,3 +75,16 @@ class ServiceUnavailable(ClbError):
     status = 503
     code = "service_unavailable"
     message = "Het platform is even niet bereikbaar. Probeer het binnen enkele minuten opnieuw."
+
+
+class UnstorableText(ClbError):
+    """Text that PostgreSQL cannot store, such as the NUL character (U+0000): refused with a
+    clear answer instead of a failed statement (clb.db turns the database's refusal into
+    this)."""
+
+    status = 422
+    code = "unstorable_text"
+    message = (
+        "Je tekst bevat een onzichtbaar teken dat we niet kunnen bewaren. "
+        "Typ de tekst opnieuw en probeer nog eens."
+    )
