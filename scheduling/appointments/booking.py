@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from clb.db import rollback, utcnow
-from clb.errors import ClbError
+from clb.errors import ClbError, UnstorableText
 from clb.jobs import schedule_jobs
 from clb.services import Services
 from scheduling.appointments import repository
@@ -212,12 +212,15 @@ async def _write(
     now: datetime,
 ) -> None:
     """INSERT the bookings made and their outbox rows. A lone booking whose INSERT hits
-    the exclusion constraint becomes Taken; a batch's raises BatchConflict."""
+    the exclusion constraint becomes Taken; a batch's raises BatchConflict, and so does a
+    batch with text the database cannot store, so that only its own request fails."""
     try:
         await repository.insert_appointments(session, [booked.appointment for _, booked, _ in made])
-    except IntegrityError as exc:
+    except (IntegrityError, UnstorableText) as exc:
         if len(made) > 1:
             raise BatchConflict() from None
+        if isinstance(exc, UnstorableText):
+            raise
         if getattr(exc.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
         [(i, _, taken)] = made

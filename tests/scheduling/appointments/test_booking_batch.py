@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import transaction, utcnow
+from clb.errors import UnstorableText
 from clb.jobs import OutboxJob
 from clb.services import Services
 from scheduling.appointments import booking
@@ -139,6 +140,23 @@ async def test_concurrent_api_requests_are_booked_in_one_transaction(
     assert len(rows) == 4
     # One batch: the four were stamped with the batch's one "now".
     assert len({row.created_at for row in rows}) == 1
+
+
+NAMES = [(9, "Noor"), (11, "Sam"), (15, "Lien")]
+
+
+async def test_text_the_database_cannot_store_fails_only_its_own_request(
+    db: AsyncSession, batcher: BookingBatcher
+) -> None:
+    staff, school, day = await counsellor_with_open_day(db)
+    requests = [wish(school.id, staff.id, at(day, hour), name=name) for hour, name in NAMES]
+    # The NUL sits in the name only (the e-mail address is checked before booking).
+    contact = Contact("Ou\x00der", "ouder@example.be", None)
+    unstorable = BookingRequest(school.id, "gesprek", "office", staff.id, at(day, 13), contact)
+    requests.insert(2, Wish(booking.prepare(unstorable), None))
+    outcomes = await asyncio.gather(*map(batcher.book, requests), return_exceptions=True)
+    assert [type(outcome) for outcome in outcomes] == [Booked, Booked, UnstorableText, Booked]
+    assert sorted(row.first_name for row in await stored(db)) == ["Lien", "Noor", "Sam"]
 
 
 async def test_one_idempotency_key_twice_at_once_books_once(
