@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import redis.exceptions
 from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
-from arq.typing import WorkerCoroutine
+from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Worker
 
 from clb import jobs
@@ -88,6 +91,7 @@ def create_worker(
     *,
     burst: bool = False,
     with_cron: bool = True,
+    on_startup: StartupShutdown | None = None,
 ) -> Worker:
     """An ARQ worker on the services' Redis pool, with JSON (not pickle) serialisation.
     The job handlers are those registered by the imported task modules (composition.worker)."""
@@ -101,6 +105,7 @@ def create_worker(
         job_serializer=orjson.dumps,
         job_deserializer=orjson.loads,
         ctx={"services": services},
+        on_startup=on_startup,
         burst=burst,
         handle_signals=not burst,
         keep_result=300,
@@ -109,11 +114,77 @@ def create_worker(
     )
 
 
+# A Redis that went away (killed, restarted, network cut): ARQ's polling loop raises these.
+# They end one run of the ARQ worker, never the process; the next run reconnects.
+REDIS_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    OSError,
+)
+RETRY_FIRST = 0.5
+RETRY_MAX = 10.0
+
+
 async def run_worker(settings: Settings, periodic: Sequence[PeriodicJob] = ()) -> None:
+    """Run the ARQ worker until SIGTERM/SIGINT (or cancellation), across Redis outages: a
+    run that loses Redis is replaced, after a capped exponential back-off, by a new ARQ
+    worker on the same services (the shared connection pool reconnects by itself)."""
     services = await Services.start(settings)
     try:
-        worker = create_worker(services, periodic)
-        log.info("worker started", extra={"queue": services.jobs.queue_name})
-        await worker.async_run()
+        await _supervise(services, periodic)
     finally:
         await services.stop()
+
+
+async def _supervise(services: Services, periodic: Sequence[PeriodicJob]) -> None:
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    delay = RETRY_FIRST
+    outage = False
+    polling = asyncio.Event()
+    # Jobs still running when their ARQ worker lost Redis: left to finish (the outbox claim
+    # makes a second run harmless), cancelled at shutdown.
+    leftovers: set[asyncio.Task[Any]] = set()
+
+    async def started(ctx: dict[str, Any]) -> None:
+        polling.set()
+        if outage:
+            log.info("worker polling again", extra={"queue": services.jobs.queue_name})
+
+    try:
+        while True:
+            polling.clear()
+            # Its constructor installs ARQ's SIGTERM/SIGINT handlers: they cancel its run.
+            worker = create_worker(services, periodic, on_startup=started)
+            if not outage:
+                log.info("worker started", extra={"queue": services.jobs.queue_name})
+            try:
+                await worker.async_run()
+                return  # not reached: ARQ polls until a signal cancels it
+            except REDIS_UNAVAILABLE as exc:
+                for task in (*worker.tasks.values(), *worker.job_tasks.values()):
+                    if not task.done():
+                        leftovers.add(task)
+                        task.add_done_callback(leftovers.discard)
+                if polling.is_set():
+                    delay = RETRY_FIRST  # it had been running fine: a new outage
+                if not outage or polling.is_set():
+                    log.warning(
+                        "worker lost Redis (%s); reconnecting in %.1f s (back-off up to %.0f s)",
+                        type(exc).__name__,
+                        delay,
+                        RETRY_MAX,
+                    )
+                else:
+                    log.debug("Redis still unavailable (%s)", type(exc).__name__)
+                outage = True
+            # ARQ's handlers belong to the dead worker now: a signal during the wait must
+            # end this loop instead.
+            if me is not None:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, me.cancel)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+    finally:
+        for task in leftovers:
+            task.cancel()
