@@ -52,6 +52,7 @@ import httpx
 import orjson
 from redis.asyncio import Redis
 from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.config import Settings
@@ -214,62 +215,75 @@ async def seed_group(
     try:
         async with create_sessionmaker(engine)() as session:
             for c in range(math.ceil(counsellors / per_centre)):
-                centre = Centre(slug=f"bench-{group}-{c}", name=f"CLB Bench {group} {c}")
-                session.add(centre)
-                await session.flush()
-                location = Location(
-                    centre_id=centre.id,
-                    name="Vestiging",
-                    street="Straat 1",
-                    postcode="9000",
-                    municipality="Gent",
-                )
-                school = School(
-                    centre_id=centre.id,
-                    name=f"School {c}",
-                    municipality="Gent",
-                    postcode="9000",
-                    level=SchoolLevel.secundair,
-                )
-                session.add_all([location, school])
-                await session.flush()
+                location, school = await add_centre(session, group, c)
                 for k in range(min(per_centre, counsellors - c * per_centre)):
-                    staff = StaffAccount(
-                        email=f"bench-{group}-{c}-{k}@clb.example",
-                        full_name=f"Bench {c}-{k}",
-                        display_name=f"B{k}",
-                        centre_id=centre.id,
-                        roles=["counsellor"],
-                        password_hash=TEST_PASSWORD_HASH,
-                    )
-                    session.add(staff)
-                    await session.flush()
-                    session.add_all(
-                        [
-                            AvailabilityRule(
-                                counsellor_id=staff.id,
-                                weekday=weekday,
-                                starts_at=clock(9),
-                                ends_at=clock(17),
-                                modes=ALL_MODES,
-                                location_id=location.id,
-                            )
-                            for weekday in range(5)
-                        ]
-                    )
-                    session.add(
-                        BookingPolicy(
-                            counsellor_id=staff.id,
-                            min_notice_working_days=0,
-                            horizon_days=365,
-                            max_per_day=40,
-                        )
-                    )
-                    made.append(Counsellor(staff.id, school.id))
+                    made.append(await add_counsellor(session, group, c, k, location, school))
             await session.commit()
     finally:
         await engine.dispose()
     return made
+
+
+async def add_centre(session: AsyncSession, group: str, c: int) -> tuple[Location, School]:
+    """Centre ``c`` of ``group``, with one location and one school."""
+    centre = Centre(slug=f"bench-{group}-{c}", name=f"CLB Bench {group} {c}")
+    session.add(centre)
+    await session.flush()
+    location = Location(
+        centre_id=centre.id,
+        name="Vestiging",
+        street="Straat 1",
+        postcode="9000",
+        municipality="Gent",
+    )
+    school = School(
+        centre_id=centre.id,
+        name=f"School {c}",
+        municipality="Gent",
+        postcode="9000",
+        level=SchoolLevel.secundair,
+    )
+    session.add_all([location, school])
+    await session.flush()
+    return location, school
+
+
+async def add_counsellor(
+    session: AsyncSession, group: str, c: int, k: int, location: Location, school: School
+) -> Counsellor:
+    """Counsellor ``k`` of centre ``c``: weekly hours and a booking policy."""
+    staff = StaffAccount(
+        email=f"bench-{group}-{c}-{k}@clb.example",
+        full_name=f"Bench {c}-{k}",
+        display_name=f"B{k}",
+        centre_id=location.centre_id,
+        roles=["counsellor"],
+        password_hash=TEST_PASSWORD_HASH,
+    )
+    session.add(staff)
+    await session.flush()
+    session.add_all(
+        [
+            AvailabilityRule(
+                counsellor_id=staff.id,
+                weekday=weekday,
+                starts_at=clock(9),
+                ends_at=clock(17),
+                modes=ALL_MODES,
+                location_id=location.id,
+            )
+            for weekday in range(5)
+        ]
+    )
+    session.add(
+        BookingPolicy(
+            counsellor_id=staff.id,
+            min_notice_working_days=0,
+            horizon_days=365,
+            max_per_day=40,
+        )
+    )
+    return Counsellor(staff.id, school.id)
 
 
 async def closed_days(database_url: str) -> set[date]:
@@ -524,85 +538,160 @@ async def scenario_load(
 async def load_step(
     resources: Resources, options: argparse.Namespace, rate: float, plan: list[Planned]
 ) -> dict[str, Any]:
-    total = len(plan)
-    servers = resources.servers
-    # Several small clients rather than one big one: httpcore's pool does work per request
-    # that grows with its number of connections. Client k talks to server k mod N.
-    count = max(len(servers), options.clients // len(servers) * len(servers))
-    per_client = max(1, options.connections // count)
-    clients = [
-        Client(options.client, servers[k % len(servers)].base_url, per_client) for k in range(count)
-    ]
-    # Encoded beforehand: the generator's own CPU goes to sending.
-    payloads = [orjson.dumps(p.target.body(n)) for n, p in enumerate(plan)]
-    outcomes: list[Outcome] = []
-    tasks: dict[asyncio.Task[None], tuple[float, float, bool]] = {}
-    lag = LoopLag()
-
-    async def send(n: int, planned: Planned, due: float) -> None:
-        client = clients[n % len(clients)]
-        sent = time.monotonic()
-        status, code = 0, ""
-        try:
-            status, code = await client.post(payloads[n])
-        except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as error:
-            code = type(error).__name__
-        outcomes.append(Outcome(due, sent, time.monotonic(), status, code, planned.repeat))
-
+    clients, described = load_clients(options, resources.servers)
+    sender = Sender(clients, plan)
     try:
-        await asyncio.gather(*(c.warm() for c in clients))
-        machine_before = await wait_quiet(options.wait_quiet)
-        before = await verify_bookings(resources)
-        step_began = datetime.now(UTC)
-        lag.start()
-        start = time.monotonic() + 0.2
-        window_start = start + options.warmup
-        window_end = window_start + options.duration
-        cpu: CpuWindow | None = None
-        for n, planned in enumerate(plan):
-            due = start + n / rate
-            if cpu is None and due >= window_start:
-                await sleep_until(window_start)
-                cpu = CpuWindow(servers)
-            await sleep_until(due)
-            task = asyncio.create_task(send(n, planned, due))
-            tasks[task] = (due, time.monotonic(), planned.repeat)
-            task.add_done_callback(tasks.pop)
-        await sleep_until(window_end)
-        cpu_result = cpu.finish() if cpu is not None else {}
-        # Wait for the backlog, but not forever: what is left then counts as unanswered.
-        drain_deadline = time.monotonic() + options.drain_limit
-        while tasks and time.monotonic() < drain_deadline:
-            await asyncio.wait(list(tasks), timeout=max(0.0, drain_deadline - time.monotonic()))
-        drained = time.monotonic() - window_end
-        for task, (due, sent, repeat) in list(tasks.items()):
-            task.cancel()
-            outcomes.append(Outcome(due, sent, math.inf, 0, "unanswered", repeat))
-        loop_lag = await lag.stop()
+        sent = await sender.run(resources, options, rate)
     finally:
         for client in clients:
             await client.aclose()
     await asyncio.sleep(1)  # let the servers finish what the cancelled requests started
     after = await verify_bookings(resources)
-    batches = await batch_sizes(resources, step_began)
+    batches = await batch_sizes(resources, sent.began)
+    return {
+        "requests": len(plan),
+        "clients": described,
+        "machine_before": sent.machine_before,
+        "target_rate": rate,
+        **step_figures(sent, options.duration),
+        "answered_201": sum(o.status == 201 for o in sent.outcomes),
+        "booked": after["appointments"] - sent.before["appointments"],
+        "bookings_per_batch": batches,
+        "database": after,
+        "timeline": timeline(sent.outcomes, sent.start),
+    }
 
-    measured = [o for o in outcomes if window_start <= o.due < window_end]
-    answered_in_window = [o for o in outcomes if window_start <= o.done < window_end]
+
+def load_clients(options: argparse.Namespace, servers: list[Server]) -> tuple[list[Client], str]:
+    """The step's clients, and how many of them with how many connections each.
+
+    Several small clients rather than one big one: httpcore's pool does work per request
+    that grows with its number of connections. Client k talks to server k mod N."""
+    count = max(len(servers), options.clients // len(servers) * len(servers))
+    per_client = max(1, options.connections // count)
+    clients = [
+        Client(options.client, servers[k % len(servers)].base_url, per_client) for k in range(count)
+    ]
+    return clients, f"{count} {options.client} clients x {per_client} connections"
+
+
+@dataclass
+class Sent:
+    """What sending one step's plan gave: the outcomes and the measuring window."""
+
+    outcomes: list[Outcome]
+    machine_before: dict[str, float]
+    before: dict[str, int]
+    began: datetime
+    start: float
+    window_start: float
+    window_end: float
+    cpu: dict[str, Any]
+    drained: float
+    loop_lag: dict[str, float | int | None]
+
+
+class Sender:
+    """Sends a step's plan open loop: request *i* at start + i/rate, whatever came before."""
+
+    def __init__(self, clients: list[Client], plan: list[Planned]) -> None:
+        self.clients = clients
+        self.plan = plan
+        # Encoded beforehand: the generator's own CPU goes to sending.
+        self.payloads = [orjson.dumps(p.target.body(n)) for n, p in enumerate(plan)]
+        self.outcomes: list[Outcome] = []
+        self.tasks: dict[asyncio.Task[None], tuple[float, float, bool]] = {}
+
+    async def run(self, resources: Resources, options: argparse.Namespace, rate: float) -> Sent:
+        await asyncio.gather(*(c.warm() for c in self.clients))
+        machine_before = await wait_quiet(options.wait_quiet)
+        before = await verify_bookings(resources)
+        began = datetime.now(UTC)
+        lag = LoopLag()
+        lag.start()
+        start = time.monotonic() + 0.2
+        window_start = start + options.warmup
+        window_end = window_start + options.duration
+        cpu = await self.schedule(rate, start, window_start, resources.servers)
+        await sleep_until(window_end)
+        cpu_result = cpu.finish() if cpu is not None else {}
+        drained = await self.drain(options.drain_limit) - window_end
+        loop_lag = await lag.stop()
+        return Sent(
+            self.outcomes,
+            machine_before,
+            before,
+            began,
+            start,
+            window_start,
+            window_end,
+            cpu_result,
+            drained,
+            loop_lag,
+        )
+
+    async def schedule(
+        self, rate: float, start: float, window_start: float, servers: list[Server]
+    ) -> CpuWindow | None:
+        """Start every request at its due time; CPU is measured from ``window_start``."""
+        cpu: CpuWindow | None = None
+        for n, planned in enumerate(self.plan):
+            due = start + n / rate
+            if cpu is None and due >= window_start:
+                await sleep_until(window_start)
+                cpu = CpuWindow(servers)
+            await sleep_until(due)
+            task = asyncio.create_task(self.send(n, planned, due))
+            self.tasks[task] = (due, time.monotonic(), planned.repeat)
+            task.add_done_callback(self.tasks.pop)
+        return cpu
+
+    async def send(self, n: int, planned: Planned, due: float) -> None:
+        client = self.clients[n % len(self.clients)]
+        sent = time.monotonic()
+        status, code = 0, ""
+        try:
+            status, code = await client.post(self.payloads[n])
+        except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as error:
+            code = type(error).__name__
+        self.outcomes.append(Outcome(due, sent, time.monotonic(), status, code, planned.repeat))
+
+    async def drain(self, limit: float) -> float:
+        """Wait for the backlog, but not forever: what is left then counts as unanswered.
+        Answers when it stopped waiting (``time.monotonic()``)."""
+        deadline = time.monotonic() + limit
+        while self.tasks and time.monotonic() < deadline:
+            await asyncio.wait(list(self.tasks), timeout=max(0.0, deadline - time.monotonic()))
+        stopped = time.monotonic()
+        for task, (due, sent, repeat) in list(self.tasks.items()):
+            task.cancel()
+            self.outcomes.append(Outcome(due, sent, math.inf, 0, "unanswered", repeat))
+        return stopped
+
+
+def step_figures(sent: Sent, duration: float) -> dict[str, Any]:
+    """Rates, statuses, latencies and CPU of the requests due in the measuring window."""
+    window = (sent.window_start, sent.window_end)
+    measured = [o for o in sent.outcomes if window[0] <= o.due < window[1]]
+    done_count = sum(1 for o in sent.outcomes if window[0] <= o.done < window[1])
+    return {
+        "measured_s": duration,
+        "sent_per_s": round(len(measured) / duration, 1),
+        "answered_per_s": round(done_count / duration, 1),
+        **outcome_figures(measured),
+        "cpu": sent.cpu,
+        **cpu_per_request(sent.cpu, duration, done_count),
+        "drain_s": round(sent.drained, 2),
+        "client_loop_lag_ms": sent.loop_lag,
+    }
+
+
+def outcome_figures(measured: list[Outcome]) -> dict[str, Any]:
     statuses = Counter(o.status for o in measured)
     ok = [o for o in measured if o.status == 201]
     conflicts = [o for o in measured if o.status == 409]
     answered = [o for o in measured if o.status]
-    done_count = len(answered_in_window)
-    servers_cpu = sum(cpu_result.get("servers_pct_of_core", [])) / 100 * options.duration
-    pg_cpu = cpu_result.get("postgres_pct_of_core", 0) / 100 * options.duration
     return {
-        "requests": total,
-        "clients": f"{count} {options.client} clients x {per_client} connections",
-        "machine_before": machine_before,
-        "target_rate": rate,
-        "measured_s": options.duration,
-        "sent_per_s": round(len(measured) / options.duration, 1),
-        "answered_per_s": round(done_count / options.duration, 1),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "codes": dict(Counter(o.code for o in measured if o.code)),
         "unexpected": {
@@ -614,18 +703,16 @@ async def load_step(
         "latency_201_ms": summarize_ms(o.done - o.due for o in ok),
         "latency_409_ms": summarize_ms(o.done - o.due for o in conflicts),
         "send_delay_ms": summarize_ms(max(0.0, o.sent - o.due) for o in measured),
-        "cpu": cpu_result,
-        "server_cpu_ms_per_request": round(1000 * servers_cpu / done_count, 2)
-        if done_count
-        else None,
-        "postgres_cpu_ms_per_request": round(1000 * pg_cpu / done_count, 2) if done_count else None,
-        "drain_s": round(drained, 2),
-        "client_loop_lag_ms": loop_lag,
-        "answered_201": sum(o.status == 201 for o in outcomes),
-        "booked": after["appointments"] - before["appointments"],
-        "bookings_per_batch": batches,
-        "database": after,
-        "timeline": timeline(outcomes, start),
+    }
+
+
+def cpu_per_request(cpu: dict[str, Any], duration: float, answered: int) -> dict[str, Any]:
+    """CPU ms of the servers and of PostgreSQL per request answered in the window."""
+    servers_cpu = sum(cpu.get("servers_pct_of_core", [])) / 100 * duration
+    pg_cpu = cpu.get("postgres_pct_of_core", 0) / 100 * duration
+    return {
+        "server_cpu_ms_per_request": round(1000 * servers_cpu / answered, 2) if answered else None,
+        "postgres_cpu_ms_per_request": round(1000 * pg_cpu / answered, 2) if answered else None,
     }
 
 
@@ -813,13 +900,37 @@ async def scenario_breakdown(
     resources: Resources, options: argparse.Namespace, counsellors: list[Counsellor]
 ) -> dict[str, Any]:
     """Sequential bookings through the app in this process, each step timed."""
-    from clb import db, jobs, ratelimit
     from composition.app import create_app
-    from scheduling.appointments import batcher, booking, repository
-    from scheduling.availability import offers
-    from scheduling.availability import repository as availability_repository
 
-    settings = Settings(
+    app = create_app(breakdown_settings(resources))
+    count = options.breakdown_requests
+    closed = await closed_days(resources.database_url)
+    targets = fresh_targets(counsellors, closed, count, random.Random(options.seed + 1))
+    timer = StepTimer()
+    statements = StatementCounter()
+    result: dict[str, Any] = {}
+    try:
+        async with app.router.lifespan_context(app):
+            services = app.state.services
+            statements.listen(services.engine.sync_engine)
+            result["round_trips_ms"] = await round_trips(resources, services)
+            for owner, name, label in timed_steps():
+                timer.wrap(owner, name, label)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+                for phase, repeat in (("book_201", False), ("conflict_409", True)):
+                    result[phase] = await breakdown_phase(
+                        http, services.redis, targets, timer, statements, phase, repeat
+                    )
+            statements.remove()
+    finally:
+        timer.restore()
+    return result
+
+
+def breakdown_settings(resources: Resources) -> Settings:
+    """The app's settings for the in-process breakdown: this run's database and Redis."""
+    return Settings(
         env="test",
         database_url=resources.database_url,
         redis_url=resources.redis_url,
@@ -831,12 +942,16 @@ async def scenario_breakdown(
         booking_rate_per_hour=10_000_000,
         log_level="WARNING",
     )
-    app = create_app(settings)
-    count = options.breakdown_requests
-    closed = await closed_days(resources.database_url)
-    targets = fresh_targets(counsellors, closed, count, random.Random(options.seed + 1))
-    timer = StepTimer()
-    steps = [
+
+
+def timed_steps() -> list[tuple[Any, str, str]]:
+    """The steps of a booking the breakdown times: (module or class, attribute, label)."""
+    from clb import db, jobs, ratelimit
+    from scheduling.appointments import batcher, booking, repository
+    from scheduling.availability import offers
+    from scheduling.availability import repository as availability_repository
+
+    return [
         (ratelimit.RateLimiter, "hit", "1 rate limit (Redis)"),
         (booking, "prepare", "2 prepare (e-mail check)"),
         (batcher.BookingBatcher, "_transaction", "3 the batch's transaction (one booking here)"),
@@ -854,61 +969,63 @@ async def scenario_breakdown(
         (repository, "closed_days", "4b closed_days (409 only)"),
         (offers, "free_slots", "4c slot function for the alternatives (CPU)"),
     ]
-    statements: list[int] = []
-    state = {"statements": 0}
-    engine_listener: Callable[..., None] | None = None
-    result: dict[str, Any] = {}
-    try:
-        async with app.router.lifespan_context(app):
-            services = app.state.services
-            sync_engine = services.engine.sync_engine
 
-            def count_statement(*_args: Any) -> None:
-                state["statements"] += 1
 
-            engine_listener = count_statement
-            event.listen(sync_engine, "before_cursor_execute", count_statement)
-            result["round_trips_ms"] = await round_trips(resources, services)
-            for owner, name, label in steps:
-                timer.wrap(owner, name, label)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-                for phase, repeat in (("book_201", False), ("conflict_409", True)):
-                    timer.reset()
-                    statements.clear()
-                    before = await redis_commands(services.redis)
-                    totals: list[float] = []
-                    for n, target in enumerate(targets):
-                        state["statements"] = 0
-                        started = time.perf_counter()
-                        response = await http.post(
-                            "/api/appointments", json=target.body(10_000_000 + n)
-                        )
-                        totals.append(time.perf_counter() - started)
-                        expected = 409 if repeat else 201
-                        if response.status_code != expected:
-                            raise RuntimeError(
-                                f"breakdown {phase}: {response.status_code} {response.text[:300]}"
-                            )
-                        statements.append(state["statements"])
-                    after = await redis_commands(services.redis)
-                    used = {k: v - before.get(k, 0) for k, v in after.items()}
-                    result[phase] = {
-                        "requests": count,
-                        "total_ms": summarize_ms(totals),
-                        "sql_statements_per_request": round(sum(statements) / count, 2),
-                        "redis_commands_per_request": {
-                            k: round(v / count, 2)
-                            for k, v in sorted(used.items())
-                            if v and k not in ("info",)
-                        },
-                        "steps": timer.report(count),
-                    }
-            if engine_listener is not None:
-                event.remove(sync_engine, "before_cursor_execute", engine_listener)
-    finally:
-        timer.restore()
-    return result
+class StatementCounter:
+    """Counts the SQL statements an engine sends (reset it before each request)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._engine: Any = None
+
+    def _seen(self, *_args: Any) -> None:
+        self.count += 1
+
+    def listen(self, sync_engine: Any) -> None:
+        self._engine = sync_engine
+        event.listen(sync_engine, "before_cursor_execute", self._seen)
+
+    def remove(self) -> None:
+        if self._engine is not None:
+            event.remove(self._engine, "before_cursor_execute", self._seen)
+            self._engine = None
+
+
+async def breakdown_phase(
+    http: httpx.AsyncClient,
+    redis: Redis,
+    targets: list[Target],
+    timer: StepTimer,
+    statements: StatementCounter,
+    phase: str,
+    repeat: bool,
+) -> dict[str, Any]:
+    """Book every target once, one at a time (``repeat``: all were booked, 409 expected)."""
+    count = len(targets)
+    timer.reset()
+    per_request: list[int] = []
+    before = await redis_commands(redis)
+    totals: list[float] = []
+    for n, target in enumerate(targets):
+        statements.count = 0
+        started = time.perf_counter()
+        response = await http.post("/api/appointments", json=target.body(10_000_000 + n))
+        totals.append(time.perf_counter() - started)
+        expected = 409 if repeat else 201
+        if response.status_code != expected:
+            raise RuntimeError(f"breakdown {phase}: {response.status_code} {response.text[:300]}")
+        per_request.append(statements.count)
+    after = await redis_commands(redis)
+    used = {k: v - before.get(k, 0) for k, v in after.items()}
+    return {
+        "requests": count,
+        "total_ms": summarize_ms(totals),
+        "sql_statements_per_request": round(sum(per_request) / count, 2),
+        "redis_commands_per_request": {
+            k: round(v / count, 2) for k, v in sorted(used.items()) if v and k not in ("info",)
+        },
+        "steps": timer.report(count),
+    }
 
 
 async def round_trips(resources: Resources, services: Any) -> dict[str, float]:

@@ -153,57 +153,69 @@ async def run(args: argparse.Namespace) -> None:
     try:
         await migrate(url)
         await fill(dsn, args.items, args.seed)
-        engine = create_engine(url)
-        maker = create_sessionmaker(engine)
         rng = random.Random(args.seed)
-        direct: list[float] = []
-        async with maker() as session:
-            for spec in specs(rng, 20):  # warm-up
-                await repository.search_tools(session, spec, limit=20)
-            for spec in specs(rng, args.queries):
-                started = time.perf_counter()
-                await repository.search_tools(session, spec, limit=20)
-                direct.append((time.perf_counter() - started) * 1000)
-            total = (await repository.search_tools(session, ToolFilter(), limit=1))[1]
-        await engine.dispose()
-
-        settings = Settings(
-            env="test",
-            database_url=url,
-            redis_url=args.redis_url,
-            redis_namespace=f"bench{secrets.token_hex(3)}",
-            secret_key="bench-" + "x" * 40,
-            public_url="http://127.0.0.1:8000",
-        )
-        app = create_app(settings)
-        over_http: list[float] = []
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://127.0.0.1:8000"
-            ) as http:
-                for _ in range(20):
-                    await http.get("/toolbox", params={"q": rng.choice(QUERIES)})
-                for _ in range(args.queries):
-                    started = time.perf_counter()
-                    response = await http.get("/toolbox", params={"q": rng.choice(QUERIES)})
-                    over_http.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200
-
-        print(f"catalogue size: {total} published tools; {args.queries} searches each")
-        print("load generator: same process and machine as PostgreSQL (2 cores)")
-        for label, values in (
-            ("repository.search_tools", direct),
-            ("GET /toolbox (in-process)", over_http),
-        ):
-            print(
-                f"{label:28} p50 {statistics.median(values):6.2f} ms   "
-                f"p90 {percentile(values, 90):6.2f} ms   p99 {percentile(values, 99):6.2f} ms   "
-                f"max {max(values):6.2f} ms"
-            )
+        direct, total = await time_repository(url, rng, args.queries)
+        over_http = await time_http(url, args.redis_url, rng, args.queries)
+        print_report(total, args.queries, direct, over_http)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def time_repository(url: str, rng: random.Random, queries: int) -> tuple[list[float], int]:
+    """Milliseconds per repository.search_tools call, and the catalogue's size."""
+    engine = create_engine(url)
+    maker = create_sessionmaker(engine)
+    direct: list[float] = []
+    async with maker() as session:
+        for spec in specs(rng, 20):  # warm-up
+            await repository.search_tools(session, spec, limit=20)
+        for spec in specs(rng, queries):
+            started = time.perf_counter()
+            await repository.search_tools(session, spec, limit=20)
+            direct.append((time.perf_counter() - started) * 1000)
+        total = (await repository.search_tools(session, ToolFilter(), limit=1))[1]
+    await engine.dispose()
+    return direct, total
+
+
+async def time_http(url: str, redis_url: str, rng: random.Random, queries: int) -> list[float]:
+    """Milliseconds per GET /toolbox?q=… through the app, in this process."""
+    settings = Settings(
+        env="test",
+        database_url=url,
+        redis_url=redis_url,
+        redis_namespace=f"bench{secrets.token_hex(3)}",
+        secret_key="bench-" + "x" * 40,
+        public_url="http://127.0.0.1:8000",
+    )
+    app = create_app(settings)
+    over_http: list[float] = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
+            for _ in range(20):
+                await http.get("/toolbox", params={"q": rng.choice(QUERIES)})
+            for _ in range(queries):
+                started = time.perf_counter()
+                response = await http.get("/toolbox", params={"q": rng.choice(QUERIES)})
+                over_http.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+    return over_http
+
+
+def print_report(total: int, queries: int, direct: list[float], over_http: list[float]) -> None:
+    print(f"catalogue size: {total} published tools; {queries} searches each")
+    print("load generator: same process and machine as PostgreSQL (2 cores)")
+    for label, values in (
+        ("repository.search_tools", direct),
+        ("GET /toolbox (in-process)", over_http),
+    ):
+        print(
+            f"{label:28} p50 {statistics.median(values):6.2f} ms   "
+            f"p90 {percentile(values, 90):6.2f} ms   p99 {percentile(values, 99):6.2f} ms   "
+            f"max {max(values):6.2f} ms"
+        )
 
 
 def main() -> None:
