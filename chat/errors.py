@@ -63,3 +63,22 @@ class ColleagueUnavailable(ClbError):
     status = 409
     code = "colleague_unavailable"
     message = "Deze collega kan het gesprek nu niet overnemen. Kies iemand anders."
+
+
+class TooManyWindows(ClbError):
+    """A visitor token with more chat pages open than a person needs."""
+
+    status = 429
+    code = "too_many_windows"
+    message = "Je hebt de chat al open in een ander venster. Sluit dat venster eerst."
+
+
+class BusyNetwork(ClbError):
+    """An address (a whole school may share one) with more chats open than a class."""
+
+    status = 429
+    code = "busy_network"
+    message = (
+        "Vanaf dit netwerk zijn nu heel veel chats open. Probeer het over een paar minuten "
+        "opnieuw, of bel of mail je CLB."
+    )

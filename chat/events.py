@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -50,6 +51,21 @@ def queue_changed() -> dict[str, Any]:
 
 def publish_queue_moved(session: AsyncSession, services: Services) -> None:
     publish_after_commit(session, services, queue_channel(services.keys), queue_changed())
+
+
+def presence_event(
+    conversation_id: uuid.UUID, *, since: float | None, left: bool = False
+) -> dict[str, Any]:
+    """Whether the visitor has a chat page open; if not, since when (epoch seconds; 0 =
+    never seen) and whether they left on purpose (quick exit). For the counsellor only."""
+    away_since = datetime.fromtimestamp(since, UTC).isoformat() if since else None
+    return {
+        "type": "presence",
+        "conversation_id": str(conversation_id),
+        "present": since is None and not left,
+        "since": away_since,
+        "left": left,
+    }
 
 
 def publish_status(

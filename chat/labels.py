@@ -52,6 +52,8 @@ SYSTEM_NOTICES = {
         "Liever iemand zien: {meeting_url} — Een afspraak maken: {booking_url}"
     ),
     "transferred": "{name} neemt het gesprek over.",
+    "visitor_left": "{name} heeft het gesprek verlaten.",
+    "ended_away": "{name} is al een tijd weg. Het gesprek is daarom afgesloten.",
     "requeued": (
         "Je gesprek gaat naar een andere begeleider. Je wacht even, op je plaats in de wachtrij."
     ),

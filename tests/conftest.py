@@ -363,9 +363,10 @@ def live_server_factory(
     processes: list[subprocess.Popen[bytes]] = []
     first_origin: list[str] = []
 
-    def start() -> tuple[str, subprocess.Popen[bytes]]:
+    def start(**settings: str) -> tuple[str, subprocess.Popen[bytes]]:
+        """``settings``: extra environment, e.g. ``CLB_CHAT_PRESENCE_TTL_SECONDS="4"``."""
         port = free_port()
-        env = session_server_env(tmp_path_factory.mktemp("server"), port)
+        env = {**session_server_env(tmp_path_factory.mktemp("server"), port), **settings}
         if first_origin:
             env["CLB_ALLOWED_ORIGINS"] = f'["{first_origin[0]}"]'
         else:

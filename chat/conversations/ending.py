@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.conversations.messaging import locked_for_counsellor, locked_for_visitor, post_notice
 from chat.conversations.models import OPEN_STATUSES, Conversation, Sender, Status
 from chat.errors import ConversationClosed
-from chat.events import publish_queue_moved, publish_status, system_body
+from chat.events import (
+    conversation_channel,
+    presence_event,
+    publish_after_commit,
+    publish_queue_moved,
+    publish_status,
+    system_body,
+)
 from clb import jobs
 from clb.auth.models import StaffAccount
 from clb.services import Services
@@ -79,7 +86,7 @@ async def end_conversation(
     conversation.status = Status.abandoned.value if was_waiting else Status.ended.value
     conversation.ended_at = now
     conversation.ended_by = by.value
-    if not was_waiting:
+    if not was_waiting and by != Sender.system:
         notice = "ended_by_counsellor" if by == Sender.counsellor else "ended_by_visitor"
         await post_notice(session, services, conversation, system_body(notice, name=by_name))
     await cancel_time_notices(session, conversation)
@@ -107,6 +114,46 @@ async def visitor_leave(
     await end_conversation(
         session, services, conversation, Sender.visitor, now, by_name=conversation.nickname
     )
+
+
+async def visitor_exit(
+    session: AsyncSession,
+    services: Services,
+    visitor_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Quick exit: the visitor left on purpose and nothing stays on their device. Waiting:
+    the chat leaves the queue. Running: it stays open and the counsellor reads at once that
+    the visitor left; they decide how to end it."""
+    conversation = await locked_for_visitor(session, visitor_id, conversation_id)
+    if conversation.status == Status.waiting.value:
+        await end_conversation(
+            session, services, conversation, Sender.visitor, now, by_name=conversation.nickname
+        )
+    elif conversation.status == Status.active.value and conversation.visitor_left_at is None:
+        conversation.visitor_left_at = now
+        await post_notice(
+            session, services, conversation, system_body("visitor_left", name=conversation.nickname)
+        )
+        publish_after_commit(
+            session,
+            services,
+            conversation_channel(services.keys, conversation.id),
+            presence_event(conversation.id, since=now.timestamp(), left=True),
+        )
+
+
+async def end_while_away(
+    session: AsyncSession, services: Services, conversation: Conversation, now: datetime
+) -> None:
+    """The visitor stayed away past the window (caller holds the lock). Waiting: the chat
+    ends as abandoned, as if they had left. Running: it ends with a notice saying why."""
+    if conversation.status == Status.active.value:
+        await post_notice(
+            session, services, conversation, system_body("ended_away", name=conversation.nickname)
+        )
+    await end_conversation(session, services, conversation, Sender.system, now, by_name="")
 
 
 async def rate_conversation(

@@ -25,11 +25,18 @@ from chat.errors import (
 )
 from chat.events import publish_after_commit, publish_queue_moved, publish_status, system_body
 from chat.opening_hours.service import opening_status
+from chat.realtime import presence
 from chat.triage import service as triage
 from clb.auth.models import StaffAccount
 from clb.auth.service import staff_channel
 from clb.errors import ClbError
+from clb.ratelimit import Rate
 from clb.services import Services
+
+TOO_MANY_STARTS = (
+    "Je hebt al een paar chats na elkaar gestart. Wacht even, of bel of mail je CLB als het "
+    "dringend is."
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class NewConversation:
     topic: Topic
     age_band: AgeBand | None = None
     subject: str | None = None
+    # The hashed client address: new chats per address are capped (a school shares one).
+    address: str = "unknown"
 
 
 async def start_conversation(
@@ -58,8 +67,9 @@ async def start_conversation(
         if not hours.intake_open:
             opening = hours.next_opening.isoformat() if hours.next_opening else None
             raise ChatClosed(details={"next_opening": opening})
-    if await repository.waiting_count(session) >= settings.chat_max_queue:
+    if await present_waiting_count(session, services) >= settings.chat_max_queue:
         raise QueueFull()
+    await _count_start(services, visitor_id, form.address)
     conversation = Conversation(
         visitor_id=visitor_id,
         nickname=form.nickname,
@@ -73,8 +83,26 @@ async def start_conversation(
     session.add(conversation)
     await session.flush()
     await triage.check_subject(session, services, conversation)
-    publish_queue_moved(session, services)
+    # Not in the queue yet: that begins when the visitor's page connects (joined_at).
     return conversation, True
+
+
+async def present_waiting_count(session: AsyncSession, services: Services) -> int:
+    """Waiting chats whose visitor is there now: the queue as others meet it."""
+    waiting = await repository.waiting_ids(session)
+    return len(await presence.present_visitors(services.redis, services.keys, waiting))
+
+
+async def _count_start(services: Services, visitor_id: uuid.UUID, address: str) -> None:
+    """New chats per visitor token and per address, per hour: a finished token cannot start
+    again and again, and one address cannot keep the queue full."""
+    settings = services.settings
+    for name, per_hour in (
+        (f"chat:start:visitor:{visitor_id}", settings.chat_starts_per_visitor_per_hour),
+        (f"chat:start:address:{address}", settings.chat_starts_per_address_per_hour),
+    ):
+        decision = await services.limiter.hit(name, Rate(per_hour, 3600))
+        decision.raise_if_denied(TOO_MANY_STARTS)
 
 
 async def open_assigned_conversation(
@@ -140,9 +168,14 @@ async def claim_conversation(
 async def claim_next_conversation(
     session: AsyncSession, services: Services, staff: StaffAccount, now: datetime
 ) -> Conversation:
-    """ "Volgende gesprek": the highest-priority, longest-waiting chat."""
+    """ "Volgende gesprek": the highest-priority, longest-waiting chat of a visitor who is
+    there (one who went away keeps their place, but nobody waits for them)."""
     default = services.settings.chat_counsellor_capacity
-    conversation = await repository.claim_next(session, staff.id, default, now)
+    waiting = await repository.waiting_ids(session)
+    present = await presence.present_visitors(services.redis, services.keys, waiting)
+    conversation = await repository.claim_next(
+        session, staff.id, default, now, [c for c in waiting if c in present]
+    )
     return await _claimed(session, services, staff, conversation, now, refused=QueueEmpty)
 
 

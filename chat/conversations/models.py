@@ -110,6 +110,11 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(default=0)
     time_limit_minutes: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The visitor's first socket: only from then on is the chat in the queue. One that
+    # never connected is not offered, waited for or counted.
+    joined_at: Mapped[datetime | None]
+    # Quick exit during a running chat: gone on purpose (the counsellor decides the end).
+    visitor_left_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]  # the first claim (wait statistics)
     # The latest claim from the queue: the time limit counts from here (after a cold
     # transfer the next counsellor gets the whole time).

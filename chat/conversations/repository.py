@@ -66,20 +66,22 @@ async def find_message(
 
 
 async def waiting_conversations(session: AsyncSession, limit: int = 200) -> Sequence[Conversation]:
+    """The queue as the console lists it: chats whose visitor connected at least once."""
     result = await session.scalars(
         select(Conversation)
-        .where(Conversation.status == Status.waiting.value)
+        .where(Conversation.status == Status.waiting.value, Conversation.joined_at.is_not(None))
         .order_by(Conversation.priority.desc(), Conversation.created_at)
         .limit(limit)
     )
     return result.all()
 
 
-async def waiting_count(session: AsyncSession) -> int:
-    count = await session.scalar(
-        select(func.count()).where(Conversation.status == Status.waiting.value)
+async def open_statuses(session: AsyncSession) -> dict[uuid.UUID, str]:
+    """Every waiting or running conversation, with its status."""
+    result = await session.execute(
+        select(Conversation.id, Conversation.status).where(Conversation.status.in_(OPEN_STATUSES))
     )
-    return int(count or 0)
+    return {row[0]: row[1] for row in result.all()}
 
 
 async def _lock_claims_of(session: AsyncSession, counsellor_id: uuid.UUID) -> None:
@@ -142,13 +144,18 @@ async def claim(
 
 
 async def claim_next(
-    session: AsyncSession, counsellor_id: uuid.UUID, default_capacity: int, now: datetime
+    session: AsyncSession,
+    counsellor_id: uuid.UUID,
+    default_capacity: int,
+    now: datetime,
+    among: list[uuid.UUID],
 ) -> Conversation | None:
-    """Take the highest-priority, longest-waiting conversation in one statement. SKIP LOCKED:
-    a row another counsellor is claiming right now is passed over, not waited for."""
+    """Take the highest-priority, longest-waiting conversation of ``among`` (those whose
+    visitor is there) in one statement. SKIP LOCKED: a row another counsellor is claiming
+    right now is passed over, not waited for."""
     first = (
         select(Conversation.id)
-        .where(Conversation.status == Status.waiting.value)
+        .where(Conversation.status == Status.waiting.value, Conversation.id.in_(among))
         .order_by(Conversation.priority.desc(), Conversation.created_at)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -18,8 +18,10 @@ from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
 from chat.opening_hours.schedule import chat_clock
 from chat.realtime.console_socket import console_socket
 from chat.realtime.visitor_socket import visitor_socket
+from clb.db import utcnow
 from clb.i18n import gettext
 from clb.web.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
+from clb.web.security import ip_hash
 from clb.web.templating import render
 
 router = APIRouter()
@@ -59,6 +61,7 @@ async def console_page(request: Request, staff: CurrentCounsellor) -> HTMLRespon
 
 @router.post("/api/chat/conversations", tags=["chat"], status_code=201)
 async def start_conversation(
+    request: Request,
     form: StartConversation,
     visitor: VisitorDep,
     services: ServicesDep,
@@ -76,6 +79,7 @@ async def start_conversation(
             topic=form.topic,
             age_band=form.age_band,
             subject=form.subject,
+            address=ip_hash(request),
         ),
         now,
     )
@@ -83,6 +87,16 @@ async def start_conversation(
         {"conversation_id": str(conversation.id), "status": conversation.status},
         status_code=201 if created else 200,
     )
+
+
+@router.post("/api/chat/conversations/{conversation_id}/exit", tags=["chat"], status_code=204)
+async def quick_exit(
+    conversation_id: uuid.UUID, visitor: VisitorDep, services: ServicesDep, session: SessionDep
+) -> None:
+    """The quick exit, sent by the page on its way out (``fetch`` with ``keepalive``). A
+    waiting chat leaves the queue; a running one stays open for the counsellor, who sees
+    at once that the visitor left. Saying it twice, or after the end, changes nothing."""
+    await service.visitor_exit(session, services, visitor.id, conversation_id, utcnow())
 
 
 @router.get("/api/chat/conversations/{conversation_id}/transcript", tags=["chat"])

@@ -12,8 +12,10 @@ from __future__ import annotations
 from chat.conversations.ending import (
     cancel_time_notices,
     end_conversation,
+    end_while_away,
     extend_conversation,
     rate_conversation,
+    visitor_exit,
     visitor_leave,
 )
 from chat.conversations.intake import (
@@ -39,6 +41,7 @@ __all__ = [
     "claim_next_conversation",
     "counsellor_send",
     "end_conversation",
+    "end_while_away",
     "extend_conversation",
     "locked_for_counsellor",
     "locked_for_visitor",
@@ -47,6 +50,7 @@ __all__ = [
     "rate_conversation",
     "record_receipt",
     "start_conversation",
+    "visitor_exit",
     "visitor_leave",
     "visitor_send",
 ]

@@ -243,6 +243,8 @@ class ConversationFeed:
             self.connection.send(event)
         elif kind == "receipt" and event.get("by") != self.me:
             self.connection.send(event)
+        elif kind == "presence" and self.me != Sender.visitor:
+            self.connection.send(event)
         elif kind == "status":
             await self.replay()  # the notice that goes with a status change comes first
             self.connection.send(event)

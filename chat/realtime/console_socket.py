@@ -38,7 +38,13 @@ from chat.conversations.schemas import (
     console_frames,
 )
 from chat.errors import NotAllowed
-from chat.events import CONSOLE_FORWARDED, ack_frame, queue_changed, queue_channel
+from chat.events import (
+    CONSOLE_FORWARDED,
+    ack_frame,
+    presence_event,
+    queue_changed,
+    queue_channel,
+)
 from chat.realtime import presence
 from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.sockets import (
@@ -80,6 +86,7 @@ async def _console(connection: Connection, services: Services) -> None:
             console.welcome_and_watch_queue(),
             console.watch_staff_channel(),
             console.read_frames(),
+            console.watch_visitors(),
         )
     finally:
         await console.stop_feeds()
@@ -91,6 +98,10 @@ async def _console(connection: Connection, services: Services) -> None:
 async def _capacity_changed(services: Services) -> None:
     """A console came or went: waiting visitors' estimates follow at once."""
     await services.bus.publish(queue_channel(services.keys), queue_changed())
+
+
+# How often a console checks that the visitors of its chats are still there.
+VISITOR_CHECK_SECONDS = 3.0
 
 
 class Console(StaffSocket):
@@ -127,10 +138,28 @@ class Console(StaffSocket):
                 await asyncio.sleep(0.05)
                 moves.drain()
 
+    async def watch_visitors(self) -> None:
+        """Whether the visitor of each chat held here is there, sent when it changes. The
+        visitor's own sockets announce it at once through the feed; this also catches what
+        nobody could announce (a killed process's visitors) and outlives a Redis outage."""
+        known: dict[uuid.UUID, float | None] = {}
+        while True:
+            try:
+                states = await presence.visitor_states(
+                    self.services.redis, self.services.keys, list(self.feeds)
+                )
+            except Exception:  # noqa: BLE001 - try again at the next check
+                states = {}
+            for conversation_id, since in states.items():
+                if conversation_id not in known or known[conversation_id] != since:
+                    known[conversation_id] = since
+                    self.connection.send(presence_event(conversation_id, since=since))
+            await asyncio.sleep(VISITOR_CHECK_SECONDS)
+
     async def send_queue(self) -> None:
         async with self.services.sessionmaker() as session:
             waiting = await repository.waiting_conversations(session)
-        connected = await presence.connected_visitors(
+        connected = await presence.present_visitors(
             self.services.redis, self.services.keys, [c.id for c in waiting]
         )
         items = [

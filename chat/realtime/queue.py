@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.console import duty
 from chat.conversations import repository
 from chat.events import queue_channel
+from chat.realtime import presence
 from chat.realtime.connection import Connection
 from clb.services import Services
 
@@ -31,6 +32,8 @@ ESTIMATE_CAP_MINUTES = 30
 # Presence changes the estimate too, so waiting visitors hear again at least this often.
 REFRESH_SECONDS = 10.0
 SETTLE_SECONDS = 0.1
+RETRY_START_SECONDS = 0.5
+RETRY_MAX_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,19 @@ class QueueWatcher:
             del self.watchers[conversation_id]
 
     async def run(self) -> None:
+        """Follow the queue for the life of the process: a lost Redis subscription (an
+        outage, a restart) is taken up again, and meanwhile the visitors keep the last
+        position they were told."""
+        pause = RETRY_START_SECONDS
+        while True:
+            try:
+                await self._follow_moves()
+            except Exception as error:  # noqa: BLE001 - the watcher must outlive any outage
+                log.warning("queue watcher restarting: %s", type(error).__name__)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_SECONDS)
+
+    async def _follow_moves(self) -> None:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
             while True:
                 moves.drain()
@@ -134,11 +150,18 @@ class QueueWatcher:
             median, sample = await repository.median_handling_minutes(session)
             slots, free = await capacity_now(session, services)
         handling = median if sample >= MIN_SAMPLE else DEFAULT_HANDLING_MINUTES
-        places = {conversation_id: place for place, conversation_id in enumerate(waiting, 1)}
+        # Only visitors who are there count: one who went away keeps their place for when
+        # they come back, but nobody behind them waits for them meanwhile.
+        present = await presence.present_visitors(services.redis, services.keys, waiting)
+        queue = [conversation_id for conversation_id in waiting if conversation_id in present]
+        places = {conversation_id: place for place, conversation_id in enumerate(queue, 1)}
+        still_waiting = set(waiting)
         for conversation_id, connection in list(self.watchers.items()):
             position = places.get(conversation_id)
-            if position is None:  # claimed or left: its own feed tells the visitor
+            if conversation_id not in still_waiting:  # claimed or left: its feed says so
                 del self.watchers[conversation_id]
+                continue
+            if position is None:  # connected, but not (yet) counted as there
                 continue
             estimate = estimate_from_slots(position, slots, free, handling)
             connection.send(

@@ -36,6 +36,9 @@ PRESENCE_EVERY = 10.0
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_FORBIDDEN = 4003
 CLOSE_NO_HELLO = 4008
+# Refused for now (too many windows or chats from one network): the page shows why and
+# tries again later by itself.
+CLOSE_REFUSED = 4029
 STAFF_MESSAGES = Rate(120, 60)
 TYPING = Rate(4, 2)
 RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
@@ -130,6 +133,9 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
             conversation.talk_started_at.isoformat() if conversation.talk_started_at else None
         ),
         "time_limit_minutes": conversation.time_limit_minutes,
+        "visitor_left_at": (
+            conversation.visitor_left_at.isoformat() if conversation.visitor_left_at else None
+        ),
         "read_seq": {
             "visitor": conversation.visitor_read_seq,
             "counsellor": conversation.counsellor_read_seq,

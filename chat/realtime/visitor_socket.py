@@ -6,8 +6,8 @@ frame gets an ``error`` frame and the socket stays open."""
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
+from dataclasses import dataclass
 
 from fastapi import WebSocket
 
@@ -24,14 +24,14 @@ from chat.conversations.schemas import (
     VisitorTyping,
     visitor_frames,
 )
+from chat.errors import BusyNetwork, TooManyWindows
 from chat.events import ack_frame
-from chat.realtime import presence
 from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.queue import QueueWatcher
 from chat.realtime.sockets import (
     CLOSE_FORBIDDEN,
+    CLOSE_REFUSED,
     CLOSE_UNAUTHENTICATED,
-    PRESENCE_EVERY,
     TYPING,
     accept_and_serve,
     check_rate,
@@ -41,6 +41,7 @@ from chat.realtime.sockets import (
     receive_hello,
     visitor_summary,
 )
+from chat.realtime.visitor_sockets import Held, VisitorSockets
 from clb.auth import service as auth_service
 from clb.db import commit, utcnow
 from clb.ratelimit import Rate
@@ -66,11 +67,35 @@ async def _visitor(connection: Connection, services: Services) -> None:
     if conversation is None or conversation.visitor_id != visitor.id:
         connection.close(CLOSE_FORBIDDEN, "not your conversation")
         return
-    conversation_id, visitor_id = conversation.id, visitor.id
+    held = Held(conversation.id, visitor.id, hash_ip_of(connection, services))
     # The socket lives for hours: keep no session or ORM objects alive in this frame.
     del session, visitor, conversation
-    address = hash_ip_of(connection, services)
+    sockets = VisitorSockets.of(services)
+    try:
+        socket = await sockets.admit(held)
+    except (TooManyWindows, BusyNetwork) as refusal:
+        connection.send_error(refusal)
+        connection.close(CLOSE_REFUSED, refusal.code)
+        return
+    place = Place()
+    try:
+        await _serve(connection, services, hello.last_seq, held, place)
+    finally:
+        with contextlib.suppress(Exception):
+            await sockets.release(socket, waiting=place.waiting)
 
+
+@dataclass
+class Place:
+    """Whether this socket's visitor is waiting in the queue (or talking)."""
+
+    waiting: bool = False
+
+
+async def _serve(
+    connection: Connection, services: Services, last_seq: int, held: Held, place: Place
+) -> None:
+    conversation_id = held.conversation_id
     watcher = QueueWatcher.of(services)
 
     async def welcome() -> None:
@@ -78,40 +103,36 @@ async def _visitor(connection: Connection, services: Services) -> None:
             current = await repository.get_conversation(session, conversation_id)
             if current is None:
                 return
+            if current.joined_at is None:  # from now on it is in the queue
+                current.joined_at = utcnow()
             name = await counsellor_name(session, current)
-            connection.send(
-                {
-                    "type": "welcome",
-                    "v": PROTOCOL_VERSION,
-                    "conversation": visitor_summary(current, name),
-                }
-            )
-        if current.status == Status.waiting:
+            summary = visitor_summary(current, name)
+            place.waiting = current.status == Status.waiting
+            await commit(session)
+        connection.send({"type": "welcome", "v": PROTOCOL_VERSION, "conversation": summary})
+        await VisitorSockets.of(services).announce_present(conversation_id, waiting=place.waiting)
+        if place.waiting:
             watcher.watch(conversation_id, connection)  # position and estimate follow
 
     async def status_changed(status: str) -> None:
-        if status == Status.waiting:  # sent back to the queue: position and estimate again
+        place.waiting = status == Status.waiting
+        if place.waiting:  # sent back to the queue: position and estimate again
             watcher.watch(conversation_id, connection)
 
     feed = ConversationFeed(
         connection,
         services,
         conversation_id,
-        hello.last_seq,
+        last_seq,
         Sender.visitor,
         on_ready=welcome,
         on_status=status_changed,
     )
-    await presence.heard_from_visitor(services.redis, services.keys, conversation_id)
+    frames = VisitorFrames(connection, services, held.visitor_id, conversation_id, held.address)
     try:
-        await run_until_first_done(
-            feed.run(),
-            VisitorFrames(connection, services, visitor_id, conversation_id, address).run(),
-        )
+        await run_until_first_done(feed.run(), frames.run())
     finally:
         watcher.unwatch(conversation_id, connection)
-        with contextlib.suppress(Exception):
-            await presence.visitor_left(services.redis, services.keys, conversation_id)
 
 
 def hash_ip_of(connection: Connection, services: Services) -> str:
@@ -135,24 +156,14 @@ class VisitorFrames:
         self.visitor_id = visitor_id
         self.conversation_id = conversation_id
         self.address = address
-        self.last_presence = 0.0
 
     async def run(self) -> None:
-        self.last_presence = time.monotonic()
         await read_frames(
             self.connection,
             visitor_frames,
             self.handle,
-            received=self.received,
             conversation_of=lambda _frame: self.conversation_id,
         )
-
-    async def received(self, frame: VisitorFrame) -> None:
-        if time.monotonic() - self.last_presence > PRESENCE_EVERY:
-            self.last_presence = time.monotonic()
-            await presence.heard_from_visitor(
-                self.services.redis, self.services.keys, self.conversation_id
-            )
 
     async def handle(self, frame: VisitorFrame) -> None:
         match frame:

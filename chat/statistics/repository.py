@@ -8,7 +8,9 @@ Which conversations count (see docs/statistics.md):
   it would distort every queue figure;
 - by the Brussels day on which the chat was offered (``created_at``);
 - answered = claimed at least once (``claimed_at`` set, or transferred at some point);
-- abandoned = left the queue without ever being claimed (status abandoned);
+- never offered: a chat whose visitor's page never connected (``joined_at`` empty);
+- abandoned = left the queue without ever being claimed (status abandoned), also by
+  staying away past the return window;
 - a chat still waiting when the figures are made is not counted yet (it is neither).
 """
 
@@ -50,6 +52,8 @@ WITH offered AS (
       AND c.created_at < :end
       -- a chat by appointment is created already held: it never waited
       AND c.claimed_at IS DISTINCT FROM c.created_at
+      -- one whose visitor never connected was never in the queue
+      AND c.joined_at IS NOT NULL
 ),
 walk_ins AS (
     SELECT *, date_trunc('week', day::timestamp)::date AS week

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     # The chat (see docs/chat-protocol.md).
     chat_time_limit_minutes: int = Field(default=45, ge=5, le=240)
     chat_notice_before_minutes: int = Field(default=5, ge=1, le=30)
-    chat_max_queue: int = Field(default=25, ge=1)
+    # "Het is nu heel druk": no new chats while this many *present* visitors wait. Above one
+    # school's class (chat_conversations_per_address), so one address never fills it.
+    chat_max_queue: int = Field(default=60, ge=1)
     chat_counsellor_capacity: int = Field(default=2, ge=1, le=10)
     chat_retention_days: int = Field(default=30, ge=1, le=365)
     # Flood control: messages per minute per visitor, and per (hashed) address, which a
@@ -53,6 +55,27 @@ class Settings(BaseSettings):
     chat_visitor_rate_per_minute: int = Field(default=30, ge=1)
     chat_address_rate_per_minute: int = Field(default=120, ge=1)
     chat_intake_stop_minutes: int = Field(default=15, ge=0, le=120)
+    # Presence (chat/realtime/presence.py). Each process renews its visitors' sockets every
+    # quarter of the TTL: a killed process's visitors turn away after at most the TTL.
+    chat_presence_ttl_seconds: int = Field(default=20, ge=2, le=300)
+    # A page that closed counts as there this long: a refresh or a switch from wifi to 4G on
+    # an old phone comes back within it, so nobody else's place flickers.
+    chat_presence_grace_seconds: int = Field(default=10, ge=0, le=120)
+    # An away visitor (every socket gone) keeps their place this long: long enough for a
+    # phone that was locked or a pupil called away from the screen, short enough that the
+    # statistics learn soon who gave up. After it, the chat ends as abandoned.
+    chat_return_window_minutes: float = Field(default=10, gt=0, le=120)
+    # A running chat whose visitor has been away this long ends by itself (the counsellor
+    # sees "verbinding verbroken" all the while and may end it sooner).
+    chat_active_away_minutes: float = Field(default=15, gt=0, le=240)
+    # Admission: a visitor token holds a few sockets (two tabs and a reconnect overlap); an
+    # address, which a whole school shares, holds a class's worth of chats. New chats per
+    # token and per address per hour keep a finished token from starting again at once.
+    chat_sockets_per_visitor: int = Field(default=3, ge=1)
+    chat_sockets_per_address: int = Field(default=90, ge=1)
+    chat_conversations_per_address: int = Field(default=30, ge=1)
+    chat_starts_per_visitor_per_hour: int = Field(default=4, ge=1)
+    chat_starts_per_address_per_hour: int = Field(default=90, ge=1)
     # Development and tests only: ignore the opening hours.
     chat_always_open: bool = False
 

@@ -48,7 +48,7 @@ class PeriodicJob:
     run: WorkerCoroutine
     hour: set[int] | None = None
     minute: int | None = None
-    second: int = 0
+    second: int | set[int] = 0
     timeout: int | None = None
 
 

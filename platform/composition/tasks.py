@@ -10,4 +10,4 @@ from scheduling.meetings import tasks as meeting_tasks
 from toolbox.tasks import NIGHTLY_LINK_CHECK
 
 TASK_MODULES = (chat_tasks, appointment_tasks, meeting_tasks)
-PERIODIC_JOBS: tuple[PeriodicJob, ...] = (NIGHTLY_LINK_CHECK,)
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (chat_tasks.AWAY_SWEEP, NIGHTLY_LINK_CHECK)

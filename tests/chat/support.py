@@ -27,10 +27,13 @@ class Visitor:
     base_url: str
     token: str
     conversation_id: str
+    # The client address the servers see (X-Forwarded-For, as behind the proxy).
+    address: str | None = None
 
     @classmethod
-    async def join(cls, base_url: str, **form: Any) -> Visitor:
-        async with httpx.AsyncClient(base_url=base_url) as http:
+    async def join(cls, base_url: str, address: str | None = None, **form: Any) -> Visitor:
+        forwarded = {"x-forwarded-for": address} if address else {}
+        async with httpx.AsyncClient(base_url=base_url, headers=forwarded) as http:
             token = (await http.post("/api/visitors")).json()["token"]
             response = await http.post(
                 "/api/chat/conversations",
@@ -38,13 +41,24 @@ class Visitor:
                 headers={"authorization": f"Bearer {token}"},
             )
             assert response.status_code == 201, response.text
-        return cls(base_url, token, response.json()["conversation_id"])
+        return cls(base_url, token, response.json()["conversation_id"], address)
 
     async def connect(
-        self, last_seq: int = 0, base_url: str | None = None, origin: str | None = None
+        self,
+        last_seq: int = 0,
+        base_url: str | None = None,
+        origin: str | None = None,
+        *,
+        welcome: bool = True,
     ) -> Socket:
+        """A chat socket after hello; ``welcome=False`` returns before the server answers."""
         url = ws_url(base_url or self.base_url, "/ws/chat")
-        connection = await websockets.connect(url, origin=origin or self.base_url)  # type: ignore[arg-type]
+        forwarded = {"X-Forwarded-For": self.address} if self.address else {}
+        connection = await websockets.connect(
+            url,
+            origin=origin or self.base_url,  # type: ignore[arg-type]
+            additional_headers=forwarded,
+        )
         socket = Socket(connection)
         await socket.send(
             {
@@ -55,7 +69,8 @@ class Visitor:
                 "last_seq": last_seq,
             }
         )
-        await socket.expect("welcome")
+        if welcome:
+            await socket.expect("welcome")
         return socket
 
 

@@ -19,6 +19,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from chat.conversations.intake import TOO_MANY_STARTS
 from chat.counsellor_tools import taxonomy
 from chat.counsellor_tools.notes import NOTE_KIND_LABELS
 from chat.labels import AGE_BAND_LABELS, DUTY_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
@@ -191,6 +192,7 @@ def python_messages() -> frozenset[str]:
     messages.update(ROLE_LABELS.values())
     messages.add(THROTTLED_LOGIN)
     messages.add(RATE_LIMITED)
+    messages.add(TOO_MANY_STARTS)
     messages.update({INVALID_DAY, INVALID_MONDAY})
     messages.update(_messages_in_code())
     return frozenset(messages)

@@ -122,6 +122,7 @@ async def test_next_takes_priority_first_then_the_longest_waiting_then_says_empt
     live_server: str, db: AsyncSession
 ) -> None:
     oldest, urgent = await Visitor.join(live_server), await Visitor.join(live_server)
+    pupils = [await oldest.connect(), await urgent.connect()]
     await db.execute(
         update(Conversation)
         .where(Conversation.id == uuid.UUID(urgent.conversation_id))
@@ -136,7 +137,8 @@ async def test_next_takes_priority_first_then_the_longest_waiting_then_says_empt
     await staff.send({"type": "next"})
     empty = await staff.expect("error")
     assert empty["code"] == "queue_empty" and empty["message"] == "Er wacht nu niemand."
-    await staff.close()
+    for socket in (staff, *pupils):
+        await socket.close()
 
 
 async def test_warm_transfer_keeps_history_and_seq_across_instances(
@@ -220,6 +222,7 @@ async def test_cold_transfer_returns_to_the_original_place_ahead_of_later_arriva
     await claim(an, first)
     await pupil.expect("status", status="active")
     later = await Visitor.join(live_server)
+    later_pupil = await later.connect()
     cid = uuid.UUID(first.conversation_id)
     before = await db.get(Conversation, cid)
     assert before is not None
@@ -259,7 +262,7 @@ async def test_cold_transfer_returns_to_the_original_place_ahead_of_later_arriva
     queue = await an.expect("queue")
     while [w["id"] for w in queue["waiting"]] != [later.conversation_id]:
         queue = await an.expect("queue")
-    for socket in (pupil, an):
+    for socket in (pupil, later_pupil, an):
         await socket.close()
 
 

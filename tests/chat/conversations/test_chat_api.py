@@ -72,21 +72,6 @@ async def test_closed_chat_says_when_it_opens(
     assert opening == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
 
 
-async def test_a_full_queue_says_it_is_busy(
-    client: httpx.AsyncClient, clock: list[datetime], services: Services
-) -> None:
-    for _ in range(services.settings.chat_max_queue):
-        ok = await client.post(
-            "/api/chat/conversations", json=FORM, headers=await visitor_headers(client)
-        )
-        assert ok.status_code == 201
-    full = await client.post(
-        "/api/chat/conversations", json=FORM, headers=await visitor_headers(client)
-    )
-    assert full.status_code == 503
-    assert full.json()["error"]["code"] == "queue_full"
-
-
 @pytest.mark.parametrize(
     "change",
     [

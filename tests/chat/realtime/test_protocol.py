@@ -267,15 +267,15 @@ async def test_foreign_origin_cannot_open_a_socket(live_server: str) -> None:
 async def test_waiting_visitors_see_their_position_move(live_server: str, db: AsyncSession) -> None:
     first = await Visitor.join(live_server)
     second = await Visitor.join(live_server)
+    ahead = await first.connect()
     socket = await second.connect()
-    queue = await socket.expect("queue")
-    assert queue["position"] == 2
+    queue = await socket.expect("queue", position=2)
     assert queue["estimate"] is None  # nobody on duty: no number we cannot stand behind
     staff = await counsellor(db, live_server)
     await staff.send({"type": "claim", "conversation_id": first.conversation_id})
     moved = await socket.expect("queue", position=1)
     assert moved["estimate"] == {"minutes": 5, "more_than": False}
-    for s in (socket, staff):
+    for s in (socket, ahead, staff):
         await s.close()
 
 

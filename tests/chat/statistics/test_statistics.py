@@ -60,6 +60,7 @@ async def add_chat(
         topic=topic,
         time_limit_minutes=45,
         created_at=created,
+        joined_at=created,
         status=Status.waiting.value,
         rating=rating,
     )
@@ -120,6 +121,10 @@ async def test_walk_in_chats_are_counted_and_appointments_and_waiting_ones_are_n
         await add_chat(db, local(day, "18:00") + timedelta(minutes=n), abandoned_after=3)
     await add_chat(db, local(day, "19:00"), appointment=True)
     await add_chat(db, local(day, "20:00"))  # still waiting
+    # Started over HTTP, its page never connected, ended after the return window: never
+    # in the queue, so neither offered nor abandoned.
+    ghost = await add_chat(db, local(day, "20:10"), abandoned_after=10)
+    ghost.joined_at = None
     # Claimed, sent back to the queue (cold transfer) and waiting again: answered once.
     returned = await add_chat(db, local(day, "20:30"))
     db.add(ConversationTransfer(conversation_id=returned.id, kind="cold"))

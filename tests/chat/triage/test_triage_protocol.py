@@ -49,11 +49,11 @@ async def test_the_console_sees_the_flag_and_the_visitor_never_does(
     staff = await counsellor(db, live_server_b)
     worried = await Visitor.join(live_server, nickname="Robin", subject="Ik wil dood")
     calm = await Visitor.join(live_server, nickname="Sam", subject="Examens")
+    worried_pupil, pupil = await worried.connect(), await calm.connect()  # in the queue now
     waiting = await queue_items(staff, worried.conversation_id, calm.conversation_id)
     assert waiting[worried.conversation_id]["flagged"] is True
     assert waiting[calm.conversation_id]["flagged"] is False
 
-    pupil = await calm.connect()
     await staff.send({"type": "claim", "conversation_id": calm.conversation_id})
     claimed = await staff.expect("claimed")
     assert claimed["conversation"]["flagged"] is False
@@ -75,7 +75,7 @@ async def test_the_console_sees_the_flag_and_the_visitor_never_does(
                 break
     assert [f for f in received if mentions_flag(f)] == []
 
-    for socket in (pupil, staff):
+    for socket in (pupil, worried_pupil, staff):
         await socket.close()
 
 
