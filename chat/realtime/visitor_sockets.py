@@ -24,6 +24,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from chat.errors import BusyNetwork, TooManyWindows
 from chat.events import conversation_channel, presence_event, queue_changed, queue_channel
 from chat.realtime import presence
@@ -70,9 +72,21 @@ class VisitorSockets:
         return self.services.keys.key("presence", kind, name)
 
     async def admit(self, held: Held) -> str:
-        """Register a new socket, or refuse it (TooManyWindows, BusyNetwork)."""
-        settings, redis = self.services.settings, self.services.redis
+        """Register a new socket, or refuse it (TooManyWindows, BusyNetwork). With Redis
+        away the caps cannot be counted: the socket is let in (a pupil is never turned away
+        for our outage) and the heartbeat registers it once Redis is back."""
         socket = uuid.uuid4().hex
+        try:
+            await self._check_caps(held, socket)
+        except RedisError as error:
+            log.warning("visitor admitted uncounted: %s", type(error).__name__)
+        self.held[socket] = held
+        with contextlib.suppress(RedisError):
+            await self._renew({socket: held}, time.time())
+        return socket
+
+    async def _check_caps(self, held: Held, socket: str) -> None:
+        settings, redis = self.services.settings, self.services.redis
         token_key = self._key("token", str(held.visitor_id))
         address_key = self._key("address", held.address)
         member = f"{held.conversation}/{socket}"
@@ -100,9 +114,6 @@ class VisitorSockets:
                 pipe.zrem(address_key, member)
                 await pipe.execute()
             raise refusal()
-        self.held[socket] = held
-        await self._renew({socket: held}, time.time())
-        return socket
 
     async def _renew(self, sockets: dict[str, Held], now: float) -> None:
         """Push the expiry of ``sockets`` forward (one pipeline for all of them)."""
@@ -176,6 +187,10 @@ class VisitorSockets:
         await self.services.bus.publish(channel, event)
 
     async def announce_present(self, conversation_id: uuid.UUID, *, waiting: bool) -> None:
-        await self.publish(presence_event(conversation_id, since=None), conversation_id)
-        if waiting:
-            await self.services.bus.publish(queue_channel(self.services.keys), queue_changed())
+        """Best effort: without Redis nobody listens, and the console's own check and the
+        queue watcher's refresh catch up later."""
+        with contextlib.suppress(RedisError):
+            await self.publish(presence_event(conversation_id, since=None), conversation_id)
+            if waiting:
+                queue = queue_channel(self.services.keys)
+                await self.services.bus.publish(queue, queue_changed())
