@@ -232,7 +232,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         raise SettingsError("`clb run` is for development; use `clb serve` and `clb worker`.")
     # A newcomer should be able to try the chat at any hour; the schedule is one setting away.
     always_open = "CLB_CHAT_ALWAYS_OPEN" not in os.environ or settings.chat_always_open
-    settings = settings.model_copy(update={"chat_always_open": always_open})
+    settings = settings.model_copy(
+        update={"chat_always_open": always_open, "public_url": development_url(settings, args)}
+    )
     from development.mailbox import development_mailbox
 
     with running_services(settings) as settings, development_mailbox(settings) as settings:
@@ -244,6 +246,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
             "CLB_DATABASE_URL": database_url,
             "CLB_REDIS_URL": redis_url,
             "CLB_SECRET_KEY": settings.secret_key or "",
+            "CLB_PUBLIC_URL": settings.public_url,
         }
         # The worker sends through this process's mailbox (or the configured server).
         if settings.smtp_url:
@@ -251,7 +254,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         if settings.dev_mailbox_dir:
             env["CLB_DEV_MAILBOX_DIR"] = str(settings.dev_mailbox_dir)
         worker = subprocess.Popen([sys.executable, "-m", "composition", "worker"], env=env)  # noqa: S603
-        url = f"http://{args.host}:{args.port}/"
+        url = settings.public_url.rstrip("/") + "/"
         notice = mailbox_notice(settings, url)
 
         def ready() -> None:
@@ -275,6 +278,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
         finally:
             worker.terminate()
             worker.wait(timeout=15)
+
+
+def development_url(settings: Settings, args: argparse.Namespace) -> str:
+    """The address `clb run` serves on, unless CLB_PUBLIC_URL says otherwise: the page's
+    origin must match it, or staff logins and pupils' sockets are refused (403)."""
+    if "CLB_PUBLIC_URL" in os.environ:
+        return settings.public_url
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    return f"http://{host}:{args.port}"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from clb.config import Settings
 from clb.mail import (
@@ -232,6 +234,9 @@ def test_clb_run_starts_the_mailbox_and_prints_where_to_read_it(
                 client.send_message(message)
             listing = httpx.get(f"{base}dev/postvak", headers=HTML_PAGE, timeout=10)
             assert listing.status_code == 200 and RECIPIENT in listing.text
+            # The public URL follows the port: a page from there may open the chat socket.
+            with connect(f"ws://127.0.0.1:{port}/ws/chat", origin=Origin(base.rstrip("/"))):
+                pass
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
