@@ -91,7 +91,10 @@ class RequestContextMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
+        if scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
+            return
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = secrets.token_hex(8)
@@ -112,10 +115,9 @@ class RequestContextMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
-            method = scope.get("method", "WS")
-            if scope["type"] == "http":
-                self.metrics.requests.labels(method, route, str(status)).inc()
-                self.metrics.latency.labels(method, route).observe(elapsed)
+            method = scope.get("method", "GET")
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
             access_log.info(
                 "request",
                 extra={
@@ -127,3 +129,61 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A socket session is logged once, when it ends: its route, 101 when it was
+        accepted (else the refusal's status), who closed it and with which code."""
+        request_id = secrets.token_hex(8)
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        session = WebSocketSession()
+
+        async def watched_send(message: Message) -> None:
+            session.sent(message)
+            await send(message)
+
+        async def watched_receive() -> Message:
+            message = await receive()
+            if message["type"] == "websocket.disconnect" and session.close_code is None:
+                session.close_code, session.closed_by = message.get("code", 1005), "client"
+            return message
+
+        try:
+            await self.app(scope, watched_receive, watched_send)
+        except BaseException:
+            session.close_code, session.closed_by = 1011, "server"
+            raise
+        finally:
+            accepted = session.status == 101
+            access_log.info(
+                "websocket",
+                extra={
+                    "request_id": request_id,
+                    "method": "WS",
+                    "route": route_template(scope),
+                    "status": session.status,
+                    "close_code": session.close_code if accepted else None,
+                    "closed_by": session.closed_by if accepted else "",
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+
+class WebSocketSession:
+    """What the log says about one socket session."""
+
+    def __init__(self) -> None:
+        self.status = 403  # closed before it was accepted: refused
+        self.close_code: int | None = None
+        self.closed_by = ""
+
+    def sent(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "websocket.accept":
+            self.status = 101
+        elif kind == "websocket.http.response.start":
+            self.status = message["status"]
+        elif kind == "websocket.close" and self.close_code is None:
+            self.close_code, self.closed_by = message.get("code", 1000), "server"

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import httpx
 import orjson
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from clb.web.observability import JsonFormatter
+from clb.web.observability import JsonFormatter, Metrics, RequestContextMiddleware
+from tests.conftest import free_port
 
 
 async def test_access_log_names_the_route_template_not_the_url(
@@ -36,3 +45,60 @@ def test_formatter_writes_one_json_object_per_line_with_extras() -> None:
     assert data["level"] == "WARNING"
     assert data["ip_hash"] == "abc"
     assert data["ts"].endswith("+00:00")
+
+
+async def test_socket_sessions_are_logged_with_route_status_and_close_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def chat(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive_text()
+        await websocket.close(4003)
+
+    async def refused(websocket: WebSocket) -> None:
+        await websocket.close(1008)  # before accepting: the handshake is refused
+
+    async def client_leaves(websocket: WebSocket) -> None:
+        await websocket.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            await websocket.receive_text()
+
+    routes = [
+        WebSocketRoute("/ws/chat", chat),
+        WebSocketRoute("/ws/refused", refused),
+        WebSocketRoute("/ws/left", client_leaves),
+    ]
+    app = RequestContextMiddleware(Starlette(routes=routes), metrics=Metrics())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_config=None, lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    base = f"ws://127.0.0.1:{port}"
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await asyncio.sleep(0.01)
+        with caplog.at_level(logging.INFO, logger="clb.access"):
+            async with connect(f"{base}/ws/chat?token=geheim") as socket:
+                await socket.send("hallo")
+                with pytest.raises(ConnectionClosed):
+                    await socket.recv()
+            with pytest.raises(InvalidStatus):
+                async with connect(f"{base}/ws/refused"):
+                    pass
+            async with connect(f"{base}/ws/left") as socket:
+                await socket.close(1001)
+            # The server logs a session when its side ends, just after the client's.
+            while len([r for r in caplog.records if r.name == "clb.access"]) < 3:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        server.should_exit = True
+        await serving
+    lines = [
+        orjson.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "clb.access"
+    ]
+    seen = {(x["route"], x["status"], x["close_code"], x["closed_by"]) for x in lines}
+    assert seen == {
+        ("/ws/chat", 101, 4003, "server"),
+        ("/ws/left", 101, 1001, "client"),
+        ("/ws/refused", 403, None, ""),
+    }
+    assert "geheim" not in str(lines)
