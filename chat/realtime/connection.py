@@ -28,12 +28,14 @@ from chat.events import conversation_channel, message_event, message_frame
 from clb.bus import BusClosed, SlowSubscriber
 from clb.errors import ClbError
 from clb.i18n import gettext
+from clb.outage import is_outage, note_outage
 from clb.services import Services
 
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_SIZE = 256
 CLOSE_SLOW = 4009
+CLOSE_TRY_AGAIN = 1013
 
 
 class Connection:
@@ -140,7 +142,11 @@ async def serve_socket(connection: Connection, handler: Awaitable[None]) -> None
         await asyncio.wait((writer, work), return_when=asyncio.FIRST_COMPLETED)
         if work.done():
             error = work.exception()
-            if error is not None and not isinstance(error, WebSocketDisconnect | BusClosed):
+            if error is not None and is_outage(error):
+                # 1013 "try again later": the page reconnects and resumes by itself.
+                note_outage(log, "chat socket", error)
+                code = CLOSE_TRY_AGAIN
+            elif error is not None and not isinstance(error, WebSocketDisconnect | BusClosed):
                 log.error("chat socket failed", exc_info=error)
                 code = 1011
     finally:

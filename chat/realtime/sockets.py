@@ -22,7 +22,8 @@ from chat.realtime.connection import Connection, ConversationFeed, serve_socket
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
-from clb.errors import ClbError
+from clb.errors import ClbError, TemporarilyUnavailable
+from clb.outage import is_outage, note_outage
 from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.deps import session_cookie_name
@@ -96,12 +97,18 @@ async def read_frames(
         except ClbError as error:
             connection.send_error(error)
             continue
-        if received is not None:
-            await received(frame)
         try:
+            if received is not None:
+                await received(frame)
             await handle(frame)
         except ClbError as error:
             connection.send_error(error, conversation_of(frame))
+        except Exception as error:
+            # Redis or PostgreSQL away: this frame is answered, and the socket reads on.
+            if not is_outage(error):
+                raise
+            note_outage(log, "chat frame", error)
+            connection.send_error(TemporarilyUnavailable(), conversation_of(frame))
 
 
 async def staff_session_of(connection: Connection, services: Services) -> StaffSession | None:

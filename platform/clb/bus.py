@@ -7,6 +7,12 @@ Pub/sub is at-most-once, so it is a fast path, never the record: when the connec
 Redis drops, every subscriber receives a ``gap`` message as soon as its channel is subscribed
 again, and replays what it missed (subscribe first, then replay: nothing falls in between).
 No PSUBSCRIBE: patterns make every PUBLISH cost O(patterns) on the server.
+
+Publishing never makes the caller wait for Redis: events join one ordered queue per process,
+and a single task sends them in pipelined batches. A send that got its ack is therefore
+never held up by a slow or frozen Redis; while Redis is away, events wait (in order) and go
+out when it is back, unless they are older than ``PUBLISH_MAX_AGE``: then the subscribers
+have lost their connection too and replay from the database on the gap.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +33,9 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 5.0
+PUBLISH_BATCH = 512
+PUBLISH_MAX_AGE = 60.0
+PUBLISH_QUEUE_LIMIT = 100_000
 
 
 class SlowSubscriber(Exception):
@@ -114,11 +124,25 @@ class Bus:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._resubscribe = False
+        self._outgoing: list[tuple[str, bytes, float]] = []
+        self._outgoing_ready = asyncio.Event()
+        self._outgoing_empty = asyncio.Event()
+        self._outgoing_empty.set()
+        self._publisher: asyncio.Task[None] | None = None
+        self.publish_failing = False
 
     async def start(self) -> None:
         self._reader = asyncio.create_task(self._read_forever(), name="bus-reader")
+        self._publisher = asyncio.create_task(self._publish_forever(), name="bus-publisher")
 
     async def stop(self) -> None:
+        if self._publisher is not None:
+            # What is queued goes out first, if Redis answers soon.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outgoing_empty.wait(), 2)
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -129,9 +153,41 @@ class Bus:
         self._channels.clear()
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def publish(self, channel: str, data: dict[str, Any]) -> int:
-        """Publish to every process subscribed to ``channel``; returns how many received it."""
-        return int(await self._redis.publish(channel, orjson.dumps(data)))
+    async def publish(self, channel: str, data: dict[str, Any]) -> None:
+        """Publish to every process subscribed to ``channel``, in order, soon: returns at
+        once (see the module's docstring)."""
+        if len(self._outgoing) >= PUBLISH_QUEUE_LIMIT:
+            del self._outgoing[: PUBLISH_QUEUE_LIMIT // 10]  # the oldest: replayed on the gap
+        self._outgoing.append((channel, orjson.dumps(data), time.monotonic()))
+        self._outgoing_empty.clear()
+        self._outgoing_ready.set()
+
+    async def _publish_forever(self) -> None:
+        backoff = 0.1
+        while True:
+            await self._outgoing_ready.wait()
+            batch = self._outgoing[:PUBLISH_BATCH]
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for channel, payload, _ in batch:
+                        pipe.publish(channel, payload)
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                if not self.publish_failing:
+                    log.warning("bus cannot publish, holding events: %s", type(exc).__name__)
+                self.publish_failing = True
+                too_old = time.monotonic() - PUBLISH_MAX_AGE
+                self._outgoing = [event for event in self._outgoing if event[2] >= too_old]
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if self.publish_failing:
+                log.warning("bus publishing again")
+            self.publish_failing, backoff = False, 0.1
+            del self._outgoing[: len(batch)]
+            if not self._outgoing:
+                self._outgoing_ready.clear()
+                self._outgoing_empty.set()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:

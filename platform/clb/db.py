@@ -48,13 +48,22 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, statement_seconds: float | None = 30) -> AsyncEngine:
     # A steady pool: overflow connections opened and closed under load cost PostgreSQL more
     # than the work itself, and a pre-ping doubles every checkout's round trips. A connection
     # broken by a server restart fails one unit of work, which the client retries.
     # hide_parameters: an error's text never carries what people typed into the log.
+    # Bounded waits: a connection within pool_timeout, a connect within 5 s, a statement
+    # within ``statement_seconds`` (None for migrations). Beyond that the caller answers
+    # "try again shortly" (clb.outage), never hangs.
     engine = create_async_engine(
-        url, pool_size=20, max_overflow=5, pool_pre_ping=False, hide_parameters=True
+        url,
+        pool_size=20,
+        max_overflow=5,
+        pool_pre_ping=False,
+        pool_timeout=10,
+        hide_parameters=True,
+        connect_args={"timeout": 5, "command_timeout": statement_seconds},
     )
     event.listen(engine.sync_engine, "handle_error", _refuse_unstorable_text)
     return engine

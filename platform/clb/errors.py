@@ -88,3 +88,18 @@ class UnstorableText(ClbError):
         "Je tekst bevat een onzichtbaar teken dat we niet kunnen bewaren. "
         "Typ de tekst opnieuw en probeer nog eens."
     )
+
+
+class TemporarilyUnavailable(ClbError):
+    """Redis or PostgreSQL is away, frozen or out of connections (clb.outage): an answer
+    to try again shortly, never a crash. Nothing already stored is lost."""
+
+    status = 503
+    code = "temporarily_unavailable"
+    message = "Er is even een storing bij ons. We proberen het zo opnieuw; wacht even."
+
+    def __init__(self, retry_after: int = 5) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+        )

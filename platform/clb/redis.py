@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+# No call waits for Redis longer than this: a frozen server or a silent network cut becomes
+# an error the caller answers (an error frame, a 503), never a hang.
+REDIS_TIMEOUT_SECONDS = 5.0
+
 
 def create_redis(url: str) -> Redis:
     client: Redis = Redis.from_url(
-        url, decode_responses=False, health_check_interval=30, socket_connect_timeout=5
+        url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
     return client
 

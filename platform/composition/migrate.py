@@ -23,7 +23,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def migrate(database_url: str, revision: str = "head") -> None:
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, statement_seconds=None)
     try:
         async with engine.begin() as connection:
             # Several app instances may start together; the lock makes them take turns.

@@ -31,9 +31,8 @@ async def test_event_published_on_one_instance_reaches_a_subscriber_on_another(
     publisher, subscriber = two_instances
     channel = subscriber.keys.channel("conv", "42")
     async with subscriber.bus.subscribe(channel) as subscription:
-        received = await publisher.bus.publish(channel, {"type": "message", "seq": 1})
+        await publisher.bus.publish(channel, {"type": "message", "seq": 1})
         message = await asyncio.wait_for(subscription.get(), 5)
-    assert received == 1
     assert message.data == {"type": "message", "seq": 1}
     assert not message.gap
 

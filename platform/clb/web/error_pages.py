@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clb import i18n
-from clb.errors import ClbError, NotAuthenticated
+from clb.errors import ClbError, NotAuthenticated, TemporarilyUnavailable
+from clb.outage import is_outage, note_outage
 from clb.web.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from clb.web.templating import render
 
@@ -118,8 +119,21 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def unexpected_error(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error", exc_info=exc)
-        response = error_response(request, 500, "internal_error", HTTP_MESSAGES[500])
+        if is_outage(exc):
+            # Overload or an outage is an answer: try again shortly.
+            note_outage(log, "http request", exc)
+            unavailable = TemporarilyUnavailable()
+            response = error_response(
+                request,
+                unavailable.status,
+                unavailable.code,
+                unavailable.detail_message,
+                details=unavailable.details,
+                headers=unavailable.headers,
+            )
+        else:
+            log.error("unhandled error", exc_info=exc)
+            response = error_response(request, 500, "internal_error", HTTP_MESSAGES[500])
         # This handler runs outside the middleware stack, so add what it would have added.
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers.update(SECURITY_HEADERS)

@@ -36,8 +36,9 @@ Factory = Callable[..., tuple[str, subprocess.Popen[bytes]]]
 
 
 @pytest.fixture(scope="module")
-def quick(live_server_factory: Factory) -> tuple[str, str]:
-    """Two instances sharing PostgreSQL and Redis, with QUICK presence."""
+def quick(live_server: str, live_server_factory: Factory) -> tuple[str, str]:
+    """Two instances sharing PostgreSQL and Redis, with QUICK presence. (``live_server``
+    first: every later server accepts pages from the first one's origin.)"""
     return live_server_factory(**QUICK)[0], live_server_factory(**QUICK)[0]
 
 
@@ -133,7 +134,7 @@ async def test_kill_9_makes_the_pupil_away_and_they_resume_elsewhere_with_their_
 ) -> None:
     doomed_url, doomed = live_server_factory(**QUICK)
     first, second = await Visitor.join(quick[0]), await Visitor.join(quick[1])
-    first_socket = await first.connect(base_url=doomed_url, origin=quick[0])
+    first_socket = await first.connect(base_url=doomed_url, origin=doomed_url)
     await place(first_socket, 1)
     second_socket = await second.connect()
     await place(second_socket, 2)
@@ -142,7 +143,7 @@ async def test_kill_9_makes_the_pupil_away_and_they_resume_elsewhere_with_their_
     doomed.wait(timeout=10)
     await place(second_socket, 1)  # the dead instance's heartbeats stopped: first is away
 
-    resumed = await first.connect(base_url=quick[1], origin=quick[0])
+    resumed = await first.connect(base_url=quick[1], origin=quick[1])
     await place(resumed, 1)  # the same place, on the other instance
     await place(second_socket, 2)
     for socket in (resumed, second_socket):
@@ -179,7 +180,7 @@ async def test_a_school_of_thirty_gets_in_a_flood_does_not_and_others_still_do(
 
 async def test_one_token_holds_three_windows_at_most(quick: tuple[str, str]) -> None:
     visitor = await Visitor.join(quick[0], address="192.0.2.44")
-    windows = [await visitor.connect(base_url=quick[n % 2], origin=quick[0]) for n in range(3)]
+    windows = [await visitor.connect(base_url=url, origin=url) for url in (*quick, quick[0])]
     error = await refused(await visitor.connect(welcome=False))
     assert error["code"] == "too_many_windows"
     await windows.pop().close()

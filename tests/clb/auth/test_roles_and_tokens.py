@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import StaffAccount, Visitor
 from clb.auth.passwords import hash_password, verify_password
+from clb.auth.router import VISITOR_CREATION_RATE
 from clb.auth.tokens import hash_token
 from clb.config import Settings
 from clb.web.deps import CurrentAdmin, CurrentCoordinator, CurrentEditor
@@ -138,6 +139,7 @@ async def test_visitor_token_is_only_accepted_in_the_header(client: httpx.AsyncC
 
 
 async def test_creating_visitors_is_rate_limited(client: httpx.AsyncClient) -> None:
-    statuses = [(await client.post("/api/visitors")).status_code for _ in range(31)]
-    assert statuses[:30] == [201] * 30
-    assert statuses[30] == 429
+    limit = VISITOR_CREATION_RATE.limit
+    statuses = [(await client.post("/api/visitors")).status_code for _ in range(limit + 1)]
+    assert statuses[:limit] == [201] * limit
+    assert statuses[limit] == 429
