@@ -6,13 +6,20 @@ exact time to wait, so the person sees "try again in 40 seconds" rather than a v
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clb.errors import RateLimited
+from clb.outage import note_outage
 from clb.redis import Keys
+
+log = logging.getLogger(__name__)
 
 # KEYS[1]: the key. ARGV: period_ms per request, burst (limit), consume (1/0).
 # Uses the server's clock so several app instances agree.
@@ -58,11 +65,37 @@ class Decision:
             raise RateLimited(math.ceil(self.retry_after), message)
 
 
+class LocalLimits:
+    """The same GCRA in this process's memory: what the limiter falls back on while Redis is
+    away. Limits then hold per process instead of across all of them (at most N times the
+    rate with N instances): floods stay refused, and people are never refused because of
+    our outage."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self) -> None:
+        self._tat: dict[str, float] = {}
+
+    def run(self, name: str, rate: Rate, *, consume: bool) -> Decision:
+        now = time.monotonic() * 1000
+        if len(self._tat) > self.MAX_KEYS:
+            self._tat = {k: v for k, v in self._tat.items() if v > now}
+        interval = rate.interval_ms
+        tat = max(self._tat.get(name, now), now)
+        allow_at = tat - (rate.limit - 1) * interval
+        if now < allow_at:
+            return Decision(False, (allow_at - now) / 1000)
+        if consume:
+            self._tat[name] = tat + interval
+        return Decision(True, 0)
+
+
 class RateLimiter:
     def __init__(self, redis: Redis, keys: Keys) -> None:
         self._redis = redis
         self._keys = keys
         self._script = redis.register_script(_GCRA)
+        self._local = LocalLimits()
 
     async def hit(self, name: str, rate: Rate) -> Decision:
         """Count one event under ``name`` and say whether it is allowed."""
@@ -76,8 +109,12 @@ class RateLimiter:
         await self._redis.delete(self._keys.key("rl", name))
 
     async def _run(self, name: str, rate: Rate, *, consume: bool) -> Decision:
-        allowed, wait_ms = await self._script(
-            keys=[self._keys.key("rl", name)],
-            args=[rate.interval_ms, rate.limit, 1 if consume else 0],
-        )
+        try:
+            allowed, wait_ms = await self._script(
+                keys=[self._keys.key("rl", name)],
+                args=[rate.interval_ms, rate.limit, 1 if consume else 0],
+            )
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            note_outage(log, "rate limiter (counting in this process)", error)
+            return self._local.run(name, rate, consume=consume)
         return Decision(bool(allowed), int(wait_ms) / 1000)
