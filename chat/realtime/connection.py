@@ -30,6 +30,7 @@ from clb.errors import ClbError
 from clb.i18n import gettext
 from clb.outage import is_outage, note_outage
 from clb.services import Services
+from clb.web.input_hygiene import clean_json_text
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class Connection:
         if text is None:  # a binary frame: the protocol is JSON text only
             raise InvalidFrame()
         try:
-            data = orjson.loads(text)
+            data = clean_json_text(text)  # the same input hygiene as HTTP (clb.web)
         except orjson.JSONDecodeError:
             raise InvalidFrame() from None
         if not isinstance(data, dict):

@@ -14,6 +14,7 @@ from clb import i18n
 from clb.config import Settings, with_secret_key
 from clb.services import Services
 from clb.web.error_pages import install_error_handlers
+from clb.web.input_hygiene import InputHygieneMiddleware
 from clb.web.observability import Metrics, RequestContextMiddleware
 from clb.web.security import SecurityHeadersMiddleware
 from clb.web.templating import FRONTEND_DIR, create_environment
@@ -76,7 +77,9 @@ def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
     app.mount("/api-docs-assets", StaticFiles(directory=swagger_ui_path), name="api-docs-assets")
 
-    # Added last = outermost: ids and language first, headers on every response.
+    # Added last = outermost: ids and language first, headers on every response; input is
+    # cleaned before any route reads it.
+    app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(
         LanguageMiddleware, translators=i18n.load_translators(), default=settings.default_language
     )
