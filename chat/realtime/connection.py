@@ -27,8 +27,8 @@ from chat.errors import InvalidFrame
 from chat.events import conversation_channel, message_event, message_frame
 from clb.bus import BusClosed, SlowSubscriber
 from clb.errors import ClbError
+from clb.health.outage import is_outage, note_outage
 from clb.i18n import gettext
-from clb.outage import is_outage, note_outage
 from clb.services import Services
 from clb.web.input_hygiene import clean_json_text
 

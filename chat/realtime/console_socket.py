@@ -40,7 +40,6 @@ from chat.conversations.schemas import (
 from chat.errors import NotAllowed
 from chat.events import (
     CONSOLE_FORWARDED,
-    ack_frame,
     presence_event,
     queue_changed,
     queue_channel,
@@ -54,6 +53,7 @@ from chat.realtime.sockets import (
     TYPING,
     StaffSocket,
     accept_and_serve,
+    acknowledge,
     check_rate,
     conversation_summary,
     publish_typing,
@@ -67,7 +67,7 @@ from clb.services import Services
 
 
 async def console_socket(websocket: WebSocket, services: Services) -> None:
-    await accept_and_serve(websocket, services, _console)
+    await accept_and_serve(websocket, services, _console, "console")
 
 
 async def _console(connection: Connection, services: Services) -> None:
@@ -280,6 +280,7 @@ class Console(StaffSocket):
         self.follow(frame.conversation_id, frame.last_seq)
 
     async def send_message(self, frame: ConsoleSend) -> None:
+        started = time.perf_counter()
         services, staff = self.services, self.staff
         await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
         async with services.sessionmaker() as session:
@@ -287,7 +288,7 @@ class Console(StaffSocket):
                 session, services, staff, frame.conversation_id, frame.client_msg_id, frame.body
             )
             await commit(session)
-        self.connection.send(ack_frame(message))
+        acknowledge(self.connection, services, message, started)
 
     async def typing(self, frame: ConsoleTyping) -> None:
         if frame.conversation_id not in self.feeds:

@@ -172,3 +172,13 @@ class QueueWatcher:
                     "estimate": estimate.as_dict() if estimate else None,
                 }
             )
+
+
+async def refresh_queue_metrics(services: Services) -> None:
+    """For /metrics: waiting chats whose visitor is there, and those away (incl. never
+    connected)."""
+    async with services.sessionmaker() as session:
+        waiting = await repository.waiting_ids(session)
+    present = await presence.present_visitors(services.redis, services.keys, waiting)
+    services.metrics.queue.labels("present").set(len(present))
+    services.metrics.queue.labels("away").set(len(waiting) - len(present))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -14,16 +15,16 @@ from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.console import repository as staff_repository
-from chat.conversations.models import Conversation, Sender
+from chat.conversations.models import Conversation, Message, Sender
 from chat.conversations.schemas import PROTOCOL_VERSION
 from chat.errors import InvalidFrame
-from chat.events import conversation_channel
+from chat.events import ack_frame, conversation_channel
 from chat.realtime.connection import Connection, ConversationFeed, serve_socket
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
 from clb.errors import ClbError, TemporarilyUnavailable
-from clb.outage import is_outage, note_outage
+from clb.health.outage import is_outage, note_outage
 from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.deps import session_cookie_name
@@ -48,14 +49,19 @@ SocketHandler = Callable[[Connection, Services], Awaitable[None]]
 
 
 async def accept_and_serve(
-    websocket: WebSocket, services: Services, handler: SocketHandler
+    websocket: WebSocket, services: Services, handler: SocketHandler, kind: str
 ) -> None:
     """How every chat socket starts: refuse a page from another origin, then serve the
     socket with ``handler`` until either side is done."""
     if not await accept_websocket_from_allowed_origin(websocket):
         return
     connection = Connection(websocket)
-    await serve_socket(connection, handler(connection, services))
+    sockets = services.metrics.sockets.labels(kind)
+    sockets.inc()
+    try:
+        await serve_socket(connection, handler(connection, services))
+    finally:
+        sockets.dec()
 
 
 async def receive_hello(connection: Connection, adapter: Any) -> Any:
@@ -174,6 +180,15 @@ async def publish_typing(
         "active": active,
     }
     await services.bus.publish(conversation_channel(services.keys, conversation_id), event)
+
+
+def acknowledge(
+    connection: Connection, services: Services, message: Message, started: float
+) -> None:
+    """The ack for a stored message (the send's round trip ends here, in the metrics too)."""
+    connection.send(ack_frame(message))
+    services.metrics.send_ack.observe(time.perf_counter() - started)
+    services.metrics.messages.labels(message.sender).inc()
 
 
 async def check_rate(services: Services, name: str, rate: Rate) -> None:

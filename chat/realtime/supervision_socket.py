@@ -86,7 +86,7 @@ class ReadAlongFeed(ConversationFeed):
 
 
 async def supervision_socket(websocket: WebSocket, services: Services) -> None:
-    await accept_and_serve(websocket, services, _supervise)
+    await accept_and_serve(websocket, services, _supervise, "supervision")
 
 
 async def _supervise(connection: Connection, services: Services) -> None:

@@ -6,6 +6,7 @@ frame gets an ``error`` frame and the socket stays open."""
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -25,7 +26,6 @@ from chat.conversations.schemas import (
     visitor_frames,
 )
 from chat.errors import BusyNetwork, TooManyWindows
-from chat.events import ack_frame
 from chat.realtime.connection import Connection, ConversationFeed, run_until_first_done
 from chat.realtime.queue import QueueWatcher
 from chat.realtime.sockets import (
@@ -34,6 +34,7 @@ from chat.realtime.sockets import (
     CLOSE_UNAUTHENTICATED,
     TYPING,
     accept_and_serve,
+    acknowledge,
     check_rate,
     counsellor_name,
     publish_typing,
@@ -50,7 +51,7 @@ from clb.web.security import hash_ip
 
 
 async def visitor_socket(websocket: WebSocket, services: Services) -> None:
-    await accept_and_serve(websocket, services, _visitor)
+    await accept_and_serve(websocket, services, _visitor, "visitor")
 
 
 async def _visitor(connection: Connection, services: Services) -> None:
@@ -179,6 +180,7 @@ class VisitorFrames:
                 await self.leave()
 
     async def send_message(self, frame: VisitorSend) -> None:
+        started = time.perf_counter()
         services, settings = self.services, self.services.settings
         await check_rate(
             services,
@@ -200,7 +202,7 @@ class VisitorFrames:
                 frame.body,
             )
             await commit(session)
-        self.connection.send(ack_frame(message))
+        acknowledge(self.connection, services, message, started)
 
     async def typing(self, frame: VisitorTyping) -> None:
         if (await self.services.limiter.hit(f"chat:typing:{self.visitor_id}", TYPING)).allowed:

@@ -216,6 +216,10 @@ class Bus:
                     with contextlib.suppress(RedisError, OSError):
                         await self._pubsub.unsubscribe(channel)
 
+    def channel_count(self) -> int:
+        """How many channels this process is subscribed to (a metric)."""
+        return len(self._channels)
+
     def local_subscriber_count(self, channel: str) -> int:
         entry = self._channels.get(channel)
         return len(entry.subscribers) if entry else 0

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
     default_language: Literal["nl", "en"] = "nl"
     metrics_enabled: bool = True
+    # /metrics answers only clients from these networks (the client address as the proxy
+    # passed it on): a scraper inside the cluster, never the internet.
+    metrics_networks: list[str] = [
+        "127.0.0.0/8",
+        "::1/128",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    ]
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

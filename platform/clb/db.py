@@ -55,7 +55,7 @@ def create_engine(url: str, *, statement_seconds: float | None = 30) -> AsyncEng
     # hide_parameters: an error's text never carries what people typed into the log.
     # Bounded waits: a connection within pool_timeout, a connect within 5 s, a statement
     # within ``statement_seconds`` (None for migrations). Beyond that the caller answers
-    # "try again shortly" (clb.outage), never hangs.
+    # "try again shortly" (clb.health.outage), never hangs.
     engine = create_async_engine(
         url,
         pool_size=20,

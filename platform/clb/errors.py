@@ -91,7 +91,7 @@ class UnstorableText(ClbError):
 
 
 class TemporarilyUnavailable(ClbError):
-    """Redis or PostgreSQL is away, frozen or out of connections (clb.outage): an answer
+    """Redis or PostgreSQL is away, frozen or out of connections (clb.health.outage): an answer
     to try again shortly, never a crash. Nothing already stored is lost."""
 
     status = 503

@@ -309,3 +309,35 @@ async def sweep_outbox(services: Services, *, now: datetime | None = None) -> in
     if rows:
         log.info("outbox sweep re-enqueued %s overdue jobs", len(rows))
     return len(rows)
+
+
+def worker_heartbeat_key(keys: Keys) -> str:
+    return keys.key("worker", "heartbeat")
+
+
+_JOB_FIGURES = text(
+    """
+    SELECT count(*) FILTER (WHERE due) AS backlog,
+           min(run_at) FILTER (WHERE due) AS oldest,
+           count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed
+    FROM (
+        SELECT run_at, failed_at,
+               (done_at IS NULL AND cancelled_at IS NULL AND failed_at IS NULL
+                AND run_at <= now()) AS due
+        FROM outbox_jobs
+    ) AS jobs
+    """
+)
+
+
+async def refresh_metrics(services: Services) -> None:
+    """The outbox backlog and its oldest due job, failed jobs, the worker's heartbeat."""
+    metrics = services.metrics
+    async with services.sessionmaker() as session:
+        row = (await session.execute(_JOB_FIGURES)).one()
+    metrics.outbox_backlog.set(row.backlog)
+    oldest = (utcnow() - row.oldest).total_seconds() if row.oldest else 0.0
+    metrics.outbox_oldest.set(max(0.0, oldest))
+    metrics.jobs_failed.set(row.failed)
+    beat = await services.redis.get(worker_heartbeat_key(services.keys))
+    metrics.worker_heartbeat.set(time.time() - float(beat) if beat else -1)

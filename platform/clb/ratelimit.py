@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from clb.errors import RateLimited
-from clb.outage import note_outage
+from clb.health.outage import note_outage
 from clb.redis import Keys
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from clb.bus import Bus
 from clb.config import Settings
 from clb.db import create_engine, create_sessionmaker
+from clb.health.metrics import Metrics
 from clb.jobs import JobQueue
+from clb.jobs import refresh_metrics as refresh_job_metrics
 from clb.mail import Mailer, mailer_from_settings
 from clb.ratelimit import RateLimiter
 from clb.redis import Keys, create_redis
@@ -43,6 +45,7 @@ class Services:
     # Per-process helpers a domain keeps for the life of the process (e.g. the chat's queue
     # watcher), and the background tasks that serve them; stopped with the services.
     local: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def run_in_background(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -52,7 +55,7 @@ class Services:
         return task
 
     @classmethod
-    async def start(cls, settings: Settings) -> Services:
+    async def start(cls, settings: Settings, *, metrics: Metrics | None = None) -> Services:
         database_url, redis_url = settings.service_urls()
         # First, so a bad CLB_SMS_TRANSPORT stops the start before anything is connected.
         mailer = mailer_from_settings(settings)
@@ -69,7 +72,7 @@ class Services:
         )
         bus = Bus(redis)
         await bus.start()
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
@@ -80,7 +83,13 @@ class Services:
             jobs=JobQueue(redis, keys),
             mailer=mailer,
             sms=sms,
+            metrics=metrics or Metrics(),
         )
+        services.metrics.bus_subscriptions.set_function(bus.channel_count)
+        failing = services.metrics.loops_failing.labels("bus_publish")
+        failing.set_function(lambda: float(bus.publish_failing))
+        services.metrics.refreshers.append(refresh_job_metrics)
+        return services
 
     async def stop(self) -> None:
         for task in list(self._tasks):

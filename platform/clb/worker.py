@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,12 @@ async def run_outbox_job(ctx: dict[str, Any], job_id: int, version: int) -> str:
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return await jobs.sweep_outbox(ctx["services"])
+
+
+async def worker_heartbeat(ctx: dict[str, Any]) -> None:
+    """The worker is alive and polling: /metrics shows how long ago it said so."""
+    services: Services = ctx["services"]
+    await services.redis.set(jobs.worker_heartbeat_key(services.keys), time.time(), ex=600)
 
 
 async def purge_old_sessions(ctx: dict[str, Any]) -> int:
@@ -62,6 +69,12 @@ def cron_jobs(namespace: str, periodic: Sequence[PeriodicJob] = ()) -> list[Cron
 
     return [
         cron(sweep_outbox, name=named("sweep_outbox"), second=30, unique=True, run_at_startup=True),
+        cron(
+            worker_heartbeat,
+            name=named("worker_heartbeat"),
+            second={0, 15, 30, 45},
+            run_at_startup=True,
+        ),
         cron(
             purge_old_sessions,
             name=named("purge_old_sessions"),

@@ -9,6 +9,7 @@ from chat.conversations.router import router as chat_router
 from chat.counsellor_tools.canned_router import router as canned_admin_router
 from chat.counsellor_tools.router import router as chat_tools_router
 from chat.opening_hours.router import router as opening_hours_router
+from chat.realtime.queue import refresh_queue_metrics
 from chat.statistics.router import router as chat_statistics_router
 from chat.supervision.router import router as supervision_router
 from chat.triage.router import router as triage_router
@@ -67,4 +68,6 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 
 def create_app(settings: Settings) -> FastAPI:
-    return kernel_app.create_app(settings, ROUTERS)
+    app = kernel_app.create_app(settings, ROUTERS)
+    app.state.metrics.refreshers.append(refresh_queue_metrics)
+    return app

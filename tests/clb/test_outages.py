@@ -1,5 +1,5 @@
 """An outage of PostgreSQL or Redis is an answer, never a crash: a 503 with Retry-After and a
-plain Dutch message (clb.outage), for the API and for pages alike."""
+plain Dutch message (clb.health.outage), for the API and for pages alike."""
 
 from __future__ import annotations
 

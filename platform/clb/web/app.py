@@ -12,10 +12,11 @@ from swagger_ui_bundle import swagger_ui_path
 
 from clb import i18n
 from clb.config import Settings, with_secret_key
+from clb.health.metrics import Metrics
 from clb.services import Services
 from clb.web.error_pages import install_error_handlers
 from clb.web.input_hygiene import InputHygieneMiddleware
-from clb.web.observability import Metrics, RequestContextMiddleware
+from clb.web.observability import RequestContextMiddleware
 from clb.web.security import SecurityHeadersMiddleware
 from clb.web.templating import FRONTEND_DIR, create_environment
 
@@ -49,7 +50,7 @@ def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await Services.start(settings)
+        services = await Services.start(settings, metrics=metrics)
         app.state.services = services
         try:
             yield

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clb import i18n
 from clb.errors import ClbError, NotAuthenticated, TemporarilyUnavailable
-from clb.outage import is_outage, note_outage
+from clb.health.outage import is_outage, note_outage
 from clb.web.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from clb.web.templating import render
 

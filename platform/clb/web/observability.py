@@ -1,4 +1,4 @@
-"""JSON logs with request ids, Prometheus metrics, and the middleware that feeds both.
+"""JSON logs with request ids, and the middleware that logs and counts every request.
 
 Logs carry the route template (``/console/chats/{id}``), never the raw URL, query string,
 body or message content: nothing a pupil typed ends up in a log file.
@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clb.health.metrics import Metrics
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
@@ -55,23 +56,6 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "clb_http_requests_total",
-            "HTTP requests by route and status",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "clb_http_request_seconds",
-            "HTTP request duration by route",
-            ["method", "route"],
-            registry=self.registry,
-        )
 
 
 access_log = logging.getLogger("clb.access")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -51,7 +52,18 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request, services: ServicesDep) -> Response:
-    if not services.settings.metrics_enabled:
+    """For the operator's scraper only: refused (404) to clients from other networks."""
+    settings = services.settings
+    if not settings.metrics_enabled or not _from(request, settings.metrics_networks):
         raise NotFound()
-    registry = request.app.state.metrics.registry
+    await services.metrics.refresh(services)
+    registry = services.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _from(request: Request, networks: list[str]) -> bool:
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network) for network in networks)

@@ -257,7 +257,11 @@ async def test_quick_exit_while_waiting_leaves_the_queue(quick: tuple[str, str])
 
 
 async def test_the_worker_ends_the_chat_of_a_pupil_who_never_came_back(
-    quick: tuple[str, str], session_server_env: ServerEnv, tmp_path: Path, db: AsyncSession
+    quick: tuple[str, str],
+    session_server_env: ServerEnv,
+    tmp_path: Path,
+    db: AsyncSession,
+    services: Services,
 ) -> None:
     visitor = await Visitor.join(quick[0])
     pupil = await visitor.connect()
@@ -271,3 +275,6 @@ async def test_the_worker_ends_the_chat_of_a_pupil_who_never_came_back(
             return (await status_of(db, visitor)).status == "abandoned"
 
         await until(abandoned, timeout=90)  # the sweep runs four times a minute
+    # The worker said it is alive, which /metrics shows.
+    await services.metrics.refresh(services)
+    assert 0 <= services.metrics.worker_heartbeat._value.get() < 60

@@ -16,7 +16,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from clb.web.observability import JsonFormatter, Metrics, RequestContextMiddleware
+from clb.health.metrics import Metrics
+from clb.web.observability import JsonFormatter, RequestContextMiddleware
 from tests.conftest import free_port
 
 

@@ -50,3 +50,28 @@ async def test_openapi_docs_are_served_from_local_files(client: httpx.AsyncClien
         assert (await client.get(asset)).status_code == 200
     schema = (await client.get("/openapi.json")).json()
     assert "/api/visitors" in schema["paths"]
+
+
+async def test_metrics_show_what_the_operator_needs(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/metrics")).text
+    for name in (
+        "clb_sockets_open",
+        "clb_bus_subscriptions",
+        "clb_chat_send_ack_seconds_bucket",
+        'clb_chat_queue_waiting{state="present"} 0.0',
+        'clb_chat_queue_waiting{state="away"} 0.0',
+        "clb_outbox_backlog 0.0",
+        "clb_outbox_oldest_due_seconds 0.0",
+        "clb_jobs_failed 0.0",
+        "clb_worker_heartbeat_age_seconds -1.0",
+        'clb_background_loop_failing{loop="bus_publish"} 0.0',
+    ):
+        assert name in body, name
+
+
+async def test_metrics_are_refused_to_clients_from_outside(live_server: str) -> None:
+    # Behind the proxy, the client address is the one it passes on.
+    async with httpx.AsyncClient(base_url=live_server) as http:
+        outside = await http.get("/metrics", headers={"x-forwarded-for": "203.0.113.9"})
+        inside = await http.get("/metrics", headers={"x-forwarded-for": "10.1.2.3"})
+    assert outside.status_code == 404 and inside.status_code == 200
