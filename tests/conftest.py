@@ -232,8 +232,18 @@ async def db(services: Services) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def make_centre(session: AsyncSession, slug: str = "clb-test") -> Centre:
-    centre = Centre(slug=slug, name=f"CLB {slug}", phone=None, email=None, website=None)
+async def make_centre(
+    session: AsyncSession, slug: str = "clb-test", *, read_along: bool = False
+) -> Centre:
+    """``read_along``: its coordinators may read along with its counsellors' chats."""
+    centre = Centre(
+        slug=slug,
+        name=f"CLB {slug}",
+        phone=None,
+        email=None,
+        website=None,
+        chat_read_along=read_along,
+    )
     session.add(centre)
     await session.flush()
     session.add(

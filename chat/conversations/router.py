@@ -18,6 +18,7 @@ from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
 from chat.opening_hours.schedule import chat_clock
 from chat.realtime.console_socket import console_socket
 from chat.realtime.visitor_socket import visitor_socket
+from chat.supervision.repository import any_centre_reads_along
 from clb.db import utcnow
 from clb.i18n import gettext
 from clb.web.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
@@ -28,11 +29,13 @@ router = APIRouter()
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-async def chat_page(request: Request) -> HTMLResponse:
+async def chat_page(request: Request, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "chat.html",
         {
+            # The privacy notice tells the truth about who may read along.
+            "read_along": await any_centre_reads_along(session),
             "topics": [(t.value, label) for t, label in TOPIC_LABELS.items()],
             "who_options": [(w.value, label) for w, label in WHO_LABELS.items()],
             "age_bands": [(a.value, label) for a, label in AGE_BAND_LABELS.items()],

@@ -192,7 +192,9 @@ class Supervisor(StaffSocket):
 
     async def read_along(self, conversation_id: uuid.UUID, last_seq: int) -> None:
         async with self.services.sessionmaker() as session:
-            conversation = await supervision.readable_conversation(session, conversation_id)
+            conversation = await supervision.readable_conversation(
+                session, self.staff, conversation_id
+            )
             name = await counsellor_name(session, conversation)
             await supervision.audit_read_along(
                 session, self.staff, conversation_id, utcnow(), always=False

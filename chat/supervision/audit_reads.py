@@ -56,6 +56,8 @@ ACTION_LABELS: dict[str, str] = {
     "scheduling.feed.renewed": "Agendafeed vernieuwd",
     "toolbox.tool.published": "Tool gepubliceerd",
     "toolbox.tool.archived": "Tool gearchiveerd",
+    "centre.read_along_on": "Meelezen met chats aangezet voor het centrum",
+    "centre.read_along_off": "Meelezen met chats uitgezet voor het centrum",
 }
 
 # What kind of thing an audit entry is about, in Dutch.
@@ -70,6 +72,7 @@ OBJECT_LABELS: dict[str, str] = {
     "export": "Export",
     "statistics": "Statistieken",
     "triage_term": "Signaalwoord",
+    "centre": "Centrum",
 }
 
 # The actions that are reads of something personal: the audit page can show only these.

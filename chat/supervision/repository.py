@@ -20,6 +20,7 @@ from chat.counsellor_tools.models import ConversationNote, NoteKind
 from chat.triage.models import ConversationFlag
 from clb.audit import AuditEvent
 from clb.auth.models import StaffAccount
+from clb.org.models import Centre
 
 LIST_LIMIT = 200
 
@@ -54,15 +55,34 @@ class OpenFlag:
     at: datetime
 
 
-async def waiting_summary(session: AsyncSession) -> WaitingSummary:
-    row = (
-        await session.execute(
-            select(func.count(), func.min(Conversation.created_at)).where(
-                Conversation.status == Status.waiting.value
-            )
+async def waiting_since(session: AsyncSession) -> dict[uuid.UUID, datetime]:
+    """Every waiting chat whose visitor connected at least once, and since when it waits."""
+    rows = await session.execute(
+        select(Conversation.id, Conversation.created_at).where(
+            Conversation.status == Status.waiting.value, Conversation.joined_at.is_not(None)
         )
-    ).one()
-    return WaitingSummary(int(row[0]), row[1])
+    )
+    return {row[0]: row[1] for row in rows.all()}
+
+
+async def read_along_allowed(
+    session: AsyncSession, reader_centre: uuid.UUID, counsellor_id: uuid.UUID
+) -> bool:
+    """Whether the counsellor belongs to the reader's centre and that centre allows it."""
+    allowed = await session.scalar(
+        select(Centre.chat_read_along)
+        .join(StaffAccount, StaffAccount.centre_id == Centre.id)
+        .where(StaffAccount.id == counsellor_id, Centre.id == reader_centre)
+    )
+    return bool(allowed)
+
+
+async def centre_reads_along(session: AsyncSession, centre_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(Centre.chat_read_along).where(Centre.id == centre_id)))
+
+
+async def any_centre_reads_along(session: AsyncSession) -> bool:
+    return bool(await session.scalar(select(func.bool_or(Centre.chat_read_along))))
 
 
 async def running_chats(session: AsyncSession) -> list[RunningChat]:

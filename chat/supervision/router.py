@@ -168,6 +168,7 @@ async def _read_along_page(
         },
     }
     if context["open"]:
+        await supervision.check_read_along(session, staff, conversation)
         # Each opening of this page is a read of the conversation: audited, never content.
         await supervision.audit_read_along(session, staff, conversation.id, utcnow(), always=True)
         rows = await repository.messages_with_authors(session, conversation.id, 0)

@@ -150,7 +150,10 @@ def _flagged(flags: list[sup_repo.OpenFlag], now: datetime) -> list[dict[str, An
 async def snapshot(session: AsyncSession, services: Services, now: datetime) -> dict[str, Any]:
     """The dashboard: waiting, longest wait, counsellors, chats in progress, open flags."""
     fresh = await presence.fresh_counsellors(services.redis, services.keys)
-    waiting = await sup_repo.waiting_summary(session)
+    since = await sup_repo.waiting_since(session)
+    # The queue as pupils meet it: only those who are there (docs/queue-and-presence.md).
+    present = await presence.present_visitors(services.redis, services.keys, since)
+    oldest = min((since[c] for c in present), default=None)
     running = await sup_repo.running_chats(session)
     per_counsellor = await sup_repo.active_chats_per_counsellor(session)
     staff_rows = await sup_repo.chat_staff_rows(session, fresh)
@@ -158,9 +161,10 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
     default_capacity = services.settings.chat_counsellor_capacity
     return {
         "at": now.isoformat(),
-        "waiting": waiting.count,
-        "longest_wait_seconds": _seconds_since(waiting.oldest, now),
-        "oldest_waiting_since": _iso(waiting.oldest),
+        "waiting": len(present),
+        "away": len(since) - len(present),
+        "longest_wait_seconds": _seconds_since(oldest, now),
+        "oldest_waiting_since": _iso(oldest),
         "counsellors": _counsellors(staff_rows, per_counsellor, fresh, default_capacity),
         "in_progress": [_conversation(r.conversation, r.counsellor, now) for r in running],
         "in_progress_count": len(running),
@@ -168,14 +172,45 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
     }
 
 
-async def readable_conversation(session: AsyncSession, conversation_id: uuid.UUID) -> Conversation:
-    """A conversation a coordinator may read along with: waiting or running, not purged."""
+async def readable_conversation(
+    session: AsyncSession, reader: StaffAccount, conversation_id: uuid.UUID
+) -> Conversation:
+    """A conversation this coordinator may read along with: running, not purged, and
+    allowed (check_read_along)."""
     conversation = await repository.get_conversation(session, conversation_id)
     if conversation is None or conversation.purged_at is not None:
         raise NotFound()
     if conversation.status not in OPEN_STATUSES:
         raise ConversationClosed()
+    await check_read_along(session, reader, conversation)
     return conversation
+
+
+async def check_read_along(
+    session: AsyncSession, reader: StaffAccount, conversation: Conversation
+) -> None:
+    """Reading along (and whispering) is for a coordinator whose centre allows it, and for
+    a held chat only when its counsellor is of that same centre: what the pupils were told
+    before the chat (the privacy notice names the coordinator when any centre allows it).
+    A chat still waiting belongs to no centre yet; a coordinator may look at it (a crisis
+    flag in the queue) when their own centre allows reading along."""
+    if conversation.counsellor_id is None:
+        allowed = await sup_repo.centre_reads_along(session, reader.centre_id)
+    else:
+        allowed = await sup_repo.read_along_allowed(
+            session, reader.centre_id, conversation.counsellor_id
+        )
+    if not allowed:
+        raise ReadAlongRefused()
+
+
+class ReadAlongRefused(ClbError):
+    status = 403
+    code = "read_along_refused"
+    message = (
+        "Meelezen kan hier niet: je centrum laat het niet toe, of het gesprek is van een "
+        "ander centrum. Zo hebben we het de jongeren ook beloofd."
+    )
 
 
 async def audit_read_along(
@@ -228,6 +263,7 @@ async def whisper(
         raise NoCounsellor()
     if conversation.status != Status.active.value:
         raise ConversationClosed()
+    await check_read_along(session, coordinator, conversation)
     recipient = conversation.counsellor_id
     await sup_repo.add_whisper(session, conversation_id, coordinator.id, recipient, text, now)
     record_whisper(session, coordinator.id, conversation_id)

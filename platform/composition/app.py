@@ -11,6 +11,7 @@ from chat.counsellor_tools.router import router as chat_tools_router
 from chat.opening_hours.router import router as opening_hours_router
 from chat.realtime.queue import refresh_queue_metrics
 from chat.statistics.router import router as chat_statistics_router
+from chat.supervision.read_along_setting import router as read_along_setting_router
 from chat.supervision.router import router as supervision_router
 from chat.triage.router import router as triage_router
 from clb.auth.router import router as auth_router
@@ -48,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     opening_hours_router,
     chat_statistics_router,
     supervision_router,
+    read_along_setting_router,
     chat_tools_router,
     canned_admin_router,
     scheduling_router,

@@ -99,6 +99,7 @@ STAFF = [
     ("clb-scheldeland", "beheer", "Platformbeheer", "Beheer", [Role.admin]),
 ]
 DEMO_DOMAIN = "demo.clb.example"
+READ_ALONG_CENTRE = "clb-scheldeland"
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ async def load_demo(session: AsyncSession) -> list[DemoLogin]:
             phone=data["phone"],
             email=data["email"],
             website=None,
+            # One demo centre shows read-along (and the privacy notice that goes with it).
+            chat_read_along=data["slug"] == READ_ALONG_CENTRE,
         )
         session.add(centre)
         await session.flush()

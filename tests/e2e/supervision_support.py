@@ -17,7 +17,7 @@ CRISIS = "ik wil niet meer leven"  # in the default triage lexicon
 async def a_chat_bart_claimed(db: AsyncSession, base_url: str) -> tuple[Visitor, Socket, Socket]:
     """Bart (counsellor, on duty) and Coco (coordinator) at one centre, and Robin's chat
     that Bart claimed: (Robin, Robin's socket, Bart's console socket)."""
-    centre = await make_centre(db)
+    centre = await make_centre(db, read_along=True)
     bart = await make_staff(db, email="bart@clb.example", centre=centre)
     await make_staff(db, email="coco@clb.example", roles=("coordinator",), centre=centre)
     db.add(ChatStaff(staff_id=bart.id, duty="on_duty", duty_since=utcnow()))

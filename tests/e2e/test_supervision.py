@@ -8,7 +8,7 @@ from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.chat.support import Visitor
-from tests.conftest import TEST_PASSWORD, make_staff
+from tests.conftest import TEST_PASSWORD, make_centre, make_staff
 from tests.e2e.supervision_support import CRISIS, a_chat_bart_claimed
 from tests.e2e.support import NewPage, log_in
 
@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 async def test_a_flagged_chat_appears_on_the_open_dashboard(
     new_page: NewPage, live_server: str, db: AsyncSession
 ) -> None:
-    await make_staff(db, email="coco@clb.example", roles=("coordinator",))
+    centre = await make_centre(db, read_along=True)
+    await make_staff(db, email="coco@clb.example", roles=("coordinator",), centre=centre)
     page = await new_page()
     await log_in(page, live_server, "coco@clb.example", TEST_PASSWORD)
     await page.goto(live_server + "/console/toezicht")

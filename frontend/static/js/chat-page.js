@@ -52,6 +52,8 @@ export const state = {
   /** @type {number | undefined} */
   reconnectNoticeTimer: undefined,
   connection: "",
+  // Why the server refuses the socket for now (too many windows, a busy network), if it does.
+  refusal: "",
 };
 
 /** @returns {Store} */

@@ -80,7 +80,8 @@ function startSocket() {
 }
 
 function onUp() {
-  const wasDown = state.connection === texts.reconnecting;
+  const wasDown = state.connection !== "" && state.connection !== texts.reconnected;
+  state.refusal = "";
   clearTimeout(state.reconnectNoticeTimer);
   if (wasDown) {
     setConnection(texts.reconnected);
@@ -95,7 +96,8 @@ function onUp() {
 
 function onDown() {
   clearTimeout(state.reconnectNoticeTimer);
-  setConnection(texts.reconnecting);
+  // Refused for now (another window, a busy network): say why while it tries again.
+  setConnection(state.refusal || texts.reconnecting);
   showTyping(false);
 }
 
@@ -174,12 +176,18 @@ function handleFrameError(frame) {
       showNotice(texts.too_long);
       break;
     }
-    case "rate_limited": {
-      showNotice(texts.rate_limited);
+    case "rate_limited":
+    case "temporarily_unavailable": {
+      showNotice(frame.code === "rate_limited" ? texts.rate_limited : frame.message || texts.reconnecting);
       const wait = Math.max(1, Number(frame.retry_after) || 5) * 1000;
       setTimeout(resendPending, wait);
       break;
     }
+    case "too_many_windows":
+    case "busy_network":
+      state.refusal = frame.message || texts.reconnecting;
+      setConnection(state.refusal);
+      break;
     case "conversation_closed":
       if (state.store.phase === "active") showEnded();
       else showLeft();

@@ -11,12 +11,14 @@ import { download, finish } from "./chat-after-end.js";
 import { fetchHours, showClosed, showForm } from "./chat-opening.js";
 import { app, form, readStore, state } from "./chat-page.js";
 import { closeConfirm, leaveConversation, openConfirm, show } from "./chat-screens.js";
+import { tellServerWeLeft } from "./chat-exit.js";
 import { resume } from "./chat-session.js";
 import { clearErrors } from "./chat-start-form.js";
 import { wipeConversation } from "./chat-status.js";
 
 // The quick exit (quick-exit.js) clears sessionStorage; make sure nothing writes it again.
 function leavingNow() {
+  if (!state.exiting) tellServerWeLeft();
   state.exiting = true;
   if (state.socket) state.socket.stop();
 }

@@ -21,6 +21,7 @@ import {
   renderWaits,
 } from "./console-queue.js";
 import { byId as $ } from "./dom.js";
+import { showPresence } from "./console-presence.js";
 import { fill } from "./page-texts.js";
 
 /** @typedef {import("./reconnecting-socket.js").Frame} Frame */
@@ -79,6 +80,11 @@ function onFrame(frame) {
       break;
     case "status":
       if (panel && (frame.status === "ended" || frame.status === "abandoned")) panel.end(frame.status);
+      break;
+    case "presence":
+      if (panel && !panel.ended) {
+        showPresence(panel, { present: Boolean(frame.present), left: Boolean(frame.left), since: frame.since || null });
+      }
       break;
     case "error":
       onError(frame, panel);

@@ -23,6 +23,7 @@ import { fill, readTexts } from "./page-texts.js";
  * @property {boolean} [priority]
  * @property {boolean} [flagged]
  * @property {boolean} [connected]
+ * @property {string | null} [visitor_left_at]  when the visitor used the quick exit
  * @property {{from: string, note?: string | null}} [handover]
  */
 

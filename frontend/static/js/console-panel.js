@@ -43,7 +43,9 @@ class Tab {
     this.unread = document.createElement("span");
     this.unread.className = "visually-hidden";
     this.state = document.createElement("span");
-    this.button.append(this.name, this.state, this.badge, this.unread);
+    this.presence = document.createElement("span");
+    this.presence.className = "tab-presence";
+    this.button.append(this.name, this.state, this.presence, this.badge, this.unread);
   }
 }
 

@@ -2,6 +2,7 @@
 // The chats I hold in the console: which panels exist, which one is shown on narrow
 // screens (tabs, with arrow keys), and the small API the other console modules use.
 
+import { initialPresence } from "./console-presence.js";
 import { byId as $ } from "./dom.js";
 import { emit, wide } from "./console-page.js";
 import { Panel } from "./console-panel.js";
@@ -39,6 +40,7 @@ export function addPanel(data, focus) {
     emit("console:panel", { id: data.id, el: panel.el, data });
   }
   if (data.status && data.status !== "active" && data.status !== "waiting") panel.end(data.status);
+  else initialPresence(panel);
   $("chats-empty").hidden = true;
   if (focus || !current || !panels.has(current)) select(data.id, focus);
   else renderTabs();

@@ -30,6 +30,9 @@ class Centre(Timestamped, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(300))
+    # Whether this centre's coordinators may read along with the chats its counsellors hold
+    # (the chat's privacy notice says so when any centre allows it). Off unless turned on.
+    chat_read_along: Mapped[bool] = mapped_column(default=False, server_default="false")
 
     locations: Mapped[list[Location]] = relationship(back_populates="centre", lazy="raise")
     schools: Mapped[list[School]] = relationship(back_populates="centre", lazy="raise")

@@ -21,6 +21,7 @@ from chat.conversations.models import Conversation, Message
 from chat.counsellor_tools.models import ConversationNote
 from chat.events import conversation_channel, supervision_channel
 from chat.realtime import presence
+from chat.realtime.visitor_sockets import Held, VisitorSockets
 from chat.supervision import service as supervision
 from chat.triage.models import ConversationFlag
 from clb.audit import AuditEvent
@@ -61,10 +62,17 @@ async def conversation(
         created_at=now - timedelta(minutes=minutes_ago),
         counsellor_id=counsellor.id if counsellor else None,
         claimed_at=now - timedelta(minutes=minutes_ago / 2) if counsellor else None,
+        joined_at=now - timedelta(minutes=minutes_ago),
     )
     db.add(row)
     await db.commit()
     return row
+
+
+async def there(services: Services, *chats: Conversation) -> None:
+    """The visitors of ``chats`` have their chat page open (a socket registered)."""
+    for chat in chats:
+        await VisitorSockets.of(services).admit(Held(chat.id, uuid.uuid4(), "school"))
 
 
 async def staff_in(db: AsyncSession, centre: Centre, name: str, *roles: str) -> StaffAccount:
@@ -100,14 +108,15 @@ async def test_dashboard_counts_come_from_duty_heartbeats_and_chats(
     await conversation(db, status="active", counsellor=busy, nickname="Ari", minutes_ago=20)
     await conversation(db, status="active", counsellor=full, nickname="Bo", minutes_ago=8)
     oldest = await conversation(db, minutes_ago=12, nickname="Cas")
-    await conversation(db, minutes_ago=3, nickname="Dani")
+    await there(services, oldest, await conversation(db, minutes_ago=3, nickname="Dani"))
+    await conversation(db, minutes_ago=20, nickname="Gust")  # waited, then went away
     await conversation(db, status="ended", minutes_ago=60, nickname="Eli")
     db.add(ConversationFlag(conversation_id=oldest.id, source="subject", term="niet meer leven"))
     oldest.flagged_at = utcnow()
     await db.commit()
 
     data = await supervision.snapshot(db, services, utcnow())
-    assert data["waiting"] == 2
+    assert (data["waiting"], data["away"]) == (2, 1)  # only who is there counts
     assert 12 * 60 <= data["longest_wait_seconds"] < 13 * 60
     people = data["counsellors"]
     assert {p["name"]: p["state"] for p in people["people"]} == {
@@ -183,7 +192,7 @@ async def test_not_logged_in_goes_to_the_login(client: httpx.AsyncClient) -> Non
 async def test_read_along_page_and_whisper_are_audited_and_the_log_has_no_content(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    centre = await make_centre(db)
+    centre = await make_centre(db, read_along=True)
     coordinator = await staff_in(db, centre, "Coco", "coordinator")
     counsellor = await staff_in(db, centre, "Bart")
     chat = await conversation(db, status="active", counsellor=counsellor, nickname="Ari")
@@ -230,7 +239,7 @@ async def test_read_along_page_and_whisper_are_audited_and_the_log_has_no_conten
 async def test_whisper_needs_text_and_a_counsellor(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
-    await make_staff(db, roles=("coordinator",))
+    await make_staff(db, roles=("coordinator",), centre=await make_centre(db, read_along=True))
     waiting = await conversation(db)
     assert (await login(client)).status_code == 303
     token = await form_token(client, "/console")
@@ -284,7 +293,7 @@ async def running_chat(
     db: AsyncSession, base_url: str
 ) -> tuple[Visitor, Socket, Socket, StaffAccount, Socket]:
     """A visitor chatting with Bart; Coco the coordinator has the supervision socket open."""
-    centre = await make_centre(db, slug=f"clb-{uuid.uuid4().hex[:6]}")
+    centre = await make_centre(db, slug=f"clb-{uuid.uuid4().hex[:6]}", read_along=True)
     bart = await staff_in(db, centre, "Bart")
     await staff_in(db, centre, "Coco", "coordinator")
     await chat_staff(db, bart, "on_duty")
@@ -409,6 +418,7 @@ async def test_dashboard_socket_pushes_alerts_at_once_and_snapshots_when_the_que
     )
     assert welcome["v"] == 1 and welcome["snapshot"]["waiting"] == 0
     visitor = await Visitor.join(live_server)
+    pupil = await visitor.connect()  # in the queue from now on
     while (await coordinator.expect("snapshot"))["snapshot"]["waiting"] != 1:
         pass
     alert = {
@@ -427,6 +437,7 @@ async def test_dashboard_socket_pushes_alerts_at_once_and_snapshots_when_the_que
     assert frame == alert
     assert (await coordinator.recv())["type"] == "snapshot"  # the fresh picture follows
     await coordinator.close()
+    await pupil.close()
 
 
 @pytest.mark.slow
