@@ -16,6 +16,7 @@ the lexicon's version number in Redis changes (looked at no more than every
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -114,8 +115,9 @@ class LexiconCache:
         try:
             # Read the version before the terms: an edit committed in between then only
             # makes us rebuild once more, never keep an old list under a new number.
-            version = await services.redis.get(version_key(services))
-        except RedisError:
+            # On the send path: a slow Redis never holds up a message.
+            version = await asyncio.wait_for(services.redis.get(version_key(services)), 0.5)
+        except (RedisError, TimeoutError):
             log.warning("triage lexicon version unavailable; keeping the cached lexicon")
             version = self.version
         self.checked_at = now

@@ -6,6 +6,7 @@ exact time to wait, so the person sees "try again in 40 seconds" rather than a v
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -20,6 +21,10 @@ from clb.health.outage import note_outage
 from clb.redis import Keys
 
 log = logging.getLogger(__name__)
+
+# How long a limit check waits for Redis, and how long it then counts locally.
+REDIS_WAIT_SECONDS = 0.5
+LOCAL_FOR_SECONDS = 5.0
 
 # KEYS[1]: the key. ARGV: period_ms per request, burst (limit), consume (1/0).
 # Uses the server's clock so several app instances agree.
@@ -96,6 +101,7 @@ class RateLimiter:
         self._keys = keys
         self._script = redis.register_script(_GCRA)
         self._local = LocalLimits()
+        self._local_until = 0.0
 
     async def hit(self, name: str, rate: Rate) -> Decision:
         """Count one event under ``name`` and say whether it is allowed."""
@@ -109,12 +115,20 @@ class RateLimiter:
         await self._redis.delete(self._keys.key("rl", name))
 
     async def _run(self, name: str, rate: Rate, *, consume: bool) -> Decision:
+        # The limiter sits on every chat send: it never makes one wait for a slow Redis.
+        # After a failure it counts locally for a while before asking Redis again.
+        if time.monotonic() < self._local_until:
+            return self._local.run(name, rate, consume=consume)
         try:
-            allowed, wait_ms = await self._script(
-                keys=[self._keys.key("rl", name)],
-                args=[rate.interval_ms, rate.limit, 1 if consume else 0],
+            allowed, wait_ms = await asyncio.wait_for(
+                self._script(
+                    keys=[self._keys.key("rl", name)],
+                    args=[rate.interval_ms, rate.limit, 1 if consume else 0],
+                ),
+                REDIS_WAIT_SECONDS,
             )
-        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
             note_outage(log, "rate limiter (counting in this process)", error)
+            self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
             return self._local.run(name, rate, consume=consume)
         return Decision(bool(allowed), int(wait_ms) / 1000)
