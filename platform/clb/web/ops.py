@@ -44,8 +44,10 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         except Exception as exc:  # any failure means "not ready", reported by type only
             results[name] = f"unavailable ({type(exc).__name__})"
     ready = all(value == "ok" for value in results.values())
+    # The long-lived loops (they heal by themselves; shown here, and in /metrics).
+    loops = {"bus_publish": "failing, retrying" if services.bus.publish_failing else "ok"}
     return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": results},
+        {"status": "ready" if ready else "not ready", "checks": results, "loops": loops},
         status_code=200 if ready else 503,
     )
 

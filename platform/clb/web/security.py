@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated
@@ -38,6 +39,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+
+log = logging.getLogger(__name__)
 
 
 class SecurityHeadersMiddleware:
@@ -82,12 +85,26 @@ def origin_allowed(origin: str | None, settings: Settings) -> bool:
 WS_POLICY_VIOLATION = 1008
 
 
+def refused(what: str, why: str, origin: str | None, settings: Settings) -> None:
+    """Say why a socket or form was refused, next to what was expected: a public URL that
+    does not match the address people use (a port, a proxy) shows up here at once. An
+    origin is a scheme, host and port: nothing personal."""
+    log.warning(
+        "%s refused: %s",
+        what,
+        why,
+        extra={"origin": (origin or "")[:200], "expected": sorted(allowed_origins(settings))},
+    )
+
+
 async def accept_websocket_from_allowed_origin(websocket: WebSocket) -> bool:
     """Browsers always send Origin on a WebSocket handshake and cookies ride along, so a
     foreign page could otherwise open a socket as the logged-in user (CWE-1385). Closes
     the handshake with 1008 and returns False when the origin is not ours."""
     settings: Settings = websocket.app.state.settings
-    if not origin_allowed(websocket.headers.get("origin"), settings):
+    origin = websocket.headers.get("origin")
+    if not origin_allowed(origin, settings):
+        refused("socket", "origin not allowed", origin, settings)
         await websocket.close(code=WS_POLICY_VIOLATION, reason="origin not allowed")
         return False
     await websocket.accept()
@@ -135,6 +152,7 @@ async def verify_csrf(request: Request) -> None:
     settings: Settings = request.app.state.settings
     origin = request.headers.get("origin")
     if origin is not None and not origin_allowed(origin, settings):
+        refused("form", "origin not allowed", origin, settings)
         raise CsrfFailed()
     expected = request.cookies.get(csrf_cookie_name(settings), "")
     supplied = request.headers.get("x-csrf-token")
@@ -145,6 +163,8 @@ async def verify_csrf(request: Request) -> None:
         value = form.get("csrf_token")
         supplied = value if isinstance(value, str) else None
     if not expected or not supplied or not hmac.compare_digest(expected, supplied):
+        why = "no CSRF cookie" if not expected else "CSRF token missing or different"
+        refused("form", why, origin, settings)
         raise CsrfFailed()
 
 

@@ -103,3 +103,23 @@ async def test_socket_sessions_are_logged_with_route_status_and_close_code(
         ("/ws/refused", 403, None, ""),
     }
     assert "geheim" not in str(lines)
+
+
+async def test_a_refused_form_says_why_in_the_log(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="clb.web.security"):
+        foreign = await client.post(
+            "/console/login",
+            data={"email": "an@clb.example", "password": "x"},
+            headers={"origin": "http://127.0.0.1:18000"},
+        )
+        no_token = await client.post("/console/login", data={"email": "a", "password": "x"})
+    assert foreign.status_code == 403 and no_token.status_code == 403
+    lines = [orjson.loads(JsonFormatter().format(r)) for r in caplog.records]
+    assert [line["msg"] for line in lines] == [
+        "form refused: origin not allowed",
+        "form refused: no CSRF cookie",
+    ]
+    assert lines[0]["origin"] == "http://127.0.0.1:18000"
+    assert lines[0]["expected"] == ["http://127.0.0.1:8000"]

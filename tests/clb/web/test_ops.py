@@ -13,6 +13,7 @@ async def test_readyz_checks_database_and_redis(client: httpx.AsyncClient) -> No
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json()["loops"] == {"bus_publish": "ok"}
 
 
 async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
