@@ -22,6 +22,10 @@ PROTOCOL_VERSION = 1
 Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY)]
 
 
+# Message numbers fit PostgreSQL's integer; a larger one in a frame is refused, not stored.
+MAX_SEQ = 2**31 - 1
+
+
 class Frame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -46,15 +50,15 @@ class Rating(BaseModel):
 
 class VisitorHello(Frame):
     type: Literal["hello"]
-    v: int
+    v: int = Field(ge=0, le=1000)
     token: str = Field(min_length=10, max_length=200)
     conversation_id: uuid.UUID
-    last_seq: int = Field(default=0, ge=0)
+    last_seq: int = Field(default=0, ge=0, le=MAX_SEQ)
 
 
 class ConsoleHello(Frame):
     type: Literal["hello"]
-    v: int
+    v: int = Field(ge=0, le=1000)
 
 
 class VisitorSend(Frame):
@@ -71,7 +75,7 @@ class VisitorTyping(Frame):
 class VisitorReceipt(Frame):
     type: Literal["receipt"]
     kind: Literal["delivered", "read"]
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class Leave(Frame):
@@ -90,7 +94,7 @@ class Claim(Frame):
 class Open(Frame):
     type: Literal["open"]
     conversation_id: uuid.UUID
-    last_seq: int = Field(default=0, ge=0)
+    last_seq: int = Field(default=0, ge=0, le=MAX_SEQ)
 
 
 class ConsoleSend(Frame):
@@ -110,7 +114,7 @@ class ConsoleReceipt(Frame):
     type: Literal["receipt"]
     conversation_id: uuid.UUID
     kind: Literal["delivered", "read"]
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_SEQ)
 
 
 class End(Frame):

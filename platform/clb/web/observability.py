@@ -10,6 +10,7 @@ import logging
 import secrets
 import sys
 import time
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,22 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's own name
+        """Where it failed and with which exception types, never the exceptions' texts: a
+        driver's message can quote the values of a statement, and those are what people
+        typed."""
+        lines: list[str] = []
+        error, seen = ei[1], set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            stack = [
+                f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}\n'
+                for frame in traceback.extract_tb(error.__traceback__)
+            ]
+            lines[:0] = [*stack, f"{type(error).__qualname__}\n"]
+            error = error.__cause__ or error.__context__
+        return "".join(lines).rstrip("\n")
 
 
 def configure_logging(level: str) -> None:

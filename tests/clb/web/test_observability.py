@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 
 import httpx
 import orjson
@@ -123,3 +124,18 @@ async def test_a_refused_form_says_why_in_the_log(
     ]
     assert lines[0]["origin"] == "http://127.0.0.1:18000"
     assert lines[0]["expected"] == ["http://127.0.0.1:8000"]
+
+
+def test_a_logged_error_shows_where_and_what_kind_never_its_text() -> None:
+    try:
+        try:
+            raise ValueError("invalid input for query argument $1: 'lotte@example.be'")
+        except ValueError as error:
+            raise RuntimeError("while saving lotte@example.be") from error
+    except RuntimeError:
+        record = logging.LogRecord("clb.test", logging.ERROR, __file__, 1, "failed", (), None)
+        record.exc_info = sys.exc_info()
+    line = orjson.loads(JsonFormatter().format(record))
+    assert "ValueError" in line["exc"] and "RuntimeError" in line["exc"]
+    assert "test_observability.py" in line["exc"]
+    assert "lotte" not in line["exc"]
