@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from typing import Any
@@ -63,7 +64,10 @@ from chat.realtime.sockets import (
 from clb.auth.models import Role
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
+from clb.health.outage import is_outage, note_outage
 from clb.services import Services
+
+log = logging.getLogger(__name__)
 
 
 async def console_socket(websocket: WebSocket, services: Services) -> None:
@@ -130,7 +134,12 @@ class Console(StaffSocket):
                 capacity = self.services.settings.chat_counsellor_capacity
                 self.connection.send(duty.duty_frame(own, capacity))
             while True:
-                await self.send_queue()
+                try:
+                    await self.send_queue()
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    note_outage(log, "console queue", error)  # the next move tries again
                 # Only *that* the queue moved matters: a backlog (even an overflow) of moves
                 # becomes one refresh, never a closed console.
                 with contextlib.suppress(SlowSubscriber):

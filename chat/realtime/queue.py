@@ -20,6 +20,7 @@ from chat.conversations import repository
 from chat.events import queue_channel
 from chat.realtime import presence
 from chat.realtime.connection import Connection
+from clb.health.outage import is_outage, note_outage
 from clb.services import Services
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,10 @@ class QueueWatcher:
                 self._poke.clear()
                 try:
                     await self.push()
-                except Exception:
-                    log.exception("queue update failed")
+                except Exception as error:
+                    if not is_outage(error):
+                        log.exception("queue update failed")
+                    note_outage(log, "queue update", error)  # tried again at the next move
                 move = asyncio.ensure_future(moves.get())
                 poke = asyncio.ensure_future(self._poke.wait())
                 _, pending = await asyncio.wait(
