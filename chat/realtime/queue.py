@@ -93,6 +93,7 @@ class QueueWatcher:
         self.services = services
         self.watchers: dict[uuid.UUID, Connection] = {}
         self._poke = asyncio.Event()
+        self.failing = False
 
     @classmethod
     def of(cls, services: Services) -> QueueWatcher:
@@ -135,6 +136,11 @@ class QueueWatcher:
                     if not is_outage(error):
                         log.exception("queue update failed")
                     note_outage(log, "queue update", error)  # tried again at the next move
+                    self.failing = True
+                else:
+                    if self.failing:
+                        log.warning("queue updates again")
+                    self.failing = False
                 move = asyncio.ensure_future(moves.get())
                 poke = asyncio.ensure_future(self._poke.wait())
                 _, pending = await asyncio.wait(

@@ -146,6 +146,8 @@ class VisitorSockets:
                     log.warning("visitor presence not renewed: %s", type(error).__name__)
                 failing = True
             else:
+                if failing:
+                    log.warning("visitor presence renewed again")
                 failing = False
 
     async def release(self, socket: str, *, waiting: bool) -> None:
