@@ -16,7 +16,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import WebSocket
 from pydantic import Field, TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from chat.conversations import repository
 from chat.conversations.models import Sender, Status
 from chat.conversations.schemas import PROTOCOL_VERSION, Body, Frame, Ping
 from chat.events import queue_channel, supervision_channel
@@ -34,6 +36,7 @@ from chat.realtime.sockets import (
     staff_session_of,
 )
 from chat.supervision import service as supervision
+from chat.supervision.read_along_rule import ReadAlongRefused, audit_refusal, check_read_along
 from clb.auth.models import Role
 from clb.bus import SlowSubscriber, Subscription
 from clb.db import commit, utcnow
@@ -127,7 +130,8 @@ class Supervisor(StaffSocket):
 
     async def send_snapshot(self, kind: str = "snapshot") -> None:
         async with self.services.sessionmaker() as session:
-            data = await supervision.snapshot(session, self.services, utcnow())
+            data = await supervision.snapshot(session, self.services, utcnow(), self.staff)
+            await self.recheck_reading(session)
         frame: dict[str, Any] = {"type": kind, "snapshot": data}
         if kind == "welcome":
             frame["v"] = PROTOCOL_VERSION
@@ -184,17 +188,46 @@ class Supervisor(StaffSocket):
     async def whisper(self, frame: Whisper) -> None:
         await check_rate(self.services, f"chat:staff:{self.staff.id}", STAFF_MESSAGES)
         async with self.services.sessionmaker() as session:
-            event = await supervision.whisper(
-                session, self.services, self.staff, frame.conversation_id, frame.body, utcnow()
-            )
+            try:
+                event = await supervision.whisper(
+                    session, self.services, self.staff, frame.conversation_id, frame.body, utcnow()
+                )
+            except ReadAlongRefused:
+                await self.refused(session, frame.conversation_id)
+                raise
             await commit(session)
         self.connection.send({**event, "type": "whispered"})
 
+    async def recheck_reading(self, session: AsyncSession) -> None:
+        """Stop reading along where the rule no longer allows it (the centre's admin turned
+        it off, the chat went to another centre's counsellor): one ``error`` frame each."""
+        for conversation_id, task in list(self.feeds.items()):
+            if task.done():  # the chat ended: nothing more is read
+                continue
+            conversation = await repository.get_conversation(session, conversation_id)
+            if conversation is None:
+                continue
+            try:
+                await check_read_along(session, self.staff, conversation)
+            except ReadAlongRefused as error:
+                self.unfollow(conversation_id)
+                self.connection.send_error(error, conversation_id)
+
+    async def refused(self, session: AsyncSession, conversation_id: uuid.UUID) -> None:
+        """A refused attempt is audited as a refusal, never as a read; the error frame
+        (``read_along_refused`` with its ``reason``) follows from the raise."""
+        await audit_refusal(session, self.staff, conversation_id, utcnow())
+        await commit(session)
+
     async def read_along(self, conversation_id: uuid.UUID, last_seq: int) -> None:
         async with self.services.sessionmaker() as session:
-            conversation = await supervision.readable_conversation(
-                session, self.staff, conversation_id
-            )
+            try:
+                conversation = await supervision.readable_conversation(
+                    session, self.staff, conversation_id
+                )
+            except ReadAlongRefused:
+                await self.refused(session, conversation_id)
+                raise
             name = await counsellor_name(session, conversation)
             await supervision.audit_read_along(
                 session, self.staff, conversation_id, utcnow(), always=False

@@ -8,6 +8,8 @@ Use these instead of calling ``record_audit`` with a hand-typed action, so the a
   not hold (a colleague receiving a transfer, a coordinator opening a transcript);
 * ``record_read_along`` — a coordinator reads along with a running chat;
 * ``record_whisper`` — a coordinator whispers to the counsellor of a chat;
+* ``record_read_along_refused`` — a coordinator tried to read along (or whisper) where the
+  rule forbids it: no read happened, so it is not one of the ``READ_ACTIONS``;
 * ``record_export`` — someone downloads an export (statistics CSV …).
 
 A counsellor reading back their own chat is not audited: it is their own conversation.
@@ -24,6 +26,7 @@ from clb.audit import AuditEvent, record_audit
 TRANSCRIPT_READ = "conversation.transcript_read"
 READ_ALONG = "conversation.read_along"
 WHISPER = "conversation.whisper"
+READ_ALONG_REFUSED = "conversation.read_along_refused"
 EXPORT = "export"
 
 # Dutch names of audit actions on the audit page; an action missing here is shown by its
@@ -32,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     TRANSCRIPT_READ: "Gesprek ingekeken",
     READ_ALONG: "Meegelezen met een gesprek",
     WHISPER: "Gefluisterd aan de hulpverlener",
+    READ_ALONG_REFUSED: "Meelezen geweigerd (niet toegelaten)",
     EXPORT: "Gegevens geëxporteerd",
     "statistics.export": "Statistieken geëxporteerd",
     "conversation.notes_read": "Notities bij een gesprek ingekeken",
@@ -115,6 +119,12 @@ def record_whisper(
     session: AsyncSession, actor_id: uuid.UUID, conversation_id: uuid.UUID
 ) -> AuditEvent:
     return _conversation(session, WHISPER, actor_id, conversation_id)
+
+
+def record_read_along_refused(
+    session: AsyncSession, actor_id: uuid.UUID, conversation_id: uuid.UUID
+) -> AuditEvent:
+    return _conversation(session, READ_ALONG_REFUSED, actor_id, conversation_id)
 
 
 def record_export(

@@ -44,6 +44,7 @@ class StaffRow:
 class RunningChat:
     conversation: Conversation
     counsellor: str | None
+    counsellor_centre: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class OpenFlag:
     source: str
     term: str
     at: datetime
+    counsellor_centre: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    action: str
+    at: datetime
+    by: str | None
 
 
 async def waiting_since(session: AsyncSession) -> dict[uuid.UUID, datetime]:
@@ -65,16 +74,9 @@ async def waiting_since(session: AsyncSession) -> dict[uuid.UUID, datetime]:
     return {row[0]: row[1] for row in rows.all()}
 
 
-async def read_along_allowed(
-    session: AsyncSession, reader_centre: uuid.UUID, counsellor_id: uuid.UUID
-) -> bool:
-    """Whether the counsellor belongs to the reader's centre and that centre allows it."""
-    allowed = await session.scalar(
-        select(Centre.chat_read_along)
-        .join(StaffAccount, StaffAccount.centre_id == Centre.id)
-        .where(StaffAccount.id == counsellor_id, Centre.id == reader_centre)
-    )
-    return bool(allowed)
+async def centre_of(session: AsyncSession, staff_id: uuid.UUID) -> uuid.UUID | None:
+    """The centre a staff member (e.g. the counsellor holding a chat) belongs to."""
+    return await session.scalar(select(StaffAccount.centre_id).where(StaffAccount.id == staff_id))
 
 
 async def centre_reads_along(session: AsyncSession, centre_id: uuid.UUID) -> bool:
@@ -85,16 +87,44 @@ async def any_centre_reads_along(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(func.bool_or(Centre.chat_read_along))))
 
 
+async def centre(
+    session: AsyncSession, centre_id: uuid.UUID, *, lock: bool = False
+) -> Centre | None:
+    query = select(Centre).where(Centre.id == centre_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def last_setting_change(
+    session: AsyncSession, centre_id: uuid.UUID, actions: Sequence[str]
+) -> SettingChange | None:
+    """The latest audited change of a centre's setting, with who made it."""
+    actor = aliased(StaffAccount)
+    row = (
+        await session.execute(
+            select(AuditEvent.action, AuditEvent.at, actor.full_name)
+            .outerjoin(actor, actor.id == AuditEvent.actor_id)
+            .where(
+                AuditEvent.object_type == "centre",
+                AuditEvent.object_id == str(centre_id),
+                AuditEvent.action.in_(actions),
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return SettingChange(row[0], row[1], row[2]) if row else None
+
+
 async def running_chats(session: AsyncSession) -> list[RunningChat]:
     counsellor = aliased(StaffAccount)
     rows = await session.execute(
-        select(Conversation, counsellor.display_name)
+        select(Conversation, counsellor.display_name, counsellor.centre_id)
         .outerjoin(counsellor, counsellor.id == Conversation.counsellor_id)
         .where(Conversation.status == Status.active.value)
         .order_by(Conversation.claimed_at)
         .limit(LIST_LIMIT)
     )
-    return [RunningChat(c, name) for c, name in rows.all()]
+    return [RunningChat(c, name, centre) for c, name, centre in rows.all()]
 
 
 async def active_chats_per_counsellor(session: AsyncSession) -> dict[uuid.UUID, int]:
@@ -141,6 +171,7 @@ async def open_flags(session: AsyncSession) -> list[OpenFlag]:
             ConversationFlag.source,
             ConversationFlag.term,
             ConversationFlag.created_at,
+            counsellor.centre_id,
         )
         .join(Conversation, Conversation.id == ConversationFlag.conversation_id)
         .outerjoin(counsellor, counsellor.id == Conversation.counsellor_id)
@@ -148,7 +179,10 @@ async def open_flags(session: AsyncSession) -> list[OpenFlag]:
         .order_by(ConversationFlag.created_at.desc(), ConversationFlag.id.desc())
         .limit(LIST_LIMIT)
     )
-    return [OpenFlag(c, name, source, term, at) for c, name, source, term, at in rows.all()]
+    return [
+        OpenFlag(c, name, source, term, at, centre)
+        for c, name, source, term, at, centre in rows.all()
+    ]
 
 
 async def flags_of(session: AsyncSession, conversation_id: uuid.UUID) -> Sequence[ConversationFlag]:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.conversations import repository
-from chat.conversations.models import OPEN_STATUSES, Sender
+from chat.conversations.models import OPEN_STATUSES, Conversation, Sender
 from chat.events import render_body
 from chat.labels import TOPIC_LABELS, WHO_LABELS
 from chat.opening_hours.schedule import BRUSSELS
@@ -23,7 +23,14 @@ from chat.realtime.supervision_socket import supervision_socket
 from chat.supervision import repository as sup_repo
 from chat.supervision import service as supervision
 from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS, READ_ACTIONS
-from clb.db import utcnow
+from chat.supervision.read_along_rule import (
+    ReadAlongRefused,
+    Refusal,
+    audit_refusal,
+    check_read_along,
+)
+from clb.auth.models import StaffAccount
+from clb.db import commit, utcnow
 from clb.errors import ClbError, NotFound
 from clb.i18n import gettext as _
 from clb.web.deps import CurrentCoordinator, CurrentCounsellor, ServicesDep, SessionDep
@@ -73,6 +80,15 @@ def duration(seconds: int) -> str:
     return _("{h} u {n} min").format(h=minutes // 60, n=minutes % 60)
 
 
+def _refusals() -> dict[str, str]:
+    """Said on the dashboard instead of a "Meelezen" link that would be refused."""
+    return {
+        Refusal.waiting.value: _("Meelezen kan nog niet: wacht op een hulpverlener"),
+        Refusal.other_centre.value: _("Ander centrum: meelezen kan niet"),
+        Refusal.centre_off.value: _("Meelezen staat uit voor je centrum"),
+    }
+
+
 def _texts() -> dict[str, Any]:
     """Everything supervision.js shows, translated once on the server."""
     return {
@@ -88,6 +104,7 @@ def _texts() -> dict[str, Any]:
         "alert_text": _("{name}: “{term}” {source}."),
         "read_along": _("Meelezen"),
         "read_along_with": _("met {name}"),
+        "refusals": _refusals(),
         "seen": _("Gezien"),
         "in_queue": _("nog in de wachtrij"),
         "since": _("sinds {time}"),
@@ -108,7 +125,7 @@ async def dashboard(
 ) -> HTMLResponse:
     request.state.staff = staff
     now = utcnow()
-    data = await supervision.snapshot(session, services, now)
+    data = await supervision.snapshot(session, services, now, staff)
     return render(
         request,
         "console_supervision.html",
@@ -118,12 +135,44 @@ async def dashboard(
             "state_labels": STATE_LABELS,
             "status_labels": STATUS_LABELS,
             "source_labels": SOURCE_LABELS,
+            "refusals": _refusals(),
             "topic_labels": {t.value: label for t, label in TOPIC_LABELS.items()},
             "clock": clock,
             "duration": duration,
             "updated": clock(now),
         },
     )
+
+
+async def _refused(session: AsyncSession, staff: StaffAccount, conversation_id: uuid.UUID) -> None:
+    """Keep the refused attempt in the audit log although the request fails."""
+    await audit_refusal(session, staff, conversation_id, utcnow())
+    await commit(session)
+
+
+async def _read(
+    session: AsyncSession, staff: StaffAccount, conversation: Conversation
+) -> list[dict[str, Any]]:
+    """An open chat's messages for a coordinator the rule allows; a refusal is audited."""
+    try:
+        await check_read_along(session, staff, conversation)
+    except ReadAlongRefused:
+        await _refused(session, staff, conversation.id)
+        raise
+    # Each opening of this page is a read of the conversation: audited, never content.
+    await supervision.audit_read_along(session, staff, conversation.id, utcnow(), always=True)
+    rows = await repository.messages_with_authors(session, conversation.id, 0)
+    return [
+        {
+            "seq": message.seq,
+            "sender": message.sender,
+            "author": author or (conversation.nickname if message.sender == Sender.visitor else ""),
+            "body": render_body(message),
+            "ts": message.created_at.isoformat(),
+            "clock": clock(message.created_at),
+        }
+        for message, author in rows
+    ]
 
 
 async def _read_along_page(
@@ -168,22 +217,7 @@ async def _read_along_page(
         },
     }
     if context["open"]:
-        await supervision.check_read_along(session, staff, conversation)
-        # Each opening of this page is a read of the conversation: audited, never content.
-        await supervision.audit_read_along(session, staff, conversation.id, utcnow(), always=True)
-        rows = await repository.messages_with_authors(session, conversation.id, 0)
-        context["messages"] = [
-            {
-                "seq": message.seq,
-                "sender": message.sender,
-                "author": author
-                or (conversation.nickname if message.sender == Sender.visitor else ""),
-                "body": render_body(message),
-                "ts": message.created_at.isoformat(),
-                "clock": clock(message.created_at),
-            }
-            for message, author in rows
-        ]
+        context["messages"] = await _read(session, staff, conversation)
         context["flags"] = await sup_repo.flags_of(session, conversation.id)
     return render(request, "console_read_along.html", context, status_code=status_code)
 
@@ -211,8 +245,11 @@ async def whisper_form(
         await supervision.whisper(session, services, staff, conversation_id, body, utcnow())
     except ClbError as error:
         # A refused whisper (too long, the chat ended …) shows the page again with the text
-        # kept; a chat that is gone is the error page.
-        if isinstance(error, NotFound):
+        # kept; a chat that is gone, still waiting, or not this coordinator's to read, is
+        # the error page.
+        if isinstance(error, ReadAlongRefused):
+            await _refused(session, staff, conversation_id)
+        if isinstance(error, NotFound | ReadAlongRefused | supervision.NoCounsellor):
             raise
         return await _read_along_page(
             request,

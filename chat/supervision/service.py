@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,15 +22,17 @@ from chat.events import publish_after_commit
 from chat.realtime import presence
 from chat.supervision import repository as sup_repo
 from chat.supervision.audit_reads import READ_ALONG, record_read_along, record_whisper
+from chat.supervision.read_along_rule import (
+    READ_ALONG_AUDIT_WINDOW,
+    check_read_along,
+    read_along_refusal,
+)
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount
 from clb.errors import ClbError, NotFound
 from clb.services import Services
 
 MAX_WHISPER = 1000
-# A reconnecting read-along socket (or the page and its socket) is the same opening, not a
-# new read: one audit entry per coordinator and conversation within this window.
-READ_ALONG_AUDIT_WINDOW = timedelta(minutes=1)
 
 
 class CounsellorState(enum.StrEnum):
@@ -147,8 +149,34 @@ def _flagged(flags: list[sup_repo.OpenFlag], now: datetime) -> list[dict[str, An
     return list(flagged.values())
 
 
-async def snapshot(session: AsyncSession, services: Services, now: datetime) -> dict[str, Any]:
-    """The dashboard: waiting, longest wait, counsellors, chats in progress, open flags."""
+async def _mark_readable(
+    session: AsyncSession,
+    reader: StaffAccount,
+    running: list[sup_repo.RunningChat],
+    in_progress: list[dict[str, Any]],
+    flags: list[sup_repo.OpenFlag],
+    flagged: list[dict[str, Any]],
+) -> None:
+    """Give each listed chat ``read_along_refused``: null when ``reader`` may read along,
+    else the Refusal, so the dashboard offers "Meelezen" only where it would be allowed."""
+    allows = await sup_repo.centre_reads_along(session, reader.centre_id)
+
+    def judge(counsellor_centre: uuid.UUID | None) -> str | None:
+        refusal = read_along_refusal(counsellor_centre, reader.centre_id, allows)
+        return refusal.value if refusal else None
+
+    for entry, chat in zip(in_progress, running, strict=True):
+        entry["read_along_refused"] = judge(chat.counsellor_centre)
+    centres = {str(flag.conversation.id): flag.counsellor_centre for flag in flags}
+    for entry in flagged:
+        entry["read_along_refused"] = judge(centres[entry["id"]])
+
+
+async def snapshot(
+    session: AsyncSession, services: Services, now: datetime, reader: StaffAccount | None = None
+) -> dict[str, Any]:
+    """The dashboard: waiting, longest wait, counsellors, chats in progress, open flags;
+    for a ``reader``, whether they may read along with each chat listed."""
     fresh = await presence.fresh_counsellors(services.redis, services.keys)
     since = await sup_repo.waiting_since(session)
     # The queue as pupils meet it: only those who are there (docs/queue-and-presence.md).
@@ -159,6 +187,10 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
     staff_rows = await sup_repo.chat_staff_rows(session, fresh)
     flags = await sup_repo.open_flags(session)
     default_capacity = services.settings.chat_counsellor_capacity
+    in_progress = [_conversation(r.conversation, r.counsellor, now) for r in running]
+    flagged = _flagged(flags, now)
+    if reader is not None:
+        await _mark_readable(session, reader, running, in_progress, flags, flagged)
     return {
         "at": now.isoformat(),
         "waiting": len(present),
@@ -166,9 +198,9 @@ async def snapshot(session: AsyncSession, services: Services, now: datetime) -> 
         "longest_wait_seconds": _seconds_since(oldest, now),
         "oldest_waiting_since": _iso(oldest),
         "counsellors": _counsellors(staff_rows, per_counsellor, fresh, default_capacity),
-        "in_progress": [_conversation(r.conversation, r.counsellor, now) for r in running],
+        "in_progress": in_progress,
         "in_progress_count": len(running),
-        "flagged": _flagged(flags, now),
+        "flagged": flagged,
     }
 
 
@@ -184,33 +216,6 @@ async def readable_conversation(
         raise ConversationClosed()
     await check_read_along(session, reader, conversation)
     return conversation
-
-
-async def check_read_along(
-    session: AsyncSession, reader: StaffAccount, conversation: Conversation
-) -> None:
-    """Reading along (and whispering) is for a coordinator whose centre allows it, and for
-    a held chat only when its counsellor is of that same centre: what the pupils were told
-    before the chat (the privacy notice names the coordinator when any centre allows it).
-    A chat still waiting belongs to no centre yet; a coordinator may look at it (a crisis
-    flag in the queue) when their own centre allows reading along."""
-    if conversation.counsellor_id is None:
-        allowed = await sup_repo.centre_reads_along(session, reader.centre_id)
-    else:
-        allowed = await sup_repo.read_along_allowed(
-            session, reader.centre_id, conversation.counsellor_id
-        )
-    if not allowed:
-        raise ReadAlongRefused()
-
-
-class ReadAlongRefused(ClbError):
-    status = 403
-    code = "read_along_refused"
-    message = (
-        "Meelezen kan hier niet: je centrum laat het niet toe, of het gesprek is van een "
-        "ander centrum. Zo hebben we het de jongeren ook beloofd."
-    )
 
 
 async def audit_read_along(

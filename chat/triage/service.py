@@ -116,7 +116,7 @@ class LexiconCache:
             # Read the version before the terms: an edit committed in between then only
             # makes us rebuild once more, never keep an old list under a new number.
             # On the send path: a slow Redis never holds up a message.
-            version = await asyncio.wait_for(services.redis.get(version_key(services)), 0.5)
+            version = await asyncio.wait_for(services.redis.get(version_key(services)), 0.25)
         except (RedisError, TimeoutError):
             log.warning("triage lexicon version unavailable; keeping the cached lexicon")
             version = self.version

@@ -23,7 +23,7 @@ from clb.redis import Keys
 log = logging.getLogger(__name__)
 
 # How long a limit check waits for Redis, and how long it then counts locally.
-REDIS_WAIT_SECONDS = 0.5
+REDIS_WAIT_SECONDS = 0.25
 LOCAL_FOR_SECONDS = 5.0
 
 # KEYS[1]: the key. ARGV: period_ms per request, burst (limit), consume (1/0).

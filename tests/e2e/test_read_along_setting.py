@@ -35,9 +35,11 @@ async def test_an_admin_turns_read_along_on_and_the_notice_says_so(
     await page.get_by_role("button", name="Bewaren").click()
     await expect(page.get_by_role("status")).to_have_text("De instelling is bewaard.")
     await expect(box).to_be_checked()
+    await expect(page.locator("#last-change")).to_contain_text("Aangezet door")
+    await assert_accessible(page)
 
     await pupil.reload()
-    await expect(privacy).to_contain_text("Soms leest ook een coördinator van het CLB mee")
+    await expect(privacy).to_contain_text("Soms kan ook een coördinator van hetzelfde CLB meelezen")
     await assert_accessible(pupil)
     actions = await db.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == admin.id))
     assert "centre.read_along_on" in list(actions)

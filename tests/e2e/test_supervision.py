@@ -7,7 +7,9 @@ import pytest
 from playwright.async_api import expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.chat.support import Visitor
+from chat.console.models import ChatStaff
+from clb.db import utcnow
+from tests.chat.support import Visitor, console, staff_cookie
 from tests.conftest import TEST_PASSWORD, make_centre, make_staff
 from tests.e2e.supervision_support import CRISIS, a_chat_bart_claimed
 from tests.e2e.support import NewPage, log_in
@@ -20,6 +22,9 @@ async def test_a_flagged_chat_appears_on_the_open_dashboard(
 ) -> None:
     centre = await make_centre(db, read_along=True)
     await make_staff(db, email="coco@clb.example", roles=("coordinator",), centre=centre)
+    bart = await make_staff(db, email="bart@clb.example", centre=centre)
+    db.add(ChatStaff(staff_id=bart.id, duty="on_duty", duty_since=utcnow()))
+    await db.commit()
     page = await new_page()
     await log_in(page, live_server, "coco@clb.example", TEST_PASSWORD)
     await page.goto(live_server + "/console/toezicht")
@@ -38,10 +43,16 @@ async def test_a_flagged_chat_appears_on_the_open_dashboard(
     await expect(flagged).to_be_visible()
     await expect(page.locator('[data-stat="waiting"]')).to_have_text("1")
 
+    # A waiting chat is no centre's yet: reading along starts once Bart (same centre) has it.
+    await expect(flagged).to_contain_text("wacht op een hulpverlener")
+    claimer = await console(live_server, await staff_cookie(live_server, "bart@clb.example"))
+    await claimer.send({"type": "claim", "conversation_id": visitor.conversation_id})
+    await claimer.expect("claimed")
     await flagged.get_by_role("link", name="Meelezen met Robin").click()
     await expect(page.get_by_role("heading", name="Meelezen: Robin")).to_be_visible()
     await expect(page.locator("#read-list")).to_contain_text(CRISIS)
     await pupil.close()
+    await claimer.close()
 
 
 async def test_read_along_and_a_whisper_only_the_counsellor_sees(

@@ -23,11 +23,13 @@ import { ReconnectingSocket } from "./reconnecting-socket.js";
  * @property {Running[]} [in_progress]
  */
 /**
+ * `read_along_refused`: why this coordinator may not read along (null: they may).
  * @typedef {{id: string, nickname: string, terms?: string[], source: string,
- *   flagged_at: string, status: string, counsellor?: string | null}} Flagged
+ *   flagged_at: string, status: string, counsellor?: string | null,
+ *   read_along_refused?: string | null}} Flagged
  * @typedef {{name: string, state: string, active: number, capacity: number}} Person
  * @typedef {{id: string, nickname: string, topic: string, counsellor?: string | null,
- *   running_seconds: number, flagged?: boolean}} Running
+ *   running_seconds: number, flagged?: boolean, read_along_refused?: string | null}} Running
  */
 
 const texts = readTexts("supervision-texts");
@@ -35,6 +37,9 @@ const app = document.getElementById("supervision-app");
 const SOUND_KEY = "clb-supervision-sound";
 /** @type {Set<string>} */
 const seenAlerts = new Set();
+/** Why reading along is refused, per conversation id, from the latest snapshot.
+ * @type {Map<string, string | null>} */
+const refusals = new Map();
 /** @type {AudioContext | null} */
 let audio = null;
 let mayPlay = false;
@@ -61,10 +66,14 @@ function duration(seconds) {
 }
 
 /**
+ * "Meelezen" where the server allows it, else the short reason why not.
  * @param {string} id
  * @param {string} nickname
+ * @param {string | null | undefined} refused
+ * @param {"p" | "span"} [tag]
  */
-function readLink(id, nickname) {
+function readLink(id, nickname, refused, tag = "p") {
+  if (refused) return el(tag, "small read-refused", texts.refusals[refused] || refused);
   const link = el("a", "flag-read", texts.read_along);
   link.href = `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
   link.append(el("span", "visually-hidden", ` ${fill(texts.read_along_with, { name: nickname })}`));
@@ -92,7 +101,7 @@ function renderFlags(flagged) {
       texts.statuses[f.status] || f.status,
     ];
     if (f.counsellor) meta.push(f.counsellor);
-    li.append(head, el("p", "flag-meta", meta.join(" · ")), readLink(f.id, f.nickname));
+    li.append(head, el("p", "flag-meta", meta.join(" · ")), readLink(f.id, f.nickname, f.read_along_refused));
     return li;
   });
   setChildren($("flag-list"), items);
@@ -147,7 +156,7 @@ function renderRunning(running) {
     const flag = el("td");
     if (r.flagged) flag.append(icon(), ` ${texts.yes}`);
     const link = el("td");
-    link.append(readLink(r.id, r.nickname));
+    link.append(readLink(r.id, r.nickname, r.read_along_refused, "span"));
     tr.append(
       el("td", "", r.nickname),
       el("td", "", texts.topics[r.topic] || r.topic),
@@ -169,7 +178,10 @@ function renderSnapshot(s) {
   // Keep keyboard focus where it was when the element it is on gets rebuilt.
   const focused = document.activeElement;
   const focusedHref = focused && focused.getAttribute("href");
+  refusals.clear();
+  for (const c of [...(s.flagged || []), ...(s.in_progress || [])]) refusals.set(c.id, c.read_along_refused || null);
   renderFlags(s.flagged || []);
+  renderAlertLinks();
   renderStats(s);
   renderPeople(s.counsellors.people || []);
   renderRunning(s.in_progress || []);
@@ -182,6 +194,21 @@ function renderSnapshot(s) {
 }
 
 // --- Alerts ------------------------------------------------------------------------------
+
+/** The alerts shown offer "Meelezen" only where the latest snapshot allows it. */
+function renderAlertLinks() {
+  for (const item of /** @type {NodeListOf<HTMLElement>} */ ($("alerts").querySelectorAll(".alert-item"))) {
+    const id = item.dataset.id || "";
+    const old = /** @type {HTMLElement | null} */ (item.querySelector("[data-read-action]"));
+    if (!old || !refusals.has(id)) continue;
+    const refused = refusals.get(id);
+    const same = refused ? old.textContent === (texts.refusals[refused] || refused) : old.tagName === "A";
+    if (same) continue;
+    const action = readLink(id, item.dataset.nickname || "", refused);
+    action.dataset.readAction = "";
+    old.replaceWith(action);
+  }
+}
 
 function beep() {
   if (!(/** @type {HTMLInputElement} */ ($("alert-sound")).checked) || !mayPlay) return;
@@ -242,7 +269,11 @@ function showAlert(frame) {
     item.remove();
     $("flagged-title").focus();
   });
-  item.append(line, readLink(frame.conversation_id, frame.nickname || ""), dismiss);
+  item.dataset.nickname = frame.nickname || "";
+  // Until the snapshot that follows says otherwise, the link; then what the server allows.
+  const action = readLink(frame.conversation_id, frame.nickname || "", refusals.get(frame.conversation_id));
+  action.dataset.readAction = "";
+  item.append(line, action, dismiss);
   $("alerts").prepend(item);
   beep();
   notify(text, frame.conversation_id);

@@ -90,7 +90,7 @@ async def staff_in(db: AsyncSession, centre: Centre, name: str, *roles: str) -> 
 async def test_dashboard_counts_come_from_duty_heartbeats_and_chats(
     client: httpx.AsyncClient, db: AsyncSession, services: Services
 ) -> None:
-    centre = await make_centre(db)
+    centre = await make_centre(db, read_along=True)
     await staff_in(db, centre, "Coco", "coordinator")
     busy = await staff_in(db, centre, "Bart")  # on duty, console open, 1 of 2 chats
     free = await staff_in(db, centre, "Fien")  # on duty, console open, no chat
@@ -105,7 +105,7 @@ async def test_dashboard_counts_come_from_duty_heartbeats_and_chats(
     for account in (busy, free, full, resting):
         await presence.heard_from_counsellor(services.redis, services.keys, account.id)
 
-    await conversation(db, status="active", counsellor=busy, nickname="Ari", minutes_ago=20)
+    ari = await conversation(db, status="active", counsellor=busy, nickname="Ari", minutes_ago=20)
     await conversation(db, status="active", counsellor=full, nickname="Bo", minutes_ago=8)
     oldest = await conversation(db, minutes_ago=12, nickname="Cas")
     await there(services, oldest, await conversation(db, minutes_ago=3, nickname="Dani"))
@@ -148,7 +148,10 @@ async def test_dashboard_counts_come_from_duty_heartbeats_and_chats(
         "in_progress": "2",
     }
     assert "Cas" in page.text and "niet meer leven" in page.text
-    assert f'href="/console/toezicht/gesprek/{oldest.id}"' in page.text
+    # Read along with a running chat of the centre; a waiting one is nobody's to read yet.
+    assert f'href="/console/toezicht/gesprek/{ari.id}"' in page.text
+    assert f'href="/console/toezicht/gesprek/{oldest.id}"' not in page.text
+    assert "Meelezen kan nog niet: wacht op een hulpverlener" in page.text
     assert 'http-equiv="refresh"' in page.text  # a plain snapshot without JavaScript
 
 
