@@ -12,12 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.conversations import repository
+from chat.conversations.group_commit import MessageBatcher, Outgoing
 from chat.conversations.models import OPEN_STATUSES, Conversation, Message, Sender, Status
+from chat.conversations.receipt_marks import ReceiptMarks
 from chat.errors import ConversationClosed, NotAllowed
 from chat.events import conversation_channel, message_event, publish_after_commit
 from chat.triage import service as triage
 from clb.auth.models import StaffAccount
-from clb.db import rollback
+from clb.db import commit, rollback
 from clb.services import Services
 
 
@@ -124,6 +126,21 @@ async def _send(
                 message_event(message, author.display_name if author else stored.nickname),
             )
             return message
+    return await _not_stored(
+        session, conversation_id, sender, client_msg_id, owner_column, owner_id
+    )
+
+
+async def _not_stored(
+    session: AsyncSession,
+    conversation_id: uuid.UUID,
+    sender: Sender,
+    client_msg_id: uuid.UUID,
+    owner_column: repository.OwnerColumn,
+    owner_id: uuid.UUID,
+) -> Message:
+    """Why a send stored nothing: a resend (the original is returned), not the sender's
+    conversation (NotAllowed) or no longer open (ConversationClosed)."""
     existing = await repository.find_message(session, conversation_id, sender.value, client_msg_id)
     if existing is not None:
         return existing
@@ -131,6 +148,54 @@ async def _send(
     if not await repository.conversation_matches(session, conversation_id, owner):
         raise NotAllowed()
     raise ConversationClosed()
+
+
+async def send_from_socket(
+    services: Services, outgoing: Outgoing, author: StaffAccount | None = None
+) -> Message:
+    """A message sent on a chat socket, stored by group commit (``group_commit``) and
+    published once stored. A visitor's message that triage flags takes the path that
+    stores it and its flag in one transaction."""
+    visitor = outgoing.sender == Sender.visitor
+    if visitor and await triage.would_flag(services, outgoing.body):
+        async with services.sessionmaker() as session:
+            message = await visitor_send(
+                session,
+                services,
+                outgoing.owner_id,
+                outgoing.conversation_id,
+                outgoing.client_msg_id,
+                outgoing.body,
+            )
+            await commit(session)
+        return message
+    stored = await MessageBatcher.of(services).append(outgoing)
+    if stored is None:
+        owner_column: repository.OwnerColumn = "visitor_id" if visitor else "counsellor_id"
+        async with services.sessionmaker() as session:
+            return await _not_stored(
+                session,
+                outgoing.conversation_id,
+                outgoing.sender,
+                outgoing.client_msg_id,
+                owner_column,
+                outgoing.owner_id,
+            )
+    message = Message(
+        id=stored.id,
+        conversation_id=outgoing.conversation_id,
+        seq=stored.seq,
+        sender=outgoing.sender.value,
+        author_id=outgoing.author_id,
+        client_msg_id=outgoing.client_msg_id,
+        body=outgoing.body,
+        created_at=stored.created_at,
+    )
+    channel = conversation_channel(services.keys, outgoing.conversation_id)
+    await services.bus.publish(
+        channel, message_event(message, author.display_name if author else stored.nickname)
+    )
+    return message
 
 
 async def visitor_send(
@@ -179,8 +244,7 @@ async def counsellor_send(
     )
 
 
-async def record_receipt(
-    session: AsyncSession,
+async def announce_receipt(
     services: Services,
     conversation_id: uuid.UUID,
     by: Sender,
@@ -188,23 +252,15 @@ async def record_receipt(
     kind: repository.ReceiptKind,
     seq: int,
 ) -> None:
-    """Remember how far one side received/read (only ever forward) and tell the other. The
-    statement itself checks that the conversation is ``owner_id``'s (the visitor's, or the
-    counsellor holding it); only when nothing moved do we look why."""
-    side: repository.ReceiptSide = "visitor" if by == Sender.visitor else "counsellor"
-    advanced = await repository.advance_receipt(session, conversation_id, side, owner_id, kind, seq)
-    if advanced is None:
-        owner = getattr(Conversation, f"{side}_id") == owner_id
-        if not await repository.conversation_matches(session, conversation_id, owner):
-            raise NotAllowed()
-        return
+    """Tell the other side at once how far this side received/read; the mark is written
+    with others later (``receipt_marks``). The socket has checked that the conversation is
+    ``owner_id``'s and that ``seq`` moves forward and was sent to it."""
+    ReceiptMarks.of(services).note(conversation_id, by, owner_id, kind, seq)
     event = {
         "type": "receipt",
         "conversation_id": str(conversation_id),
         "by": by.value,
         "kind": kind,
-        "seq": advanced,
+        "seq": seq,
     }
-    publish_after_commit(
-        session, services, conversation_channel(services.keys, conversation_id), event
-    )
+    await services.bus.publish(conversation_channel(services.keys, conversation_id), event)

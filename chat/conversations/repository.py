@@ -325,47 +325,8 @@ async def append_message(
     return Appended(int(row[0]), int(row[1]), row[2], str(row[3])) if row else None
 
 
-# A receipt moves one side's mark forward in one statement, without reading the row first:
-# pages send two per message they receive, so this is as hot as the message path.
-_ADVANCE_RECEIPT = """
-UPDATE conversations SET {column} = LEAST(:seq, last_seq){also}
-WHERE id = :conversation_id AND {side}_id = :owner_id AND {column} < LEAST(:seq, last_seq)
-RETURNING {column}
-"""
-# Read implies delivered: a page that shows a message sends one receipt, not two.
-_ALSO_DELIVERED = ", {side}_delivered_seq = GREATEST({side}_delivered_seq, LEAST(:seq, last_seq))"
 ReceiptSide = Literal["visitor", "counsellor"]
 ReceiptKind = Literal["delivered", "read"]
-_ADVANCE_BY = {
-    (side, kind): text(
-        _ADVANCE_RECEIPT.format(
-            column=f"{side}_{kind}_seq",
-            side=side,
-            also=_ALSO_DELIVERED.format(side=side) if kind == "read" else "",
-        )
-    )
-    for side in ("visitor", "counsellor")
-    for kind in ("delivered", "read")
-}
-
-
-async def advance_receipt(
-    session: AsyncSession,
-    conversation_id: uuid.UUID,
-    side: ReceiptSide,
-    owner_id: uuid.UUID,
-    kind: ReceiptKind,
-    seq: int,
-) -> int | None:
-    """The side's new mark (never past the last message), or None when it did not move
-    (already that far) or the conversation is not ``owner_id``'s."""
-    row = (
-        await session.execute(
-            _ADVANCE_BY[(side, kind)],
-            {"conversation_id": conversation_id, "owner_id": owner_id, "seq": seq},
-        )
-    ).first()
-    return int(row[0]) if row else None
 
 
 async def conversation_matches(

@@ -18,6 +18,7 @@ from chat.conversations.ending import (
     visitor_exit,
     visitor_leave,
 )
+from chat.conversations.group_commit import Outgoing
 from chat.conversations.intake import (
     NewConversation,
     claim_conversation,
@@ -26,16 +27,19 @@ from chat.conversations.intake import (
     start_conversation,
 )
 from chat.conversations.messaging import (
+    announce_receipt,
     counsellor_send,
     locked_for_counsellor,
     locked_for_visitor,
     post_notice,
-    record_receipt,
+    send_from_socket,
     visitor_send,
 )
 
 __all__ = [
     "NewConversation",
+    "Outgoing",
+    "announce_receipt",
     "cancel_time_notices",
     "claim_conversation",
     "claim_next_conversation",
@@ -48,7 +52,7 @@ __all__ = [
     "open_assigned_conversation",
     "post_notice",
     "rate_conversation",
-    "record_receipt",
+    "send_from_socket",
     "start_conversation",
     "visitor_exit",
     "visitor_leave",

@@ -25,7 +25,7 @@ from chat.conversations.models import Sender, Status
 from chat.conversations.schemas import MAX_BODY
 from chat.errors import InvalidFrame
 from chat.events import conversation_channel, message_event, message_frame
-from clb.bus import BusClosed, SlowSubscriber
+from clb.bus import BusClosed, SlowSubscriber, SubscribeTimeout
 from clb.errors import ClbError
 from clb.health.outage import is_outage, note_outage
 from clb.i18n import gettext
@@ -200,9 +200,22 @@ class ConversationFeed:
         self.on_ready = on_ready
         self.on_status = on_status
         self.finished = False
+        # How far this socket's receipts were announced: only forward, never past last_seq.
+        self.delivered_mark = 0
+        self.read_mark = 0
 
     async def run(self) -> None:
+        """Follow the conversation until it is over for this socket. While Redis is away
+        the subscription is tried again, and the replay after it covers what was missed."""
         channel = conversation_channel(self.services.keys, self.conversation_id)
+        while not self.connection.closing:
+            try:
+                await self._follow(channel)
+                return
+            except SubscribeTimeout as error:
+                note_outage(log, "conversation feed", error)
+
+    async def _follow(self, channel: str) -> None:
         async with self.services.bus.subscribe(channel) as subscription:
             if self.on_ready is not None:
                 await self.on_ready()
@@ -217,6 +230,22 @@ class ConversationFeed:
                     await self.replay()
                 elif message.data is not None:
                     await self.deliver(message.data)
+
+    def receipt_mark(self, kind: str, seq: int) -> int | None:
+        """The seq a receipt from this socket may announce: no further than what this
+        feed has sent it, and only forward (``read`` counts as ``delivered``); None when it
+        moves nothing."""
+        seq = min(seq, self.last_seq)
+        if kind == "read":
+            if seq <= self.read_mark:
+                return None
+            self.read_mark = seq
+            self.delivered_mark = max(self.delivered_mark, seq)
+            return seq
+        if seq <= self.delivered_mark:
+            return None
+        self.delivered_mark = seq
+        return seq
 
     async def replay(self) -> None:
         async with self.services.sessionmaker() as session:

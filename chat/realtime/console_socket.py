@@ -50,21 +50,21 @@ from chat.realtime.connection import Connection, ConversationFeed, run_until_fir
 from chat.realtime.sockets import (
     CLOSE_UNAUTHENTICATED,
     PRESENCE_EVERY,
-    STAFF_MESSAGES,
     TYPING,
     StaffSocket,
     accept_and_serve,
     acknowledge,
-    check_rate,
+    check_staff_rate,
     conversation_summary,
     publish_typing,
     receive_hello,
     staff_session_of,
 )
-from clb.auth.models import Role
+from clb.auth.models import Role, StaffAccount
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.health.outage import is_outage, note_outage
+from clb.ratelimit import LocalLimits
 from clb.services import Services
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,12 @@ VISITOR_CHECK_SECONDS = 3.0
 class Console(StaffSocket):
     frames = console_frames
     last_presence = 0.0
+
+    def __init__(
+        self, connection: Connection, services: Services, staff: StaffAccount, session_id: uuid.UUID
+    ) -> None:
+        super().__init__(connection, services, staff, session_id)
+        self.typing_pace = LocalLimits()  # typing frames cost no Redis round trip
 
     async def welcome_and_watch_queue(self) -> None:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
@@ -291,34 +297,41 @@ class Console(StaffSocket):
     async def send_message(self, frame: ConsoleSend) -> None:
         started = time.perf_counter()
         services, staff = self.services, self.staff
-        await check_rate(services, f"chat:staff:{staff.id}", STAFF_MESSAGES)
-        async with services.sessionmaker() as session:
-            message = await service.counsellor_send(
-                session, services, staff, frame.conversation_id, frame.client_msg_id, frame.body
-            )
-            await commit(session)
+        await check_staff_rate(services, staff.id)
+        outgoing = service.Outgoing(
+            frame.conversation_id,
+            Sender.counsellor,
+            staff.id,
+            staff.id,
+            frame.client_msg_id,
+            frame.body,
+        )
+        message = await service.send_from_socket(services, outgoing, staff)
         acknowledge(self.connection, services, message, started)
 
     async def typing(self, frame: ConsoleTyping) -> None:
         if frame.conversation_id not in self.feeds:
             raise NotAllowed()
-        if (await self.services.limiter.hit(f"chat:typing:{self.staff.id}", TYPING)).allowed:
+        if self.typing_pace.run("typing", TYPING, consume=True).allowed:
             await publish_typing(
                 self.services, frame.conversation_id, Sender.counsellor, frame.active
             )
 
     async def receipt(self, frame: ConsoleReceipt) -> None:
-        async with self.services.sessionmaker() as session:
-            await service.record_receipt(
-                session,
+        """Only for a chat this console follows, i.e. one this counsellor holds."""
+        feed = self.live_feed(frame.conversation_id)
+        if feed is None:
+            raise NotAllowed()
+        seq = feed.receipt_mark(frame.kind, frame.seq)
+        if seq is not None:
+            await service.announce_receipt(
                 self.services,
                 frame.conversation_id,
                 Sender.counsellor,
                 self.staff.id,
                 frame.kind,
-                frame.seq,
+                seq,
             )
-            await commit(session)
 
     async def end(self, frame: End) -> None:
         services, staff = self.services, self.staff

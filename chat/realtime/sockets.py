@@ -19,7 +19,12 @@ from chat.conversations.models import Conversation, Message, Sender
 from chat.conversations.schemas import PROTOCOL_VERSION
 from chat.errors import InvalidFrame
 from chat.events import ack_frame, conversation_channel
-from chat.realtime.connection import Connection, ConversationFeed, serve_socket
+from chat.realtime.connection import (
+    CLOSE_TRY_AGAIN,
+    Connection,
+    ConversationFeed,
+    serve_socket,
+)
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
@@ -41,7 +46,6 @@ CLOSE_NO_HELLO = 4008
 # Refused for now (too many windows or chats from one network): the page shows why and
 # tries again later by itself.
 CLOSE_REFUSED = 4029
-STAFF_MESSAGES = Rate(120, 60)
 TYPING = Rate(4, 2)
 RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
 
@@ -196,6 +200,12 @@ async def check_rate(services: Services, name: str, rate: Rate) -> None:
     decision.raise_if_denied(RATE_LIMITED)
 
 
+async def check_staff_rate(services: Services, staff_id: uuid.UUID) -> None:
+    """One staff member's messages, all their chats and whispers together."""
+    rate = Rate(services.settings.chat_staff_rate_per_minute, 60)
+    await check_rate(services, f"chat:staff:{staff_id}", rate)
+
+
 class StaffSocket:
     """A staff member's socket (console or supervision): who, on which connection, and the
     conversations it follows, one feed task each."""
@@ -212,6 +222,7 @@ class StaffSocket:
         self.staff = staff
         self.session_id = session_id
         self.feeds: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self.followed: dict[uuid.UUID, ConversationFeed] = {}
 
     frames: Any  # the TypeAdapter of the frames this socket accepts
 
@@ -244,9 +255,33 @@ class StaffSocket:
     def run_feed(self, conversation_id: uuid.UUID, feed: ConversationFeed) -> None:
         """Follow the conversation with ``feed``, instead of any earlier feed of it."""
         self.unfollow(conversation_id)
-        self.feeds[conversation_id] = asyncio.create_task(feed.run())
+        task = asyncio.create_task(feed.run())
+        task.add_done_callback(self._feed_done)
+        self.feeds[conversation_id] = task
+        self.followed[conversation_id] = feed
+
+    def _feed_done(self, task: asyncio.Task[None]) -> None:
+        """A feed that failed (an outage while replaying) would leave a chat silent: the
+        socket closes with 1013 instead, and the page reconnects and resumes."""
+        error = None if task.cancelled() else task.exception()
+        if error is None:
+            return
+        if is_outage(error):
+            note_outage(log, "conversation feed", error)
+        else:
+            log.error("conversation feed failed", exc_info=error)
+        self.connection.close(CLOSE_TRY_AGAIN, "")
+
+    def live_feed(self, conversation_id: uuid.UUID) -> ConversationFeed | None:
+        """The feed of a conversation this socket follows now (None once it has ended)."""
+        feed = self.followed.get(conversation_id)
+        task = self.feeds.get(conversation_id)
+        if feed is None or task is None or task.done() or feed.finished:
+            return None
+        return feed
 
     def unfollow(self, conversation_id: uuid.UUID) -> None:
+        self.followed.pop(conversation_id, None)
         task = self.feeds.pop(conversation_id, None)
         if task is not None:
             task.cancel()

@@ -26,10 +26,9 @@ from chat.realtime.connection import Connection, ConversationFeed, run_until_fir
 from chat.realtime.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_UNAUTHENTICATED,
-    STAFF_MESSAGES,
     StaffSocket,
     accept_and_serve,
-    check_rate,
+    check_staff_rate,
     conversation_summary,
     counsellor_name,
     receive_hello,
@@ -186,7 +185,7 @@ class Supervisor(StaffSocket):
                 await self.whisper(frame)
 
     async def whisper(self, frame: Whisper) -> None:
-        await check_rate(self.services, f"chat:staff:{self.staff.id}", STAFF_MESSAGES)
+        await check_staff_rate(self.services, self.staff.id)
         async with self.services.sessionmaker() as session:
             try:
                 event = await supervision.whisper(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from dataclasses import dataclass
 
 from fastapi import WebSocket
@@ -32,10 +31,10 @@ from chat.realtime.sockets import (
     CLOSE_FORBIDDEN,
     CLOSE_REFUSED,
     CLOSE_UNAUTHENTICATED,
+    RATE_LIMITED,
     TYPING,
     accept_and_serve,
     acknowledge,
-    check_rate,
     counsellor_name,
     publish_typing,
     read_frames,
@@ -45,7 +44,7 @@ from chat.realtime.sockets import (
 from chat.realtime.visitor_sockets import Held, VisitorSockets
 from clb.auth import service as auth_service
 from clb.db import commit, utcnow
-from clb.ratelimit import Rate
+from clb.ratelimit import LocalLimits, Rate
 from clb.services import Services
 from clb.web.security import hash_ip
 
@@ -129,7 +128,7 @@ async def _serve(
         on_ready=welcome,
         on_status=status_changed,
     )
-    frames = VisitorFrames(connection, services, held.visitor_id, conversation_id, held.address)
+    frames = VisitorFrames(connection, services, held, feed)
     try:
         await run_until_first_done(feed.run(), frames.run())
     finally:
@@ -145,18 +144,15 @@ class VisitorFrames:
     """What the visitor sends, always about their own conversation."""
 
     def __init__(
-        self,
-        connection: Connection,
-        services: Services,
-        visitor_id: uuid.UUID,
-        conversation_id: uuid.UUID,
-        address: str,
+        self, connection: Connection, services: Services, held: Held, feed: ConversationFeed
     ) -> None:
         self.connection = connection
         self.services = services
-        self.visitor_id = visitor_id
-        self.conversation_id = conversation_id
-        self.address = address
+        self.visitor_id = held.visitor_id
+        self.conversation_id = held.conversation_id
+        self.address = held.address
+        self.feed = feed  # what this socket was sent: how far its receipts may go
+        self.typing_pace = LocalLimits()
 
     async def run(self) -> None:
         await read_frames(
@@ -182,44 +178,42 @@ class VisitorFrames:
     async def send_message(self, frame: VisitorSend) -> None:
         started = time.perf_counter()
         services, settings = self.services, self.services.settings
-        await check_rate(
-            services,
-            f"chat:visitor:{self.visitor_id}",
-            Rate(settings.chat_visitor_rate_per_minute, 60),
+        decision = await services.limiter.hit_all(
+            [
+                (
+                    f"chat:visitor:{self.visitor_id}",
+                    Rate(settings.chat_visitor_rate_per_minute, 60),
+                ),
+                (f"chat:address:{self.address}", Rate(settings.chat_address_rate_per_minute, 60)),
+            ]
         )
-        await check_rate(
-            services,
-            f"chat:address:{self.address}",
-            Rate(settings.chat_address_rate_per_minute, 60),
+        decision.raise_if_denied(RATE_LIMITED)
+        outgoing = service.Outgoing(
+            self.conversation_id,
+            Sender.visitor,
+            self.visitor_id,
+            None,
+            frame.client_msg_id,
+            frame.body,
         )
-        async with services.sessionmaker() as session:
-            message = await service.visitor_send(
-                session,
-                services,
-                self.visitor_id,
-                self.conversation_id,
-                frame.client_msg_id,
-                frame.body,
-            )
-            await commit(session)
+        message = await service.send_from_socket(services, outgoing)
         acknowledge(self.connection, services, message, started)
 
     async def typing(self, frame: VisitorTyping) -> None:
-        if (await self.services.limiter.hit(f"chat:typing:{self.visitor_id}", TYPING)).allowed:
+        if self.typing_pace.run("typing", TYPING, consume=True).allowed:
             await publish_typing(self.services, self.conversation_id, Sender.visitor, frame.active)
 
     async def receipt(self, frame: VisitorReceipt) -> None:
-        async with self.services.sessionmaker() as session:
-            await service.record_receipt(
-                session,
+        seq = self.feed.receipt_mark(frame.kind, frame.seq)
+        if seq is not None:
+            await service.announce_receipt(
                 self.services,
                 self.conversation_id,
                 Sender.visitor,
                 self.visitor_id,
                 frame.kind,
-                frame.seq,
+                seq,
             )
-            await commit(session)
 
     async def leave(self) -> None:
         async with self.services.sessionmaker() as session:

@@ -108,7 +108,9 @@ class LexiconCache:
         assert isinstance(cache, LexiconCache)  # noqa: S101 - one type under this key
         return cache
 
-    async def matcher_for(self, session: AsyncSession, services: Services) -> Matcher:
+    async def matcher_for(self, session: AsyncSession | None, services: Services) -> Matcher:
+        """The lexicon's matcher, rebuilt when another process changed it (``session``:
+        where to read the terms; None opens a session only if they must be read)."""
         now = time.monotonic()
         if self.matcher is not None and now - self.checked_at < VERSION_CHECK_SECONDS:
             return self.matcher
@@ -122,7 +124,12 @@ class LexiconCache:
             version = self.version
         self.checked_at = now
         if self.matcher is None or version != self.version:
-            self.matcher = Matcher(await triage_repository.all_terms(session))
+            if session is None:
+                async with services.sessionmaker() as own:
+                    terms = await triage_repository.all_terms(own)
+            else:
+                terms = await triage_repository.all_terms(session)
+            self.matcher = Matcher(terms)
             self.version = version
         return self.matcher
 
@@ -150,6 +157,13 @@ async def check_subject(
     hit = matcher.first(conversation.subject)
     if hit is not None:
         await _raise_flag(session, services, conversation, "subject", None, hit.term)
+
+
+async def would_flag(services: Services, body: str) -> bool:
+    """Whether a visitor's message would raise a flag: such a message is stored on the
+    path that flags it in the same transaction, the others by group commit."""
+    matcher = await LexiconCache.of(services).matcher_for(None, services)
+    return matcher.first(body) is not None
 
 
 async def check_message(session: AsyncSession, services: Services, message: Message) -> None:

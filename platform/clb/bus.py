@@ -33,6 +33,12 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 5.0
+
+
+class SubscribeTimeout(TimeoutError):
+    """Redis did not confirm a subscription within SUBSCRIBE_TIMEOUT (it is away)."""
+
+
 PUBLISH_BATCH = 512
 PUBLISH_MAX_AGE = 60.0
 PUBLISH_QUEUE_LIMIT = 100_000
@@ -206,7 +212,15 @@ class Bus:
                 self._wake.set()
             entry.subscribers.add(subscription)
         try:
-            await asyncio.wait_for(entry.ready.wait(), SUBSCRIBE_TIMEOUT)
+            # Wait for the entry's current event: a reconnect meanwhile replaces it, and
+            # the resubscription then confirms this channel too.
+            deadline = time.monotonic() + SUBSCRIBE_TIMEOUT
+            while not entry.ready.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise SubscribeTimeout(channel)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(entry.ready.wait(), min(remaining, 0.5))
             yield subscription
         finally:
             async with self._lock:

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # whole school network may share.
     chat_visitor_rate_per_minute: int = Field(default=30, ge=1)
     chat_address_rate_per_minute: int = Field(default=120, ge=1)
+    # All of one staff member's chats together (console and whisper).
+    chat_staff_rate_per_minute: int = Field(default=120, ge=1)
     chat_intake_stop_minutes: int = Field(default=15, ge=0, le=120)
     # Presence (chat/realtime/presence.py). Each process renews its visitors' sockets every
     # quarter of the TTL: a killed process's visitors turn away after at most the TTL.

@@ -47,6 +47,31 @@ end
 return {1, 0}
 """
 
+# The same for several keys at once (one round trip on the chat's send path): KEYS are the
+# keys, ARGV holds (period_ms, burst) per key. Counts on every key only when all allow;
+# otherwise the longest wait.
+_GCRA_ALL = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local wait = 0
+local tats = {}
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local burst = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  tats[i] = tat
+  local allow_at = tat - (burst - 1) * interval
+  if now < allow_at and allow_at - now > wait then wait = allow_at - now end
+end
+if wait > 0 then return {0, wait} end
+for i, key in ipairs(KEYS) do
+  local new_tat = tats[i] + tonumber(ARGV[2 * i - 1])
+  redis.call('SET', key, new_tat, 'PX', new_tat - now)
+end
+return {1, 0}
+"""
+
 
 @dataclass(frozen=True)
 class Rate:
@@ -100,6 +125,7 @@ class RateLimiter:
         self._redis = redis
         self._keys = keys
         self._script = redis.register_script(_GCRA)
+        self._all_script = redis.register_script(_GCRA_ALL)
         self._local = LocalLimits()
         self._local_until = 0.0
 
@@ -110,6 +136,29 @@ class RateLimiter:
     async def peek(self, name: str, rate: Rate) -> Decision:
         """Say whether one more event would be allowed, without counting it."""
         return await self._run(name, rate, consume=False)
+
+    async def hit_all(self, limits: list[tuple[str, Rate]]) -> Decision:
+        """Count one event under every name, if every limit allows it (else none)."""
+        if time.monotonic() >= self._local_until:
+            args: list[int] = []
+            for _, rate in limits:
+                args += [rate.interval_ms, rate.limit]
+            keys = [self._keys.key("rl", name) for name, _ in limits]
+            try:
+                allowed, wait_ms = await asyncio.wait_for(
+                    self._all_script(keys=keys, args=args), REDIS_WAIT_SECONDS
+                )
+                return Decision(bool(allowed), int(wait_ms) / 1000)
+            except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
+                note_outage(log, "rate limiter (counting in this process)", error)
+                self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
+        checks = [self._local.run(name, rate, consume=False) for name, rate in limits]
+        refused = [check for check in checks if not check.allowed]
+        if refused:
+            return max(refused, key=lambda check: check.retry_after)
+        for name, rate in limits:
+            self._local.run(name, rate, consume=True)
+        return Decision(True, 0)
 
     async def reset(self, name: str) -> None:
         await self._redis.delete(self._keys.key("rl", name))
