@@ -25,7 +25,7 @@ from chat.conversations.models import Sender, Status
 from chat.conversations.schemas import MAX_BODY
 from chat.errors import InvalidFrame
 from chat.events import conversation_channel, message_event, message_frame
-from clb.bus import BusClosed, SlowSubscriber, SubscribeTimeout
+from clb.bus import BusClosed, BusMessage, SlowSubscriber, SubscribeTimeout, Subscription
 from clb.errors import ClbError
 from clb.health.outage import is_outage, note_outage
 from clb.i18n import gettext
@@ -35,6 +35,9 @@ from clb.web.input_hygiene import clean_json_text
 log = logging.getLogger(__name__)
 
 SEND_QUEUE_SIZE = 256
+# How long a message that came before its predecessor waits for it before the feed reads
+# the database instead.
+EARLY_WAIT = 0.2
 CLOSE_SLOW = 4009
 CLOSE_TRY_AGAIN = 1013
 
@@ -203,6 +206,9 @@ class ConversationFeed:
         # How far this socket's receipts were announced: only forward, never past last_seq.
         self.delivered_mark = 0
         self.read_mark = 0
+        # Messages that came before their predecessor, briefly (see _hold_early).
+        self.early: dict[int, dict[str, Any]] | None = None
+        self.early_until = 0.0
 
     async def run(self) -> None:
         """Follow the conversation until it is over for this socket. While Redis is away
@@ -222,14 +228,26 @@ class ConversationFeed:
             await self.replay()
             while not self.finished:
                 try:
-                    message = await subscription.get()
+                    message = await self._next(subscription)
                 except SlowSubscriber:
                     self.connection.close(CLOSE_SLOW, "too slow")
                     return
-                if message.gap:
+                if message is None:  # a message that came early still has no predecessor
+                    await self.replay()
+                elif message.gap:
                     await self.replay()
                 elif message.data is not None:
                     await self.deliver(message.data)
+
+    async def _next(self, subscription: Subscription) -> BusMessage | None:
+        """The next event; None when a message that came early has waited EARLY_WAIT."""
+        if self.early is None:
+            return await subscription.get()
+        remaining = self.early_until - asyncio.get_running_loop().time()
+        try:
+            return await asyncio.wait_for(subscription.get(), max(remaining, 0.0))
+        except TimeoutError:
+            return None
 
     def receipt_mark(self, kind: str, seq: int) -> int | None:
         """The seq a receipt from this socket may announce: no further than what this
@@ -247,7 +265,17 @@ class ConversationFeed:
         self.delivered_mark = seq
         return seq
 
+    def _hold_early(self, seq: int, event: dict[str, Any]) -> None:
+        """A message ahead of one not yet here. The two sides of a chat publish from
+        different processes, so their messages can cross on the way: wait EARLY_WAIT for
+        the missing one before reading the database (``replay``)."""
+        if self.early is None:
+            self.early = {}
+            self.early_until = asyncio.get_running_loop().time() + EARLY_WAIT
+        self.early[seq] = event
+
     async def replay(self) -> None:
+        self.early = None  # the database has them all (they were published after commit)
         async with self.services.sessionmaker() as session:
             conversation = await repository.get_conversation(session, self.conversation_id)
             rows = await repository.messages_with_authors(
@@ -271,10 +299,15 @@ class ConversationFeed:
             if seq <= self.last_seq:
                 return  # already sent (replay, or our own resend)
             if seq > self.last_seq + 1:
-                await self.replay()  # a gap: the database has the missing ones
+                self._hold_early(seq, event)
                 return
             self.connection.send(message_frame(event))
             self.last_seq = seq
+            while self.early and (following := self.early.pop(self.last_seq + 1, None)):
+                self.connection.send(message_frame(following))
+                self.last_seq += 1
+            if not self.early:
+                self.early = None
         elif kind == "typing" and event.get("sender") != self.me:
             self.connection.send(event)
         elif kind == "receipt" and event.get("by") != self.me:
