@@ -50,8 +50,8 @@ from chat.realtime.connection import Connection, ConversationFeed, run_until_fir
 from chat.realtime.sockets import (
     CLOSE_UNAUTHENTICATED,
     PRESENCE_EVERY,
-    TYPING,
     StaffSocket,
+    TypingRelay,
     accept_and_serve,
     acknowledge,
     check_staff_rate,
@@ -64,7 +64,6 @@ from clb.auth.models import Role, StaffAccount
 from clb.bus import SlowSubscriber
 from clb.db import commit, utcnow
 from clb.health.outage import is_outage, note_outage
-from clb.ratelimit import LocalLimits
 from clb.services import Services
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ class Console(StaffSocket):
         self, connection: Connection, services: Services, staff: StaffAccount, session_id: uuid.UUID
     ) -> None:
         super().__init__(connection, services, staff, session_id)
-        self.typing_pace = LocalLimits()  # typing frames cost no Redis round trip
+        self.typing_relay = TypingRelay()
 
     async def welcome_and_watch_queue(self) -> None:
         async with self.services.bus.subscribe(queue_channel(self.services.keys)) as moves:
@@ -312,7 +311,7 @@ class Console(StaffSocket):
     async def typing(self, frame: ConsoleTyping) -> None:
         if frame.conversation_id not in self.feeds:
             raise NotAllowed()
-        if self.typing_pace.run("typing", TYPING, consume=True).allowed:
+        if self.typing_relay.passes(frame.conversation_id, frame.active):
             await publish_typing(
                 self.services, frame.conversation_id, Sender.counsellor, frame.active
             )

@@ -30,7 +30,7 @@ from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
 from clb.errors import ClbError, TemporarilyUnavailable
 from clb.health.outage import is_outage, note_outage
-from clb.ratelimit import Rate
+from clb.ratelimit import LocalLimits, Rate
 from clb.services import Services
 from clb.web.deps import session_cookie_name
 from clb.web.security import accept_websocket_from_allowed_origin
@@ -47,6 +47,9 @@ CLOSE_NO_HELLO = 4008
 # tries again later by itself.
 CLOSE_REFUSED = 4029
 TYPING = Rate(4, 2)
+# The other page shows "… typt" for 6 s after the last `typing`: a repeat sooner is not
+# passed on more often than this.
+TYPING_REFRESH_SECONDS = 2.0
 RATE_LIMITED = "Je stuurt te veel berichten na elkaar. Wacht even."
 
 SocketHandler = Callable[[Connection, Services], Awaitable[None]]
@@ -184,6 +187,27 @@ async def publish_typing(
         "active": active,
     }
     await services.bus.publish(conversation_channel(services.keys, conversation_id), event)
+
+
+class TypingRelay:
+    """Which of a socket's ``typing`` frames go on to the other side: a change at once, the
+    same state again only after TYPING_REFRESH_SECONDS, and never more than the TYPING pace
+    (no Redis round trip: a socket's own count)."""
+
+    def __init__(self) -> None:
+        self.pace = LocalLimits()
+        self.last: dict[uuid.UUID, tuple[bool, float]] = {}  # per chat: state, when passed on
+
+    def passes(self, conversation_id: uuid.UUID, active: bool) -> bool:
+        now = time.monotonic()
+        previous = self.last.get(conversation_id)
+        if previous is not None and previous[0] == active:
+            if not active or now - previous[1] < TYPING_REFRESH_SECONDS:
+                return False
+        if not self.pace.run("typing", TYPING, consume=True).allowed:
+            return False
+        self.last[conversation_id] = (active, now)
+        return True
 
 
 def acknowledge(

@@ -32,7 +32,7 @@ from chat.realtime.sockets import (
     CLOSE_REFUSED,
     CLOSE_UNAUTHENTICATED,
     RATE_LIMITED,
-    TYPING,
+    TypingRelay,
     accept_and_serve,
     acknowledge,
     counsellor_name,
@@ -44,7 +44,7 @@ from chat.realtime.sockets import (
 from chat.realtime.visitor_sockets import Held, VisitorSockets
 from clb.auth import service as auth_service
 from clb.db import commit, utcnow
-from clb.ratelimit import LocalLimits, Rate
+from clb.ratelimit import Rate
 from clb.services import Services
 from clb.web.security import hash_ip
 
@@ -152,7 +152,7 @@ class VisitorFrames:
         self.conversation_id = held.conversation_id
         self.address = held.address
         self.feed = feed  # what this socket was sent: how far its receipts may go
-        self.typing_pace = LocalLimits()
+        self.typing_relay: TypingRelay | None = None  # made at the first typing frame
 
     async def run(self) -> None:
         await read_frames(
@@ -200,7 +200,9 @@ class VisitorFrames:
         acknowledge(self.connection, services, message, started)
 
     async def typing(self, frame: VisitorTyping) -> None:
-        if self.typing_pace.run("typing", TYPING, consume=True).allowed:
+        if self.typing_relay is None:
+            self.typing_relay = TypingRelay()
+        if self.typing_relay.passes(self.conversation_id, frame.active):
             await publish_typing(self.services, self.conversation_id, Sender.visitor, frame.active)
 
     async def receipt(self, frame: VisitorReceipt) -> None:

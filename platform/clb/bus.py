@@ -172,6 +172,9 @@ class Bus:
         backoff = 0.1
         while True:
             await self._outgoing_ready.wait()
+            # Let the other tasks ready now add their events first: one pipeline (one
+            # write) then carries what this turn of the loop produced.
+            await asyncio.sleep(0)
             batch = self._outgoing[:PUBLISH_BATCH]
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:

@@ -145,9 +145,8 @@ class RateLimiter:
                 args += [rate.interval_ms, rate.limit]
             keys = [self._keys.key("rl", name) for name, _ in limits]
             try:
-                allowed, wait_ms = await asyncio.wait_for(
-                    self._all_script(keys=keys, args=args), REDIS_WAIT_SECONDS
-                )
+                async with asyncio.timeout(REDIS_WAIT_SECONDS):  # no task per call
+                    allowed, wait_ms = await self._all_script(keys=keys, args=args)
                 return Decision(bool(allowed), int(wait_ms) / 1000)
             except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
                 note_outage(log, "rate limiter (counting in this process)", error)
@@ -169,13 +168,11 @@ class RateLimiter:
         if time.monotonic() < self._local_until:
             return self._local.run(name, rate, consume=consume)
         try:
-            allowed, wait_ms = await asyncio.wait_for(
-                self._script(
+            async with asyncio.timeout(REDIS_WAIT_SECONDS):  # no task per call
+                allowed, wait_ms = await self._script(
                     keys=[self._keys.key("rl", name)],
                     args=[rate.interval_ms, rate.limit, 1 if consume else 0],
-                ),
-                REDIS_WAIT_SECONDS,
-            )
+                )
         except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
             note_outage(log, "rate limiter (counting in this process)", error)
             self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
