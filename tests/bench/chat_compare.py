@@ -142,7 +142,7 @@ class ClbSystem:
         over the processes."""
         servers = self.resources.servers
         identities = await create_visitors(
-            [servers[k % len(servers)] for k in range(count)], self.resources.addresses, 64
+            [servers[k % len(servers)] for k in range(count)], self.resources.addresses, 32
         )
         (email,) = await create_counsellors(self.resources, 1, f"idle{random.randrange(10**6)}")
         holder = Counsellor(0, email, servers[0], servers[0], None)

@@ -31,15 +31,18 @@ class LanguageMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in {"http", "websocket"}:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            chosen = None
-            for part in headers.get("cookie", "").split(";"):
-                name, _, value = part.strip().partition("=")
-                if name == i18n.LANGUAGE_COOKIE:
-                    chosen = value
-            language = i18n.negotiate_language(chosen, headers.get("accept-language"), self.default)
-            i18n.use_translator(self.translators[language])
+            i18n.use_translator(self.translators[self._language(scope)])
         await self.app(scope, receive, send)
+
+    def _language(self, scope: Scope) -> str:
+        # A function of its own: nothing it reads stays alive for a socket's hours.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        chosen = None
+        for part in headers.get("cookie", "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == i18n.LANGUAGE_COOKIE:
+                chosen = value
+        return i18n.negotiate_language(chosen, headers.get("accept-language"), self.default)
 
 
 def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
