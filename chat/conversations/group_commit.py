@@ -26,6 +26,10 @@ from clb.services import Services
 
 # At most this many messages in one statement; a larger backlog takes several.
 MAX_BATCH = 256
+# Batches under way at once per process (each on its own pooled connection). Measured on
+# two cores: 3 made batches smaller and commits more frequent, and p99 at 500 msg/s went
+# from 45 to 156 ms; one at a time gathers the most per commit.
+IN_FLIGHT = 1
 
 # One batch: each row checks its own sender's right to write (the visitor owns the chat
 # while it is open; the counsellor holds it while it is active), skips a client_msg_id that
@@ -96,6 +100,8 @@ class MessageBatcher:
         self.services = services
         self._pending: list[Waiting] = []
         self._wakeup: asyncio.Future[None] | None = None
+        self._busy: set[uuid.UUID] = set()  # conversations in a batch under way
+        self._running: set[asyncio.Task[None]] = set()
 
     @classmethod
     def of(cls, services: Services) -> MessageBatcher:
@@ -112,37 +118,61 @@ class MessageBatcher:
         Raises what the database raised (an outage) when the batch failed."""
         done: asyncio.Future[Appended | None] = asyncio.get_running_loop().create_future()
         self._pending.append((message, done))
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
+        self._wake()
         return await done
 
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
     async def write_forever(self) -> None:
+        """Start a batch whenever there is work and fewer than IN_FLIGHT are under way: a
+        commit that waits for the disk then holds up only its own batch."""
         loop = asyncio.get_running_loop()
-        while True:
-            while not self._pending:
-                self._wakeup = loop.create_future()
-                try:
-                    await self._wakeup
-                finally:
-                    self._wakeup = None
-            batch = self._take_batch()
-            try:
-                results = await self._write(batch)
-            except Exception as error:  # noqa: BLE001 - every sender hears of it
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(error)
-                continue
+        try:
+            while True:
+                batch = self._take_batch() if len(self._running) < IN_FLIGHT else []
+                if not batch:
+                    self._wakeup = loop.create_future()
+                    try:
+                        await self._wakeup
+                    finally:
+                        self._wakeup = None
+                    continue
+                self._busy.update(message.conversation_id for message, _ in batch)
+                task = asyncio.create_task(self._run(batch))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+        finally:
+            for task in self._running:
+                task.cancel()
+
+    async def _run(self, batch: list[Waiting]) -> None:
+        try:
+            results = await self._write(batch)
+        except Exception as error:  # noqa: BLE001 - every sender hears of it
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(error)
+        else:
             for (_, done), result in zip(batch, results, strict=True):
                 if not done.done():  # the sender may have gone (socket closed)
                     done.set_result(result)
+        finally:
+            self._busy.difference_update(message.conversation_id for message, _ in batch)
+            # Before waking the writer (the done callback would come after it).
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
+            self._wake()
 
     def _take_batch(self) -> list[Waiting]:
-        """The oldest waiting messages, one per conversation (a second message of the same
-        chat waits for the next batch, which keeps each chat's order of arrival)."""
+        """The oldest waiting messages, one per conversation and none of a conversation
+        that a batch under way holds (a later message of a chat waits for a later batch,
+        which keeps each chat's order of arrival)."""
         batch: list[Waiting] = []
         rest: list[Waiting] = []
-        seen: set[uuid.UUID] = set()
+        seen: set[uuid.UUID] = set(self._busy)
         for waiting in self._pending:
             conversation_id = waiting[0].conversation_id
             if conversation_id in seen or len(batch) >= MAX_BATCH:

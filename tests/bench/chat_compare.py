@@ -27,6 +27,7 @@ import functools
 import importlib
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -114,6 +115,8 @@ class ClbSystem:
         }
 
     async def start(self) -> None:
+        for index in range(self.servers):  # a second round starts them again
+            shutil.rmtree(self.resources.work_dir / f"server{index}", ignore_errors=True)
         await self.resources.start_servers(self.servers, self.env)
         self.processes = list(self.resources.servers)
 
