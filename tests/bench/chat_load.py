@@ -200,6 +200,17 @@ async def create_visitors(
     }
 
     async def one(server: Server, address: str) -> VisitorIdentity:
+        # A keep-alive connection the server closed just as it was reused: once more, on a
+        # new connection (a visitor made twice is harmless).
+        for attempt in range(3):
+            try:
+                return await make(server, address)
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def make(server: Server, address: str) -> VisitorIdentity:
         http = clients[server.index]
         headers = {"X-Forwarded-For": address}
         response = await http.post("/api/visitors", headers=headers)
