@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     # Prefix for every Redis key, channel and job queue, so several deployments
     # (or test runs) can share one Redis server without seeing each other.
     redis_namespace: str = Field(default="clb", pattern=r"^[a-z0-9_-]{1,32}$")
+    # redis_url names one node of a Redis Cluster: fan-out then uses sharded pub/sub
+    # (SSUBSCRIBE/SPUBLISH), and keys that one command touches together share a hash tag.
+    redis_cluster: bool = False
+    # The job queue's Redis (ARQ does not run on a cluster); unset: redis_url. Required
+    # when redis_cluster is set.
+    jobs_redis_url: str | None = None
 
     public_url: str = "http://127.0.0.1:8000"
     # Extra origins allowed to open WebSockets and post forms (besides public_url).
@@ -126,7 +132,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return "postgresql+asyncpg://" + value.split("://", 1)[1]
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "jobs_redis_url")
     @classmethod
     def _redis_only(cls, value: str | None) -> str | None:
         if value is None or value == "":
