@@ -16,9 +16,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
-
-from clb.redis import Keys
+from clb.redis import Keys, RedisClient
 
 FRESH_SECONDS = 30
 # Nothing open stays away this long; older entries are only clutter.
@@ -33,15 +31,15 @@ def live_key(keys: Keys) -> str:
     return keys.key("presence", "live")
 
 
-async def heard_from_counsellor(redis: Redis, keys: Keys, staff_id: uuid.UUID) -> None:
+async def heard_from_counsellor(redis: RedisClient, keys: Keys, staff_id: uuid.UUID) -> None:
     await redis.zadd(_counsellors(keys), {str(staff_id): time.time()})
 
 
-async def counsellor_left(redis: Redis, keys: Keys, staff_id: uuid.UUID) -> None:
+async def counsellor_left(redis: RedisClient, keys: Keys, staff_id: uuid.UUID) -> None:
     await redis.zrem(_counsellors(keys), str(staff_id))
 
 
-async def fresh_counsellors(redis: Redis, keys: Keys) -> set[uuid.UUID]:
+async def fresh_counsellors(redis: RedisClient, keys: Keys) -> set[uuid.UUID]:
     """Counsellors whose console was heard from within FRESH_SECONDS (duty not considered)."""
     now = time.time()
     # Consoles that went away without a word (a killed process) leave a member behind.
@@ -50,14 +48,16 @@ async def fresh_counsellors(redis: Redis, keys: Keys) -> set[uuid.UUID]:
     return {uuid.UUID(m.decode() if isinstance(m, bytes) else str(m)) for m in members}
 
 
-async def _scores(redis: Redis, keys: Keys, ids: list[uuid.UUID]) -> list[float | None]:
+async def _scores(redis: RedisClient, keys: Keys, ids: list[uuid.UUID]) -> list[float | None]:
     if not ids:
         return []
     scores: list[float | None] = await redis.zmscore(live_key(keys), [str(i) for i in ids])
     return scores
 
 
-async def present_visitors(redis: Redis, keys: Keys, ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+async def present_visitors(
+    redis: RedisClient, keys: Keys, ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
     """Those of ``ids`` whose visitor has a chat page open now (or closed one within the
     grace time)."""
     wanted = list(ids)
@@ -67,7 +67,7 @@ async def present_visitors(redis: Redis, keys: Keys, ids: Iterable[uuid.UUID]) -
 
 
 async def visitor_states(
-    redis: Redis, keys: Keys, ids: Iterable[uuid.UUID]
+    redis: RedisClient, keys: Keys, ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, float | None]:
     """Per conversation: None while the visitor is present, else since when (epoch
     seconds) they have been away; ``0.0`` when never seen at all."""
@@ -81,7 +81,7 @@ async def visitor_states(
 
 
 async def away_since_or_now(
-    redis: Redis, keys: Keys, ids: list[uuid.UUID]
+    redis: RedisClient, keys: Keys, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, float]:
     """For the conversations whose visitor is away: since when. One never seen (created
     but never connected, or Redis lost its memory in a restart) is away from *now* on, so
@@ -96,5 +96,5 @@ async def away_since_or_now(
     return {i: float(s) for i, s in zip(ids, scores, strict=True) if s is not None and s <= now}
 
 
-async def forget_old(redis: Redis, keys: Keys) -> None:
+async def forget_old(redis: RedisClient, keys: Keys) -> None:
     await redis.zremrangebyscore(live_key(keys), "-inf", time.time() - FORGET_AFTER_SECONDS)

@@ -8,6 +8,11 @@ Redis drops, every subscriber receives a ``gap`` message as soon as its channel 
 again, and replays what it missed (subscribe first, then replay: nothing falls in between).
 No PSUBSCRIBE: patterns make every PUBLISH cost O(patterns) on the server.
 
+On a Redis Cluster the bus uses sharded pub/sub: one connection per shard (a "link"),
+SSUBSCRIBE on the shard that owns the channel's slot, SPUBLISH routed the same way. When a
+shard fails over or a slot moves, its link starts over on the new topology and its
+subscribers hear of the gap, exactly as after a lost connection.
+
 Publishing never makes the caller wait for Redis: events join one ordered queue per process,
 and a single task sends them in pipelined batches. A send that got its ack is therefore
 never held up by a slow or frozen Redis; while Redis is away, events wait (in order) and go
@@ -28,7 +33,10 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
+
+from clb.redis import RedisClient, ShardedPubSub, create_node_redis
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +119,22 @@ class Subscription:
             raise StopAsyncIteration from None
 
 
+@dataclass(eq=False)
+class _Link:
+    """One pub/sub connection and the channels it carries: all of them on one Redis, one
+    shard's on a cluster (``node`` is then that shard's "host:port")."""
+
+    node: str
+    pubsub: PubSub
+    channels: set[str] = field(default_factory=set)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    resubscribe: bool = False
+    reader: asyncio.Task[None] | None = None
+
+
 @dataclass
 class _Channel:
+    link: _Link
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     subscribers: set[Subscription] = field(default_factory=set)
     # Set when the connection was lost: the gap is announced once the new subscription is
@@ -121,15 +143,18 @@ class _Channel:
 
 
 class Bus:
-    def __init__(self, redis: Redis, *, queue_size: int = 256) -> None:
-        self._redis = redis
+    def __init__(self, redis: RedisClient, *, queue_size: int = 256) -> None:
+        # Exactly one of the two is set.
+        self._redis: Redis | None = None
+        self._cluster: RedisCluster | None = None
+        if isinstance(redis, Redis):
+            self._redis = redis
+        else:
+            self._cluster = redis
         self._queue_size = queue_size
         self._channels: dict[str, _Channel] = {}
-        self._pubsub: PubSub = redis.pubsub()
-        self._wake = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
+        self._links: dict[str, _Link] = {}
         self._lock = asyncio.Lock()
-        self._resubscribe = False
         self._outgoing: list[tuple[str, bytes, float]] = []
         self._outgoing_ready = asyncio.Event()
         self._outgoing_empty = asyncio.Event()
@@ -138,7 +163,10 @@ class Bus:
         self.publish_failing = False
 
     async def start(self) -> None:
-        self._reader = asyncio.create_task(self._read_forever(), name="bus-reader")
+        if self._cluster is not None:
+            _ = await self._cluster.initialize()
+        else:
+            self._link("")  # one connection for every channel
         self._publisher = asyncio.create_task(self._publish_forever(), name="bus-publisher")
 
     async def stop(self) -> None:
@@ -149,15 +177,17 @@ class Bus:
             self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._publisher
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        for link in self._links.values():
+            if link.reader is not None:
+                link.reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await link.reader
+            await self._close(link.pubsub)
         for channel in self._channels.values():
             for subscription in channel.subscribers:
                 subscription._offer(None)
         self._channels.clear()
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        self._links.clear()
 
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
         """Publish to every process subscribed to ``channel``, in order, soon: returns at
@@ -177,10 +207,7 @@ class Bus:
             await asyncio.sleep(0)
             batch = self._outgoing[:PUBLISH_BATCH]
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for channel, payload, _ in batch:
-                        pipe.publish(channel, payload)
-                    await pipe.execute()
+                await self._send(batch)
             except (RedisError, OSError) as exc:
                 if not self.publish_failing:
                     log.warning("bus cannot publish, holding events: %s", type(exc).__name__)
@@ -198,6 +225,20 @@ class Bus:
                 self._outgoing_ready.clear()
                 self._outgoing_empty.set()
 
+    async def _send(self, batch: list[tuple[str, bytes, float]]) -> None:
+        if self._cluster is not None:
+            # The cluster's pipeline splits by shard. If one shard fails, the whole batch
+            # goes again: subscribers drop what they already have (messages carry a seq).
+            async with self._cluster.pipeline(transaction=False) as cluster_pipe:
+                for channel, payload, _ in batch:
+                    _ = cluster_pipe.execute_command("SPUBLISH", channel, payload)
+                await cluster_pipe.execute()
+        elif self._redis is not None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, payload, _ in batch:
+                    pipe.publish(channel, payload)
+                await pipe.execute()
+
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[Subscription]:
         """Receive messages on ``channel`` from the moment this returns (confirmed by Redis)."""
@@ -205,14 +246,17 @@ class Bus:
         async with self._lock:
             entry = self._channels.get(channel)
             if entry is None:
-                entry = self._channels[channel] = _Channel()
-                if not self._resubscribe:  # else the reader subscribes once Redis is back
+                link = self._link(self._node_of(channel))
+                entry = self._channels[channel] = _Channel(link)
+                link.channels.add(channel)
+                if not link.resubscribe:  # else the reader subscribes once Redis is back
                     try:
-                        await self._pubsub.subscribe(channel)
+                        await link.pubsub.subscribe(channel)
                     except BaseException:
                         del self._channels[channel]
+                        link.channels.discard(channel)
                         raise
-                self._wake.set()
+                link.wake.set()
             entry.subscribers.add(subscription)
         try:
             # Wait for the entry's current event: a reconnect meanwhile replaces it, and
@@ -230,8 +274,9 @@ class Bus:
                 entry.subscribers.discard(subscription)
                 if not entry.subscribers and self._channels.get(channel) is entry:
                     del self._channels[channel]
+                    entry.link.channels.discard(channel)
                     with contextlib.suppress(RedisError, OSError):
-                        await self._pubsub.unsubscribe(channel)
+                        await entry.link.pubsub.unsubscribe(channel)
 
     def channel_count(self) -> int:
         """How many channels this process is subscribed to (a metric)."""
@@ -241,62 +286,107 @@ class Bus:
         entry = self._channels.get(channel)
         return len(entry.subscribers) if entry else 0
 
-    async def _read_forever(self) -> None:
+    def _node_of(self, channel: str) -> str:
+        if self._cluster is None:
+            return ""
+        node = self._cluster.get_node_from_key(channel)
+        if node is None:  # the slot has no owner right now: a failover is under way
+            raise RedisClusterException(f"no shard serves {channel}")
+        return str(node.name)
+
+    def _link(self, node: str) -> _Link:
+        link = self._links.get(node)
+        if link is None:
+            link = self._links[node] = _Link(node, self._new_pubsub(node))
+            link.reader = asyncio.create_task(self._read_forever(link), name="bus-reader")
+        return link
+
+    def _new_pubsub(self, node: str) -> PubSub:
+        if self._redis is not None:
+            pubsub: PubSub = self._redis.pubsub()
+            return pubsub
+        host, _, port = node.rpartition(":")
+        return ShardedPubSub(create_node_redis(host, int(port)).connection_pool)
+
+    async def _read_forever(self, link: _Link) -> None:
         backoff = 0.1
         while True:
             try:
-                if self._resubscribe:
+                if link.resubscribe:
                     async with self._lock:
-                        if self._channels:
-                            await self._pubsub.subscribe(*self._channels)
-                        self._resubscribe = False
-                if not self._pubsub.subscribed:
+                        if link.channels:
+                            await link.pubsub.subscribe(*link.channels)
+                        link.resubscribe = False
+                if not link.pubsub.subscribed:
                     # Nothing to read until subscribe() has sent a SUBSCRIBE.
-                    self._wake.clear()
+                    link.wake.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), 1.0)
+                        await asyncio.wait_for(link.wake.wait(), 1.0)
                     continue
-                raw = await self._pubsub.get_message(timeout=1.0)
+                raw = await link.pubsub.get_message(timeout=1.0)
                 backoff = 0.1
             except (RedisError, OSError) as exc:
                 log.warning("bus connection lost, resubscribing: %s", type(exc).__name__)
-                await self._start_over()
+                await self._start_over(link)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if raw is not None:
-                self._dispatch(raw)
+            if raw is not None and not self._dispatch(raw):
+                # The shard gave the channel up (its slot moved): find its new home.
+                await self._start_over(link)
 
-    def _dispatch(self, raw: dict[str, Any]) -> None:
+    def _dispatch(self, raw: dict[str, Any]) -> bool:
+        """Hand a message to the channel's subscribers; False when the server ended a
+        subscription that is still wanted."""
         channel = raw["channel"].decode() if isinstance(raw["channel"], bytes) else raw["channel"]
         entry = self._channels.get(channel)
         if entry is None:
-            return
-        if raw["type"] == "subscribe":
+            return True
+        kind = raw["type"]
+        if kind in ("subscribe", "ssubscribe"):
             entry.ready.set()
             if entry.owes_gap:
                 entry.owes_gap = False
                 for subscription in list(entry.subscribers):
                     subscription._offer(BusMessage(channel, gap=True))
-            return
-        if raw["type"] != "message":
-            return
+            return True
+        if kind == "sunsubscribe":
+            return False
+        if kind not in ("message", "smessage"):
+            return True
         try:
             data = orjson.loads(raw["data"])
         except orjson.JSONDecodeError:
             log.error("dropped a malformed bus message on a channel")
-            return
+            return True
         message = BusMessage(channel, data)
         for subscription in list(entry.subscribers):
             subscription._offer(message)
+        return True
 
-    async def _start_over(self) -> None:
-        """Drop the broken connection; subscribers hear of the gap once resubscribed."""
-        with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+    async def _start_over(self, link: _Link) -> None:
+        """Drop the broken connection; subscribers hear of the gap once resubscribed. On a
+        cluster, learn the topology again: the link's channels may now live elsewhere."""
+        await self._close(link.pubsub)
+        if self._cluster is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._cluster.nodes_manager.initialize()
         async with self._lock:
-            self._pubsub = self._redis.pubsub()
-            self._resubscribe = True
-            for entry in self._channels.values():
+            link.pubsub = self._new_pubsub(link.node)
+            moving, link.channels = link.channels, set()
+            for channel in moving:
+                entry = self._channels.get(channel)
+                if entry is None:
+                    continue
+                home = self._link(self._node_of(channel))
+                home.channels.add(channel)
+                home.resubscribe = True
+                home.wake.set()
+                entry.link = home
                 entry.ready = asyncio.Event()
                 entry.owes_gap = True
+
+    @staticmethod
+    async def _close(pubsub: PubSub) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

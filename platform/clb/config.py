@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     ]
     migrate_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # On SIGTERM `clb serve` answers 503 on /readyz, takes no new connections, asks every chat
+    # socket to reconnect elsewhere (1012) spread over shutdown_spread_seconds, so thousands
+    # of pages do not land on the other instances at the same instant, and exits within the
+    # grace: keep it below Kubernetes' terminationGracePeriodSeconds minus any preStop sleep.
+    shutdown_grace_seconds: float = Field(default=25, gt=0, le=600)
+    shutdown_spread_seconds: float = Field(default=2, ge=0, le=60)
 
     # Outgoing mail (clb.mail). Unset: sending fails with a clear error, the app still runs;
     # `clb run` then starts the development mailbox and points this at it.
@@ -140,6 +146,15 @@ class Settings(BaseSettings):
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _jobs_beside_a_cluster(self) -> Settings:
+        if self.redis_cluster and self.jobs_redis_url is None:
+            raise ValueError(
+                "CLB_REDIS_CLUSTER needs CLB_JOBS_REDIS_URL: the job queue (ARQ) runs on one "
+                "plain Redis, not on a cluster"
+            )
+        return self
 
     @field_validator("smtp_url")
     @classmethod

@@ -1,23 +1,71 @@
-"""One asyncio Redis client per process, and the namespacing of keys and channels."""
+"""The Redis clients one process holds, and the namespacing of keys and channels.
+
+One Redis server, or a Redis Cluster (``CLB_REDIS_CLUSTER``): then ``RedisClient`` is a
+:class:`RedisCluster`, which routes each command by its key's slot. The platform gives it no
+command that touches two keys in different slots, and fan-out uses sharded pub/sub
+(:class:`ShardedPubSub`), so a channel lives on the shard that owns its slot instead of
+being copied to every node. ARQ's job queue needs one plain Redis (``CLB_JOBS_REDIS_URL``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
+from redis.typing import ChannelT
 
 # No call waits for Redis longer than this: a frozen server or a silent network cut becomes
 # an error the caller answers (an error frame, a 503), never a hang.
 REDIS_TIMEOUT_SECONDS = 5.0
 
+RedisClient = Redis | RedisCluster
+
+_OPTIONS: dict[str, Any] = {
+    "decode_responses": False,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_TIMEOUT_SECONDS,
+}
+
 
 def create_redis(url: str) -> Redis:
-    client: Redis = Redis.from_url(
-        url,
-        decode_responses=False,
-        health_check_interval=30,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
+    client: Redis = Redis.from_url(url, health_check_interval=30, **_OPTIONS)
     return client
+
+
+def create_node_redis(host: str, port: int) -> Redis:
+    """A plain client for one cluster node: sharded pub/sub talks to the shard itself."""
+    return Redis(host=host, port=port, health_check_interval=30, **_OPTIONS)
+
+
+def create_cluster(url: str) -> RedisCluster:
+    """A cluster client from the address of any one node; it learns the others. During a
+    failover a command is retried a few times on the new topology before it fails."""
+    client: RedisCluster = RedisCluster.from_url(url, cluster_error_retry_attempts=3, **_OPTIONS)
+    return client
+
+
+class ShardedPubSub(PubSub):
+    """redis-py's asyncio PubSub speaks SUBSCRIBE only; this one speaks Redis 7's sharded
+    SSUBSCRIBE to one cluster node, which delivers 'smessage's. One command per channel:
+    a multi-channel SSUBSCRIBE must keep to one slot."""
+
+    PUBLISH_MESSAGE_TYPES = ("message", "pmessage", "smessage")  # type: ignore[assignment]
+    UNSUBSCRIBE_MESSAGE_TYPES = ("unsubscribe", "punsubscribe", "sunsubscribe")  # type: ignore[assignment]
+
+    async def subscribe(self, *args: ChannelT, **kwargs: Any) -> None:
+        channels = [*args, *kwargs]
+        for channel in channels:
+            await self.execute_command("SSUBSCRIBE", channel)
+        new = self._normalize_keys(dict.fromkeys(channels))
+        self.channels.update(new)
+        self.pending_unsubscribe_channels.difference_update(new)
+
+    async def unsubscribe(self, *args: ChannelT) -> None:
+        self.pending_unsubscribe_channels.update(self._normalize_keys(dict.fromkeys(args)))
+        for channel in args:
+            await self.execute_command("SUNSUBSCRIBE", channel)
 
 
 class Keys:

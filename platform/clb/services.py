@@ -25,7 +25,7 @@ from clb.jobs import JobQueue
 from clb.jobs import refresh_metrics as refresh_job_metrics
 from clb.mail import Mailer, mailer_from_settings
 from clb.ratelimit import RateLimiter
-from clb.redis import Keys, create_redis
+from clb.redis import Keys, RedisClient, create_cluster, create_redis
 from clb.sms import SmsTransport, sms_from_settings
 
 
@@ -34,7 +34,10 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    redis: ArqRedis
+    # Plain commands, presence and fan-out: one Redis or a cluster (clb.redis).
+    redis: RedisClient
+    # ARQ's queue: always one plain Redis (the same as ``redis`` unless configured apart).
+    job_redis: ArqRedis
     keys: Keys
     bus: Bus
     limiter: RateLimiter
@@ -62,14 +65,19 @@ class Services:
         sms = sms_from_settings(settings)
         engine = create_engine(database_url)
         keys = Keys(settings.redis_namespace)
-        # One connection pool per process, shared by plain commands and the ARQ client.
-        plain = create_redis(redis_url)
-        redis = ArqRedis(
-            connection_pool=plain.connection_pool,
+        # The job queue's client; on one Redis it shares its pool with plain commands.
+        jobs_url = settings.jobs_redis_url or redis_url
+        job_redis = ArqRedis(
+            connection_pool=create_redis(jobs_url).connection_pool,
             job_serializer=orjson.dumps,
             job_deserializer=orjson.loads,
             default_queue_name=keys.job_queue,
         )
+        redis: RedisClient = job_redis
+        if settings.redis_cluster:
+            redis = create_cluster(redis_url)
+        elif jobs_url != redis_url:
+            redis = create_redis(redis_url)
         bus = Bus(redis)
         await bus.start()
         services = cls(
@@ -77,10 +85,11 @@ class Services:
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
+            job_redis=job_redis,
             keys=keys,
             bus=bus,
             limiter=RateLimiter(redis, keys),
-            jobs=JobQueue(redis, keys),
+            jobs=JobQueue(job_redis, keys),
             mailer=mailer,
             sms=sms,
             metrics=metrics or Metrics(),
@@ -97,5 +106,7 @@ class Services:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bus.stop()
-        await self.redis.aclose(close_connection_pool=True)
+        if self.redis is not self.job_redis:
+            await self.redis.aclose()
+        await self.job_redis.aclose(close_connection_pool=True)
         await self.engine.dispose()

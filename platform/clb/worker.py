@@ -112,8 +112,8 @@ def create_worker(
     return Worker(
         functions=[run_outbox_job],
         cron_jobs=cron_jobs(services.keys.namespace, periodic) if with_cron else [],
-        redis_pool=services.redis,
-        redis_settings=RedisSettings.from_dsn(settings.redis_url or ""),
+        redis_pool=services.job_redis,
+        redis_settings=RedisSettings.from_dsn(settings.jobs_redis_url or settings.redis_url or ""),
         queue_name=services.jobs.queue_name,
         job_serializer=orjson.dumps,
         job_deserializer=orjson.loads,

@@ -186,7 +186,7 @@ async def test_the_coordinators_alert_comes_after_the_commit(
             session, services, visitor_id, conversation_id, uuid.uuid4(), CRISIS
         )
         # Not committed yet: a marker published now must reach the subscriber first.
-        await services.redis.publish(channel, orjson.dumps({"type": "marker"}))
+        await services.job_redis.publish(channel, orjson.dumps({"type": "marker"}))
         await commit(session)
 
     assert (await next_event(listen))["type"] == "marker"
@@ -214,7 +214,7 @@ async def test_a_second_hit_is_recorded_but_not_alerted_again(
         services, listen, subject="zelfmoordgedachten"
     )
     await say(services, visitor_id, conversation_id, "en ik heb slaappillen")
-    await services.redis.publish(channel, orjson.dumps({"type": "marker"}))
+    await services.job_redis.publish(channel, orjson.dumps({"type": "marker"}))
     assert (await next_event(listen))["type"] == "marker"
     flags = await flags_of(db, conversation_id)
     assert [(f.source, f.term) for f in flags] == [

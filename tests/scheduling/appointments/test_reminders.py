@@ -195,7 +195,7 @@ async def run_due(services: Services, moment: datetime) -> None:
 
 
 async def arq_result(services: Services, job_id: str) -> Any:
-    info = await Job(job_id, services.redis, _deserializer=orjson.loads).result_info()
+    info = await Job(job_id, services.job_redis, _deserializer=orjson.loads).result_info()
     return None if info is None else info.result
 
 
