@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -40,6 +40,11 @@ SEND_QUEUE_SIZE = 256
 EARLY_WAIT = 0.2
 CLOSE_SLOW = 4009
 CLOSE_TRY_AGAIN = 1013
+# "Service restart": this process is shutting down; the page reconnects (to another one) at
+# once and resumes from its last seq.
+CLOSE_RESTART = 1012
+# A socket's task still running this long after its cancel is cancelled again.
+CANCEL_AGAIN_SECONDS = 1.0
 
 
 class Connection:
@@ -52,6 +57,9 @@ class Connection:
         self._pending: list[dict[str, Any] | tuple[int, str]] = []
         self._wakeup: asyncio.Future[None] | None = None
         self.closing = False
+        # A frame is being handled now (read_frames); a restart waits for its answer.
+        self.busy = False
+        self.restarting = False
 
     def send(self, frame: dict[str, Any]) -> None:
         if self.closing:
@@ -87,6 +95,15 @@ class Connection:
             self._pending.clear()
         self._pending.append((code, reason))
         self._wake()
+
+    def restart(self) -> None:
+        """Ask the page to reconnect, as this process is shutting down: at once when no
+        frame is in hand, else as soon as it is answered (read_frames), so a message being
+        stored is acked first. What the page sends meanwhile is not read; it sends that again
+        after the reconnect."""
+        self.restarting = True
+        if not self.busy:
+            self.close(CLOSE_RESTART, "service restart")
 
     async def write_forever(self) -> None:
         loop = asyncio.get_running_loop()
@@ -177,9 +194,21 @@ async def run_until_first_done(*coroutines: Awaitable[None]) -> None:
             if error is not None and not isinstance(error, WebSocketDisconnect | BusClosed):
                 raise error
     finally:
-        for task in tasks:
+        await cancel_and_wait(tasks)
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Cancel the tasks and wait until they have ended. One that swallowed its cancellation
+    (a Redis call that turned it into an error, which the task's own retry loop caught) is
+    cancelled again: a socket's tasks must not outlive it, nor hold up a shutdown."""
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_AGAIN_SECONDS)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: the first one's error was raised above
 
 
 class ConversationFeed:

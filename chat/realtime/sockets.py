@@ -25,6 +25,7 @@ from chat.realtime.connection import (
     ConversationFeed,
     serve_socket,
 )
+from chat.realtime.restart import LiveSockets
 from clb.auth import service as auth_service
 from clb.auth.models import StaffAccount, StaffSession
 from clb.db import commit
@@ -65,9 +66,12 @@ async def accept_and_serve(
     connection = Connection(websocket)
     sockets = services.metrics.sockets.labels(kind)
     sockets.inc()
+    live = LiveSockets.of(services)
+    live.add(connection)
     try:
         await serve_socket(connection, handler(connection, services))
     finally:
+        live.discard(connection)
         sockets.dec()
 
 
@@ -103,25 +107,45 @@ async def read_frames(
 ) -> None:
     """Validate and handle frames until the socket closes. A bad or refused frame is
     answered with an error frame (naming the conversation it was about) and the socket
-    stays open; ``received`` sees every valid frame before it is handled."""
-    while True:
+    stays open; ``received`` sees every valid frame before it is handled. Once the socket
+    is closing, nothing more is handled: an answer could no longer reach the page, which
+    sends the frame again after its reconnect."""
+    while not connection.closing:
         try:
             frame = await connection.receive(adapter)
         except ClbError as error:
             connection.send_error(error)
             continue
+        if connection.closing:
+            return
+        connection.busy = True  # no await since receive: a restart now waits for the answer
         try:
-            if received is not None:
-                await received(frame)
-            await handle(frame)
-        except ClbError as error:
-            connection.send_error(error, conversation_of(frame))
-        except Exception as error:
-            # Redis or PostgreSQL away: this frame is answered, and the socket reads on.
-            if not is_outage(error):
-                raise
-            note_outage(log, "chat frame", error)
-            connection.send_error(TemporarilyUnavailable(), conversation_of(frame))
+            await _handle_one(connection, frame, handle, received, conversation_of)
+        finally:
+            connection.busy = False
+        if connection.restarting:
+            connection.restart()  # now that the frame is answered
+
+
+async def _handle_one(
+    connection: Connection,
+    frame: Any,
+    handle: Callable[[Any], Awaitable[None]],
+    received: Callable[[Any], Awaitable[None]] | None,
+    conversation_of: Callable[[Any], uuid.UUID | None],
+) -> None:
+    try:
+        if received is not None:
+            await received(frame)
+        await handle(frame)
+    except ClbError as error:
+        connection.send_error(error, conversation_of(frame))
+    except Exception as error:
+        # Redis or PostgreSQL away: this frame is answered, and the socket reads on.
+        if not is_outage(error):
+            raise
+        note_outage(log, "chat frame", error)
+        connection.send_error(TemporarilyUnavailable(), conversation_of(frame))
 
 
 async def staff_session_of(connection: Connection, services: Services) -> StaffSession | None:

@@ -102,9 +102,11 @@ async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[]
     import uvicorn
 
     from composition.app import create_app
+    from composition.shutdown import GracefulServer
 
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=host,
         port=port,
         ws="websockets-sansio",
@@ -117,7 +119,8 @@ async def _serve(settings: Settings, host: str, port: int, on_ready: Callable[[]
         server_header=False,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    # SIGTERM drains within settings.shutdown_grace_seconds (composition.shutdown).
+    server = GracefulServer(config, app, settings)
 
     async def announce() -> None:
         while not server.started:

@@ -70,6 +70,9 @@ def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # True once the process is shutting down (``clb serve`` sets it on SIGTERM): /readyz
+    # then answers 503.
+    app.state.draining = False
     app.state.templates = create_environment()
     metrics = Metrics()
     app.state.metrics = metrics

@@ -25,8 +25,12 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> JSONResponse:
-    """PostgreSQL and Redis both answer: the instance can take traffic."""
+async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
+    """PostgreSQL and Redis both answer: the instance can take traffic. Not once it is
+    shutting down (``draining``, set on SIGTERM by ``clb serve``): the load balancer then
+    sends new work elsewhere while this instance moves its sockets."""
+    if request.app.state.draining:
+        return JSONResponse({"status": "shutting down"}, status_code=503)
 
     async def database() -> None:
         async with services.engine.connect() as connection:
