@@ -210,6 +210,10 @@ class MessageBatcher:
             try:
                 if len(messages) == 1:
                     # One row cannot deadlock: one statement in autocommit, one round trip.
+                    # Behind PgBouncer in transaction mode too (database_pooling): without
+                    # a statement cache asyncpg parses it unnamed, ending that round trip
+                    # with Flush, not Sync, so the pooler keeps this server connection for
+                    # the Bind that follows (tests/infra/test_pgbouncer.py, under load).
                     rows = await connection.fetch(_APPEND_BATCH, *arguments)
                 else:
                     async with connection.transaction():

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     env: Literal["development", "production", "test"] = "development"
     # Unset URLs mean: start embedded PostgreSQL and Redis under data_dir.
     database_url: str | None = None
+    # "transaction" when database_url leads to PgBouncer (or another pooler) in transaction
+    # pooling mode: then no prepared statement or other session state outlives a transaction
+    # (clb.db.create_engine; infra/pgbouncer/README.md). "session": a direct connection, or
+    # a pooler in session mode.
+    database_pooling: Literal["session", "transaction"] = "session"
     redis_url: str | None = None
     data_dir: Path = Path("var")
     # Prefix for every Redis key, channel and job queue, so several deployments

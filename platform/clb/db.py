@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import ExceptionContext
@@ -48,7 +49,15 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def create_engine(url: str, *, statement_seconds: float | None = 30) -> AsyncEngine:
+# How the database URL reaches PostgreSQL: straight, or through a pooler that lends a server
+# connection for one transaction at a time (PgBouncer's pool_mode = transaction; see
+# infra/pgbouncer/README.md). Settings.database_pooling holds the deployment's choice.
+Pooling = Literal["session", "transaction"]
+
+
+def create_engine(
+    url: str, *, pooling: Pooling = "session", statement_seconds: float | None = 30
+) -> AsyncEngine:
     # A steady pool: overflow connections opened and closed under load cost PostgreSQL more
     # than the work itself, and a pre-ping doubles every checkout's round trips. A connection
     # broken by a server restart fails one unit of work, which the client retries.
@@ -63,10 +72,33 @@ def create_engine(url: str, *, statement_seconds: float | None = 30) -> AsyncEng
         pool_pre_ping=False,
         pool_timeout=10,
         hide_parameters=True,
-        connect_args={"timeout": 5, "command_timeout": statement_seconds},
+        connect_args=_connect_args(pooling, statement_seconds),
     )
     event.listen(engine.sync_engine, "handle_error", _refuse_unstorable_text)
     return engine
+
+
+def _connect_args(pooling: Pooling, statement_seconds: float | None) -> dict[str, Any]:
+    args: dict[str, Any] = {"timeout": 5, "command_timeout": statement_seconds}
+    if pooling == "transaction":
+        # A prepared statement lives on one server connection, which a transaction pooler
+        # lends to another client after every transaction: no statement may outlive its
+        # transaction. Both caches off (SQLAlchemy's and asyncpg's) and every statement the
+        # unnamed one, which PostgreSQL replaces with the next and which is never closed
+        # explicitly. Unique names instead (SQLAlchemy's documented workaround) would leave
+        # every statement behind on whichever server connection ran it, as the Close that
+        # asyncpg sends later travels in another transaction, likely to another server.
+        # The price is a Parse round trip per statement, so only behind such a pooler.
+        args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed,
+        }
+    return args
+
+
+def _unnamed() -> str:
+    return ""
 
 
 # PostgreSQL refuses NUL in text (22021, character_not_in_repertoire) and "\u0000" in JSON

@@ -63,7 +63,7 @@ class Services:
         # First, so a bad CLB_SMS_TRANSPORT stops the start before anything is connected.
         mailer = mailer_from_settings(settings)
         sms = sms_from_settings(settings)
-        engine = create_engine(database_url)
+        engine = create_engine(database_url, pooling=settings.database_pooling)
         keys = Keys(settings.redis_namespace)
         # The job queue's client; on one Redis it shares its pool with plain commands.
         jobs_url = settings.jobs_redis_url or redis_url

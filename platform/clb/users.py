@@ -9,7 +9,7 @@ from clb.auth.models import Role, StaffAccount
 from clb.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
 from clb.auth.service import normalise_email
 from clb.config import SettingsError
-from clb.db import create_engine, create_sessionmaker, transaction
+from clb.db import Pooling, create_engine, create_sessionmaker, transaction
 from clb.org.models import Centre
 
 
@@ -22,13 +22,15 @@ class NewStaffAccount(BaseModel):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=1024)
 
 
-async def create_staff_account(database_url: str, **fields: object) -> None:
+async def create_staff_account(
+    database_url: str, *, pooling: Pooling = "session", **fields: object
+) -> None:
     try:
         data = NewStaffAccount.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SettingsError(f"Invalid {first['loc'][0]}: {first['msg']}") from None
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, pooling=pooling)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             centre = await session.scalar(select(Centre).where(Centre.slug == data.centre_slug))

@@ -85,7 +85,7 @@ def run_async(main: Coroutine[Any, Any, None]) -> None:
 async def _migrate(settings: Settings) -> None:
     from composition.migrate import migrate
 
-    await migrate(settings.service_urls()[0])
+    await migrate(settings.service_urls()[0], pooling=settings.database_pooling)
 
 
 def settle_garbage_collector() -> None:
@@ -172,7 +172,7 @@ async def _load_demo(settings: Settings) -> list[str] | None:
     from clb.db import create_engine, create_sessionmaker, transaction
     from development.demo import demo_loaded, load_demo
 
-    engine = create_engine(settings.service_urls()[0])
+    engine = create_engine(settings.service_urls()[0], pooling=settings.database_pooling)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
             if await demo_loaded(session):
@@ -218,6 +218,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(
             create_staff_account(
                 settings.service_urls()[0],
+                pooling=settings.database_pooling,
                 email=args.email,
                 full_name=args.name,
                 display_name=args.display_name or args.name.split()[0],

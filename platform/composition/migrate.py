@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 
-from clb.db import create_engine
+from clb.db import Pooling, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every instance of the platform.
@@ -22,11 +22,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def migrate(database_url: str, revision: str = "head") -> None:
-    engine = create_engine(database_url, statement_seconds=None)
+async def migrate(
+    database_url: str, revision: str = "head", *, pooling: Pooling = "session"
+) -> None:
+    engine = create_engine(database_url, pooling=pooling, statement_seconds=None)
     try:
         async with engine.begin() as connection:
-            # Several app instances may start together; the lock makes them take turns.
+            # Several app instances may start together; the lock makes them take turns. It
+            # is the transaction's, like every migration step after it: all of it holds one
+            # server connection, so it works through PgBouncer in transaction mode too.
             await connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
     finally:
