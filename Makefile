@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint jscheck typecheck pytest clean
+.PHONY: run stack test lint jscheck typecheck pytest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/clb run
+
+# A production-like stack: nginx, two app processes, a worker, PgBouncer (Debian's nginx and
+# pgbouncer packages), PostgreSQL and Redis (infra/README.md).
+stack: $(STAMP)
+	$(BIN)/python -m development.stack
 
 test: lint jscheck typecheck pytest
 
