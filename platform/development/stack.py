@@ -25,7 +25,7 @@ from types import FrameType
 
 from clb.config import Settings, SettingsError, load_settings, with_secret_key
 from development.mailbox import development_mailbox
-from development.nginx import start_nginx
+from development.nginx import NginxError, start_nginx
 from development.pgbouncer import PgBouncerError, start_pgbouncer
 
 APP_PROCESSES = 2
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
         if "CLB_PUBLIC_URL" not in os.environ:
             settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{args.port}"})
         run_stack(settings, args.port)
-    except (SettingsError, PgBouncerError) as error:
+    except (SettingsError, PgBouncerError, NginxError) as error:
         print(f"clb stack: {error}", file=sys.stderr)
         sys.exit(2)
 
