@@ -8,6 +8,7 @@ import signal
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import orjson
@@ -132,10 +133,32 @@ def create_worker(
 REDIS_UNAVAILABLE: tuple[type[BaseException], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    # redis-py reports a connection lost during ARQ's WATCH as a WatchError ("A
+    # ConnectionError occurred while watching"), which ARQ does not catch there.
+    redis.exceptions.WatchError,
     OSError,
 )
 RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
+
+
+_STOPPING: set[asyncio.Task[None]] = set()
+
+
+def _until_stopped(worker: Worker, loop: asyncio.AbstractEventLoop, sig: signal.Signals) -> None:
+    """After ARQ's signal handler cancelled its run: cancel it again every second until it
+    has ended. A cancel that lands inside a Redis call can come out as a connection error,
+    which ARQ's loop carries on from; the worker then kept polling and running its cron jobs,
+    and SIGTERM never ended the process."""
+
+    async def again() -> None:
+        while worker.main_task is not None and not worker.main_task.done():
+            await asyncio.sleep(1)
+            worker.main_task.cancel()
+
+    task = loop.create_task(again())
+    _STOPPING.add(task)
+    task.add_done_callback(_STOPPING.discard)
 
 
 async def run_worker(settings: Settings, periodic: Sequence[PeriodicJob] = ()) -> None:
@@ -169,6 +192,7 @@ async def _supervise(services: Services, periodic: Sequence[PeriodicJob]) -> Non
             polling.clear()
             # Its constructor installs ARQ's SIGTERM/SIGINT handlers: they cancel its run.
             worker = create_worker(services, periodic, on_startup=started)
+            worker.on_stop = partial(_until_stopped, worker, loop)
             if not outage:
                 log.info("worker started", extra={"queue": services.jobs.queue_name})
             try:
