@@ -185,9 +185,11 @@ class QueueWatcher:
 
 async def refresh_queue_metrics(services: Services) -> None:
     """For /metrics: waiting chats whose visitor is there, and those away (incl. never
-    connected)."""
+    connected); the counsellors available to take them."""
     async with services.sessionmaker() as session:
         waiting = await repository.waiting_ids(session)
+        available = await duty.available_counsellors(session, services)
+    services.metrics.counsellors_available.set(len(available))
     present = await presence.present_visitors(services.redis, services.keys, waiting)
     services.metrics.queue.labels("present").set(len(present))
     services.metrics.queue.labels("away").set(len(waiting) - len(present))

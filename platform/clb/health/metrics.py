@@ -67,6 +67,11 @@ class Metrics:
             ["state"],
             registry=registry,
         )
+        self.counsellors_available = Gauge(
+            "clb_chat_counsellors_available",
+            "Counsellors on duty with a live console (who can take a waiting chat)",
+            registry=registry,
+        )
 
     def _operations_metrics(self, registry: CollectorRegistry) -> None:
         self.outbox_backlog = Gauge(
