@@ -13,12 +13,23 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from clb.errors import RateLimited
 from clb.health.outage import note_outage
 from clb.redis import Keys, RedisClient
+
+# Whatever stops a Redis answer makes the limiter count in this process for a while: a lost
+# connection, a cluster that is failing over (CLUSTERDOWN, TRYAGAIN, MOVED without a new
+# owner yet), and redis-py's asyncio cluster client's race in which a connection that
+# another task closed fails with an AttributeError (its writer is gone). A send is never
+# refused, or its socket failed, because of the limiter's own outage.
+REDIS_FAILURES: tuple[type[BaseException], ...] = (
+    RedisError,
+    OSError,
+    TimeoutError,
+    AttributeError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +171,7 @@ class RateLimiter:
                 async with asyncio.timeout(REDIS_WAIT_SECONDS):  # no task per call
                     allowed, wait_ms = await self._all_script(keys=keys, args=args)
                 return Decision(bool(allowed), int(wait_ms) / 1000)
-            except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
+            except REDIS_FAILURES as error:
                 note_outage(log, "rate limiter (counting in this process)", error)
                 self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
         checks = [self._local.run(name, rate, consume=False) for name, rate in limits]
@@ -185,7 +196,7 @@ class RateLimiter:
                     keys=[self._keys.key("rl", name)],
                     args=[rate.interval_ms, rate.limit, 1 if consume else 0],
                 )
-        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError) as error:
+        except REDIS_FAILURES as error:
             note_outage(log, "rate limiter (counting in this process)", error)
             self._local_until = time.monotonic() + LOCAL_FOR_SECONDS
             return self._local.run(name, rate, consume=consume)

@@ -77,6 +77,8 @@ def stack(
     if process.poll() is None:
         process.kill()
         process.wait(timeout=30)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 async def test_make_stack_serves_a_chat_through_nginx_and_pgbouncer_and_stops_cleanly(
