@@ -12,6 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 INFRA = Path(__file__).resolve().parents[2] / "infra" / "nginx"
 
@@ -47,7 +48,8 @@ def render_main(workdir: Path) -> str:
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     text = (INFRA / "nginx.conf").read_text().replace("http {\n", "http {\n" + temp + "\n", 1)
-    # As root, nginx's workers would run as nobody and could not write workdir.
+    # As root, nginx's workers would run as nobody and could not write workdir, so they
+    # stay root like the caller; as anyone else the directive is ignored, so it is left out.
     user = "user root;\n" if os.geteuid() == 0 else ""
     return "daemon off;\n" + user + text
 
@@ -57,10 +59,26 @@ class Nginx:
     process: subprocess.Popen[bytes]
     port: int
     workdir: Path
+    host: str = "127.0.0.1"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def error_log(self) -> str:
         path = self.workdir / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def __enter__(self) -> Nginx:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     def stop(self, timeout: float = 10) -> None:
         """A quick shutdown (SIGTERM); open sockets are closed and pages reconnect."""
@@ -86,12 +104,17 @@ def start_nginx(
         (workdir / folder).mkdir(parents=True, exist_ok=True)
     (workdir / "clb.conf").write_text(render_site(upstreams, f"{host}:{listen_port}", workdir))
     (workdir / "nginx.conf").write_text(render_main(workdir))
-    command = [str(binary), "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
+    # `-e`: what nginx logs before it has read error_log from the configuration goes to the
+    # same file, not to /var/log/nginx (not writable by everyone).
+    command = [
+        *(str(binary), "-p", str(workdir), "-c", str(workdir / "nginx.conf")),
+        *("-e", str(workdir / "error.log")),
+    ]
     checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
     if checked.returncode != 0:
         raise NginxError(f"nginx refused the configuration: {checked.stderr.strip()}")
     process = subprocess.Popen(command, stderr=subprocess.DEVNULL)  # noqa: S603
-    nginx = Nginx(process, listen_port, workdir)
+    nginx = Nginx(process, listen_port, workdir, host)
     try:
         _wait_for_port(nginx, host)
     except BaseException:

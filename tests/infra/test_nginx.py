@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,11 @@ def site(
     session_server_env: ServerEnv, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Nginx, list[str]]]:
     """nginx on a free port before two app processes that know it as their public URL.
-    Yields nginx and the two instances' direct addresses (for their /metrics)."""
+    Yields nginx and the two instances' direct addresses (for their /metrics).
+
+    Not ``live_server_factory``: its processes live for the whole session (and it sets
+    every later server's allowed origin itself); these two, with a lowered booking limit,
+    end with this module."""
     if nginx_binary() is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("nginx is needed (Debian's nginx package; .ci/run installs it)")
@@ -68,13 +73,26 @@ async def sockets_on(instance: str) -> dict[str, float]:
     return {kind: float(value) for kind, value in found}
 
 
+def access_log(nginx: Nginx, at_least: int) -> list[str]:
+    """The access log once it has ``at_least`` lines: nginx writes a request's line just
+    after the answer, so a test can read the log before the last line is there."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = (nginx.workdir / "access.log").read_text().splitlines()
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
+
+
 async def test_requests_alternate_between_the_instances(site: tuple[Nginx, list[str]]) -> None:
-    nginx, _ = site
+    nginx, instances = site
+    before = len(access_log(nginx, 0))
     async with httpx.AsyncClient(base_url=base_of(nginx)) as http:
         for _ in range(6):
             assert (await http.get("/readyz")).status_code == 200
-    served = [line.split()[-2] for line in (nginx.workdir / "access.log").read_text().splitlines()]
-    assert len(set(served[-6:])) == 2  # the upstream address of each request
+    served = [line.split()[-2] for line in access_log(nginx, before + 6)[before : before + 6]]
+    assert set(served) == set(instances)  # the upstream that answered each request
+    assert all(a != b for a, b in zip(served, served[1:], strict=False)), served  # in turn
 
 
 async def test_a_pupil_and_a_counsellor_on_different_instances_chat_through_nginx(
@@ -139,10 +157,16 @@ async def test_the_proxy_answers_clearly_and_keeps_metrics_and_paths_to_itself(
         too_big = await http.post("/api/visitors", content=b"x" * (4 * 1024 * 1024))
         assert too_big.status_code == 413
         assert too_big.json()["error"]["code"] == "too_large"
-        static = await http.get("/static/css/chat.css")
+        static = await http.get("/static/js/chat.js", headers={"accept-encoding": "gzip"})
         assert static.status_code == 200
-        assert "max-age=3600" in static.headers["cache-control"]
+        # Unversioned file names: a short life, then revalidation; one header, not two.
+        assert static.headers.get_list("cache-control") == ["public, max-age=300, must-revalidate"]
+        assert static.headers["content-encoding"] == "gzip"  # text/javascript is compressed
         assert static.headers.get("server") == "nginx"  # no version number
+        again = await http.get(
+            "/static/js/chat.js", headers={"if-none-match": static.headers["etag"]}
+        )
+        assert (again.status_code, again.headers["x-cache-status"]) == (304, "HIT")
     log = (nginx.workdir / "access.log").read_text()
     assert "/api/" not in log and "127.0.0.2" not in log  # no paths, no addresses
 
@@ -153,4 +177,6 @@ def test_the_rendered_configuration_keeps_sockets_and_passes_the_address(
     config = Path(site[0].workdir / "clb.conf").read_text()
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in config
     assert re.search(r"location /ws/ \{[^}]*proxy_read_timeout 120s;", config)
+    assert re.search(r"location /ws/ \{[^}]*proxy_send_timeout 120s;", config)
+    assert "proxy_next_upstream error timeout;" in config  # never non_idempotent
     assert "{{" not in config
