@@ -125,7 +125,9 @@ async def _reset_tables(url: str) -> None:
             text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
             {"s": SEED_SCHEMA},
         )
-        for name in seeded.all():
+        kept = set(seeded.all())
+        # Parents before children: the catalogue's own order is unspecified.
+        for name in [t.name for t in Base.metadata.sorted_tables if t.name in kept]:
             columns = ", ".join(
                 f'"{column}"'
                 for column in await connection.scalars(

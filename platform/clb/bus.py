@@ -34,7 +34,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import ClusterError, RedisClusterException, RedisError
 
 from clb.redis import RedisClient, ShardedPubSub, create_node_redis
 
@@ -289,9 +289,12 @@ class Bus:
     def _node_of(self, channel: str) -> str:
         if self._cluster is None:
             return ""
-        node = self._cluster.get_node_from_key(channel)
+        try:
+            node = self._cluster.get_node_from_key(channel)
+        except RedisClusterException:  # not a RedisError: callers would not expect it
+            node = None
         if node is None:  # the slot has no owner right now: a failover is under way
-            raise RedisClusterException(f"no shard serves {channel}")
+            raise ClusterError(f"no shard serves {channel}")
         return str(node.name)
 
     def _link(self, node: str) -> _Link:
@@ -325,7 +328,7 @@ class Bus:
                     continue
                 raw = await link.pubsub.get_message(timeout=1.0)
                 backoff = 0.1
-            except (RedisError, OSError) as exc:
+            except (RedisError, OSError, RedisClusterException) as exc:
                 log.warning("bus connection lost, resubscribing: %s", type(exc).__name__)
                 await self._start_over(link)
                 await asyncio.sleep(backoff)
@@ -369,7 +372,9 @@ class Bus:
         cluster, learn the topology again: the link's channels may now live elsewhere."""
         await self._close(link.pubsub)
         if self._cluster is not None:
-            with contextlib.suppress(RedisError, OSError):
+            # Mid-failover the topology may be incomplete: RedisClusterException is not a
+            # RedisError, and letting it out would end this link's reader for good.
+            with contextlib.suppress(RedisError, OSError, RedisClusterException):
                 await self._cluster.nodes_manager.initialize()
         async with self._lock:
             link.pubsub = self._new_pubsub(link.node)
@@ -378,7 +383,11 @@ class Bus:
                 entry = self._channels.get(channel)
                 if entry is None:
                     continue
-                home = self._link(self._node_of(channel))
+                try:
+                    node = self._node_of(channel)
+                except ClusterError:  # no owner yet: retried here, after the backoff
+                    node = link.node
+                home = self._link(node)
                 home.channels.add(channel)
                 home.resubscribe = True
                 home.wake.set()
