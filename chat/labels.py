@@ -7,6 +7,8 @@ reads them in its own language and the transcript can be rendered again later.
 from __future__ import annotations
 
 from chat.conversations.models import AgeBand, Topic, Who
+from clb.i18n import LANGUAGE_NAMES
+from clb.i18n import gettext as _
 
 WHO_LABELS = {
     Who.leerling: "Leerling",
@@ -33,6 +35,22 @@ TOPIC_LABELS = {
     Topic.gezondheid: "Gezondheid",
     Topic.iets_anders: "Iets anders",
 }
+
+
+def language_labels() -> dict[str, str]:
+    """Every chat language by its Dutch name, translated, for staff (the visitor's form shows
+    each in its own name, clb.i18n.LANGUAGE_NAMES)."""
+    names = {
+        "nl": _("Nederlands"),
+        "en": _("Engels"),
+        "fr": _("Frans"),
+        "ar": _("Arabisch"),
+        "tr": _("Turks"),
+        "pl": _("Pools"),
+        "uk": _("Oekraïens"),
+    }
+    return {code: names.get(code, own) for code, own in LANGUAGE_NAMES.items()}
+
 
 DUTY_LABELS = {
     "on_duty": "In dienst",

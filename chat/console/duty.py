@@ -83,3 +83,22 @@ async def set_max_chats(
     after_commit(
         session, lambda: services.bus.publish(queue_channel(keys), {"type": "queue_changed"})
     )
+
+
+async def set_languages(
+    session: AsyncSession,
+    coordinator: StaffAccount,
+    counsellor_id: uuid.UUID,
+    languages: list[str],
+    now: datetime,
+) -> None:
+    """The chat languages a counsellor speaks besides Dutch ("Volgende gesprek" offers a
+    chat in one of them to them first)."""
+    await staff_repository.set_languages(session, counsellor_id, languages, now)
+    record_audit(
+        session,
+        "chat.languages_set",
+        actor_id=coordinator.id,
+        object_type="staff_account",
+        object_id=str(counsellor_id),
+    )

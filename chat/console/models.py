@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clb.db import Base, utcnow
@@ -35,6 +36,10 @@ class ChatStaff(Base):
     duty_since: Mapped[datetime] = mapped_column(default=utcnow)
     # NULL: the platform default (settings.chat_counsellor_capacity). Set by a coordinator.
     max_chats: Mapped[int | None] = mapped_column(SmallInteger)
+    # The chat languages they speak besides Dutch (codes of clb.i18n.LANGUAGE_NAMES).
+    languages: Mapped[list[str]] = mapped_column(
+        ARRAY(String(5)), default=list, server_default="{}"
+    )
 
 
 class TransferKind(enum.StrEnum):

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Exists, ScalarSelect, any_, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from chat.console.models import ChatStaff, Duty
 from chat.conversations.models import Conversation, Status
@@ -30,6 +31,7 @@ class StaffLoad:
     max_chats: int  # the counsellor's own maximum, or the platform default
     own_max: int | None  # what a coordinator set (None: the default)
     active: int  # chats held right now
+    languages: tuple[str, ...] = ()  # spoken besides Dutch
 
     @property
     def free(self) -> int:
@@ -56,6 +58,36 @@ def is_on_duty(staff_id: uuid.UUID) -> Exists:
     return (
         select(ChatStaff.staff_id)
         .where(ChatStaff.staff_id == staff_id, ChatStaff.duty == Duty.on_duty.value)
+        .exists()
+    )
+
+
+def speaks(
+    staff_id: uuid.UUID, language: ColumnElement[str] | InstrumentedAttribute[str]
+) -> Exists:
+    """The counsellor chats in ``language`` besides Dutch (a column of the enclosing query)."""
+    return (
+        select(ChatStaff.staff_id)
+        .where(ChatStaff.staff_id == staff_id, language == any_(ChatStaff.languages))
+        .exists()
+    )
+
+
+def speaker_available(
+    language: ColumnElement[str] | InstrumentedAttribute[str],
+    fresh: Collection[uuid.UUID],
+    default: int,
+) -> Exists:
+    """Some counsellor of ``fresh`` (console heard from) is on duty, has room for one more
+    chat and speaks ``language`` (a column of the enclosing query)."""
+    return (
+        select(ChatStaff.staff_id)
+        .where(
+            ChatStaff.staff_id.in_(list(fresh)),
+            ChatStaff.duty == Duty.on_duty.value,
+            language == any_(ChatStaff.languages),
+            held_count(ChatStaff.staff_id) < func.coalesce(ChatStaff.max_chats, default),
+        )
         .exists()
     )
 
@@ -107,6 +139,19 @@ async def set_max_chats(
     )
 
 
+async def set_languages(
+    session: AsyncSession, staff_id: uuid.UUID, languages: list[str], now: datetime
+) -> None:
+    statement = insert(ChatStaff).values(
+        staff_id=staff_id, duty=Duty.off_duty.value, duty_since=now, languages=languages
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[ChatStaff.staff_id], set_={"languages": statement.excluded.languages}
+        )
+    )
+
+
 def _loads(default: int) -> tuple[object, ...]:
     return (
         StaffAccount.id,
@@ -116,6 +161,7 @@ def _loads(default: int) -> tuple[object, ...]:
         func.coalesce(ChatStaff.max_chats, default),
         ChatStaff.max_chats,
         held_count(StaffAccount.id),
+        ChatStaff.languages,
     )
 
 
@@ -129,6 +175,7 @@ def _as_loads(rows: Sequence[tuple[object, ...]]) -> list[StaffLoad]:
             max_chats=int(row[4]),  # type: ignore[call-overload]
             own_max=row[5],  # type: ignore[arg-type]
             active=int(row[6]),  # type: ignore[call-overload]
+            languages=tuple(row[7] or ()),  # type: ignore[arg-type]
         )
         for row in rows
     ]

@@ -1,5 +1,6 @@
 """``/console/team``: a coordinator sees their centre's counsellors (duty, whether they are
-really available, chats held) and sets each one's maximum number of chats at once."""
+really available, chats held) and sets each one's maximum number of chats at once and the
+languages they chat in besides Dutch."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chat.console import duty
 from chat.console import repository as staff_repository
-from chat.labels import DUTY_LABELS
+from chat.labels import DUTY_LABELS, language_labels
 from chat.realtime import presence
 from clb.db import utcnow
 from clb.errors import NotFound
+from clb.i18n import SOURCE_LANGUAGE
 from clb.i18n import gettext as _
 from clb.web.deps import CurrentCoordinator, ServicesDep, SessionDep
 from clb.web.security import CsrfProtected
@@ -31,13 +33,14 @@ async def _page(
     services: ServicesDep,
     session: SessionDep,
     *,
-    error: tuple[str, str] | None = None,
+    error: tuple[str, str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     staff = request.state.staff
     default = services.settings.chat_counsellor_capacity
     team = await staff_repository.team_of_centre(session, staff.centre_id, default)
     fresh = await presence.fresh_counsellors(services.redis, services.keys)
+    names = language_labels()
     rows: list[dict[str, Any]] = [
         {
             "id": str(member.staff_id),
@@ -48,6 +51,8 @@ async def _page(
             "active": member.active,
             "max_chats": member.max_chats,
             "own_max": member.own_max,
+            "languages": list(member.languages),
+            "language_names": ", ".join(names.get(code, code) for code in member.languages),
         }
         for member in team
     ]
@@ -56,8 +61,10 @@ async def _page(
         "default_max": default,
         "min_chats": MIN_CHATS,
         "max_chats": MAX_CHATS,
-        "team_error": {"id": error[0], "message": error[1]} if error else None,
-        "saved": request.query_params.get("bewaard") == "1",
+        # Dutch is implied: everyone chats in it.
+        "team_languages": [(c, name) for c, name in names.items() if c != SOURCE_LANGUAGE],
+        "team_error": ({"id": error[0], "field": error[1], "message": error[2]} if error else None),
+        "saved": request.query_params.get("bewaard"),
     }
     return render(request, "console_team.html", context, status_code=status_code)
 
@@ -93,8 +100,34 @@ async def set_max_chats(
                 "high": MAX_CHATS,
             }
             return await _page(
-                request, services, session, error=(str(staff_id), message), status_code=422
+                request, services, session, error=(str(staff_id), "max", message), status_code=422
             )
         wanted = int(value)
     await duty.set_max_chats(session, services, staff, counsellor.id, wanted, utcnow())
     return RedirectResponse(f"{PAGE}?bewaard=1#main", status_code=303)
+
+
+@router.post(f"{PAGE}/{{staff_id}}/talen")
+async def set_languages(
+    request: Request,
+    staff: CurrentCoordinator,
+    _csrf: CsrfProtected,
+    services: ServicesDep,
+    session: SessionDep,
+    staff_id: uuid.UUID,
+    languages: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    request.state.staff = staff
+    counsellor = await staff_repository.counsellor_in_centre(session, staff_id, staff.centre_id)
+    if counsellor is None:
+        raise NotFound()
+    offered = [code for code in language_labels() if code != SOURCE_LANGUAGE]
+    wanted = list(dict.fromkeys(languages or []))
+    if any(code not in offered for code in wanted):
+        message = _("Kies de talen uit de lijst.")
+        return await _page(
+            request, services, session, error=(str(staff_id), "talen", message), status_code=422
+        )
+    chosen = [code for code in offered if code in wanted]  # in the list's order
+    await duty.set_languages(session, staff, counsellor.id, chosen, utcnow())
+    return RedirectResponse(f"{PAGE}?bewaard=talen#main", status_code=303)

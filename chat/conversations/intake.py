@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from chat.triage import service as triage
 from clb.auth.models import StaffAccount
 from clb.auth.service import staff_channel
 from clb.errors import ClbError
+from clb.i18n import SOURCE_LANGUAGE
 from clb.ratelimit import Rate
 from clb.services import Services
 
@@ -46,6 +47,7 @@ class NewConversation:
     topic: Topic
     age_band: AgeBand | None = None
     subject: str | None = None
+    language: str = SOURCE_LANGUAGE
     # The hashed client address: new chats per address are capped (a school shares one).
     address: str = "unknown"
 
@@ -77,6 +79,7 @@ async def start_conversation(
         topic=form.topic.value,
         age_band=form.age_band.value if form.age_band else None,
         subject=form.subject or None,
+        language=form.language,
         time_limit_minutes=settings.chat_time_limit_minutes,
         created_at=now,
     )
@@ -169,12 +172,19 @@ async def claim_next_conversation(
     session: AsyncSession, services: Services, staff: StaffAccount, now: datetime
 ) -> Conversation:
     """ "Volgende gesprek": the highest-priority, longest-waiting chat of a visitor who is
-    there (one who went away keeps their place, but nobody waits for them)."""
-    default = services.settings.chat_counsellor_capacity
+    there (one who went away keeps their place, but nobody waits for them). A chat in
+    another language waits a while for a counsellor who speaks it, while one is available
+    (repository.LanguageRule)."""
+    settings = services.settings
+    default = settings.chat_counsellor_capacity
     waiting = await repository.waiting_ids(session)
     present = await presence.present_visitors(services.redis, services.keys, waiting)
+    rule = repository.LanguageRule(
+        fresh=await presence.fresh_counsellors(services.redis, services.keys),
+        wait=timedelta(seconds=settings.chat_language_wait_seconds),
+    )
     conversation = await repository.claim_next(
-        session, staff.id, default, now, [c for c in waiting if c in present]
+        session, staff.id, default, now, [c for c in waiting if c in present], rule
     )
     return await _claimed(session, services, staff, conversation, now, refused=QueueEmpty)
 

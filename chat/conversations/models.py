@@ -100,7 +100,12 @@ class Conversation(Base):
     who: Mapped[str] = mapped_column(String(20))
     age_band: Mapped[str | None] = mapped_column(String(20))
     topic: Mapped[str] = mapped_column(String(20))
+    # No longer asked by the form (the topic is the one question); older chats and chats by
+    # appointment keep theirs.
     subject: Mapped[str | None] = mapped_column(String(120))
+    # The language the visitor chats in (a code of clb.i18n.LANGUAGE_NAMES): "Volgende
+    # gesprek" offers it first to a counsellor who speaks it.
+    language: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
     priority: Mapped[int] = mapped_column(default=0)
     # Set by crisis triage while a flag is open (chat.console_models.ConversationFlag).
     flagged_at: Mapped[datetime | None]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import (
     ColumnElement,
     and_,
+    case,
     delete,
     func,
+    or_,
     select,
     text,
     update,
@@ -23,6 +25,7 @@ from chat.console import repository as staff_repository
 from chat.conversations.models import OPEN_STATUSES, Conversation, Message, Status
 from chat.counsellor_tools.models import ConversationNote, NoteKind
 from clb.auth.models import StaffAccount
+from clb.i18n import SOURCE_LANGUAGE
 
 
 async def lock_conversation(
@@ -143,22 +146,49 @@ async def claim(
     return await _take(session, conversation_id, counsellor_id, default_capacity, now)
 
 
+@dataclass(frozen=True)
+class LanguageRule:
+    """A chat in another language than Dutch waits ``wait`` for a counsellor who speaks it,
+    while one of ``fresh`` (consoles heard from) is on duty with room and speaks it."""
+
+    fresh: Collection[uuid.UUID]
+    wait: timedelta
+
+
+def _offered_to(
+    counsellor_id: uuid.UUID, default_capacity: int, now: datetime, rule: LanguageRule
+) -> tuple[ColumnElement[bool], ColumnElement[int]]:
+    """May this counsellor's "next" take the chat, and the chats in a language they speak
+    (besides Dutch) first within one priority."""
+    mine = staff_repository.speaks(counsellor_id, Conversation.language)
+    other = Conversation.language != SOURCE_LANGUAGE
+    allowed = or_(
+        ~other,
+        mine,
+        Conversation.created_at <= now - rule.wait,
+        ~staff_repository.speaker_available(Conversation.language, rule.fresh, default_capacity),
+    )
+    return allowed, case((and_(other, mine), 0), else_=1)
+
+
 async def claim_next(
     session: AsyncSession,
     counsellor_id: uuid.UUID,
     default_capacity: int,
     now: datetime,
     among: list[uuid.UUID],
+    rule: LanguageRule,
 ) -> Conversation | None:
     """Take the highest-priority, longest-waiting conversation of ``among`` (those whose
-    visitor is there) in one statement. SKIP LOCKED: a row another counsellor is claiming
-    right now is passed over, not waited for."""
+    visitor is there) that the language rule offers this counsellor, in one statement. SKIP
+    LOCKED: a row another counsellor is claiming right now is passed over, not waited for."""
+    allowed, mine_first = _offered_to(counsellor_id, default_capacity, now, rule)
     first = (
         select(Conversation.id)
-        .where(Conversation.status == Status.waiting.value, Conversation.id.in_(among))
-        .order_by(Conversation.priority.desc(), Conversation.created_at)
+        .where(Conversation.status == Status.waiting.value, Conversation.id.in_(among), allowed)
+        .order_by(Conversation.priority.desc(), mine_first, Conversation.created_at)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Conversation, skip_locked=True)
         .scalar_subquery()
     )
     return await _take(session, first, counsellor_id, default_capacity, now)

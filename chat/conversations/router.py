@@ -14,13 +14,13 @@ from chat.conversations.models import Sender
 from chat.conversations.schemas import MAX_BODY, Rating, StartConversation
 from chat.errors import NotAllowed
 from chat.events import render_body
-from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS
+from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS, language_labels
 from chat.opening_hours.schedule import chat_clock
 from chat.realtime.console_socket import console_socket
 from chat.realtime.visitor_socket import visitor_socket
 from chat.supervision.repository import any_centre_reads_along
 from clb.db import utcnow
-from clb.i18n import gettext
+from clb.i18n import LANGUAGE_NAMES, current_language, gettext
 from clb.web.deps import CurrentCounsellor, ServicesDep, SessionDep, VisitorDep
 from clb.web.security import ip_hash
 from clb.web.templating import render
@@ -39,9 +39,11 @@ async def chat_page(request: Request, session: SessionDep) -> HTMLResponse:
             "topics": [(t.value, label) for t, label in TOPIC_LABELS.items()],
             "who_options": [(w.value, label) for w, label in WHO_LABELS.items()],
             "age_bands": [(a.value, label) for a, label in AGE_BAND_LABELS.items()],
+            # Each language in its own name; the page's language is the default.
+            "chat_languages": list(LANGUAGE_NAMES.items()),
+            "chat_language": current_language(),
             "max_body": MAX_BODY,
             "nickname_max": 40,
-            "subject_max": 120,
         },
     )
 
@@ -57,6 +59,7 @@ async def console_page(request: Request, staff: CurrentCounsellor) -> HTMLRespon
                 "topics": {t.value: gettext(label) for t, label in TOPIC_LABELS.items()},
                 "who": {w.value: gettext(label) for w, label in WHO_LABELS.items()},
                 "age_bands": {a.value: gettext(label) for a, label in AGE_BAND_LABELS.items()},
+                "languages": language_labels(),
             }
         },
     )
@@ -82,6 +85,7 @@ async def start_conversation(
             topic=form.topic,
             age_band=form.age_band,
             subject=form.subject,
+            language=form.language,
             address=ip_hash(request),
         ),
         now,

@@ -11,10 +11,12 @@ from pydantic import (
     Field,
     StringConstraints,
     TypeAdapter,
+    field_validator,
     model_validator,
 )
 
 from chat.conversations.models import AgeBand, Topic, Who
+from clb.i18n import LANGUAGE_NAMES, SOURCE_LANGUAGE
 
 MAX_BODY = 4000
 PROTOCOL_VERSION = 1
@@ -37,8 +39,17 @@ class StartConversation(BaseModel):
     who: Who
     age_band: AgeBand | None = None
     topic: Topic
+    # Not on the form any more; an older page may still send it.
     subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = None
+    language: str = Field(default=SOURCE_LANGUAGE, max_length=5)
     consent: Literal[True]
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGE_NAMES:
+            raise ValueError("not a chat language")
+        return value
 
 
 class Rating(BaseModel):

@@ -168,6 +168,7 @@ def conversation_summary(conversation: Conversation, counsellor: str | None) -> 
         "age_band": conversation.age_band,
         "topic": conversation.topic,
         "subject": conversation.subject,
+        "language": conversation.language,
         "flagged": conversation.flagged_at is not None,  # crisis triage; staff only
         "counsellor": counsellor,
         "last_seq": conversation.last_seq,

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, str] = {
     "conversation.notes_read": "Notities bij een gesprek ingekeken",
     "chat.transferred": "Gesprek overgedragen aan een collega",
     "chat.requeued": "Gesprek teruggezet in de wachtrij",
+    "chat.languages_set": "Talen van een chatbegeleider gewijzigd",
     "chat.flag_dismissed": "Signaal afgewezen",
     "chat.triage_term_added": "Signaalwoord toegevoegd",
     "chat.triage_term_removed": "Signaalwoord verwijderd",

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chat.conversations import repository
 from chat.conversations.models import OPEN_STATUSES, Conversation, Sender
 from chat.events import render_body
-from chat.labels import TOPIC_LABELS, WHO_LABELS
+from chat.labels import TOPIC_LABELS, WHO_LABELS, language_labels
 from chat.opening_hours.schedule import BRUSSELS
 from chat.realtime.sockets import counsellor_name
 from chat.realtime.supervision_socket import supervision_socket
@@ -96,6 +96,7 @@ def _texts() -> dict[str, Any]:
         "statuses": {key: _(label) for key, label in STATUS_LABELS.items()},
         "sources": {key: _(label) for key, label in SOURCE_LABELS.items()},
         "topics": {t.value: _(label) for t, label in TOPIC_LABELS.items()},
+        "languages": language_labels(),
         "less_than_minute": _("minder dan 1 min"),
         "minutes": _("{n} min"),
         "hours": _("{h} u {n} min"),
@@ -137,6 +138,7 @@ async def dashboard(
             "source_labels": SOURCE_LABELS,
             "refusals": _refusals(),
             "topic_labels": {t.value: label for t, label in TOPIC_LABELS.items()},
+            "language_labels": language_labels(),
             "clock": clock,
             "duration": duration,
             "updated": clock(now),

@@ -71,6 +71,7 @@ def _conversation(c: Conversation, counsellor: str | None, now: datetime) -> dic
         "nickname": c.nickname,
         "who": c.who,
         "topic": c.topic,
+        "language": c.language,
         "counsellor": counsellor,
         "priority": c.priority,
         "flagged": c.flagged_at is not None,

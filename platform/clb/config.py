@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     chat_conversations_per_address: int = Field(default=30, ge=1)
     chat_starts_per_visitor_per_hour: int = Field(default=4, ge=1)
     chat_starts_per_address_per_hour: int = Field(default=90, ge=1)
+    # "Volgende gesprek" keeps a chat in another language this long for a counsellor who
+    # speaks it (while one is available); after it, anyone may take it.
+    chat_language_wait_seconds: int = Field(default=120, ge=0, le=3600)
     # Development and tests only: ignore the opening hours.
     chat_always_open: bool = False
 

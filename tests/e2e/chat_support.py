@@ -55,12 +55,10 @@ async def fill_form(
     nickname: str = "Sam",
     who: str = "Leerling",
     topic: str = "school",
-    subject: str = "Ik zie op tegen de examens",
 ) -> None:
     await page.get_by_label("Hoe mogen we je noemen?").fill(nickname)
     await page.get_by_role("radio", name=who).check()
     await page.get_by_label("Waarover gaat het?").select_option(topic)
-    await page.get_by_label("Waarover wil je praten?").fill(subject)
     await page.get_by_label("Ik heb gelezen hoe het CLB met mijn chat omgaat.").check()
 
 

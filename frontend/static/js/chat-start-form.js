@@ -17,6 +17,7 @@ const FIELD_ERRORS = {
   nickname: "error_nickname",
   who: "error_who",
   topic: "error_topic",
+  language: "error_language",
   consent: "error_consent",
 };
 
@@ -92,7 +93,7 @@ function readForm() {
     who: value("who"),
     age_band: value("age_band") || null,
     topic: value("topic"),
-    subject: value("subject") || null,
+    language: value("language") || "nl",
     consent: /** @type {HTMLInputElement} */ ($("consent")).checked,
   };
   /** @type {FieldError[]} */

@@ -15,6 +15,7 @@ import { fill, readTexts } from "./page-texts.js";
  * @property {string | null} [age_band]
  * @property {string} [topic]
  * @property {string | null} [subject]
+ * @property {string} [language]  the language the visitor chats in (a code)
  * @property {string} [status]
  * @property {string} [created_at]
  * @property {string | null} [claimed_at]
@@ -72,7 +73,9 @@ export function describe(item) {
   const who = texts.who[/** @type {string} */ (item.who)] || item.who || "";
   const age = item.age_band ? texts.age_bands[item.age_band] || item.age_band : "";
   const topic = texts.topics[/** @type {string} */ (item.topic)] || item.topic || "";
-  return [who, age, topic].filter(Boolean).join(" · ");
+  const code = item.language || "nl";
+  const language = fill(texts.language_is, { language: texts.languages[code] || code });
+  return [who, age, topic, language].filter(Boolean).join(" · ");
 }
 
 /** @param {string | null | undefined} iso */

@@ -28,7 +28,7 @@ import { ReconnectingSocket } from "./reconnecting-socket.js";
  *   flagged_at: string, status: string, counsellor?: string | null,
  *   read_along_refused?: string | null}} Flagged
  * @typedef {{name: string, state: string, active: number, capacity: number}} Person
- * @typedef {{id: string, nickname: string, topic: string, counsellor?: string | null,
+ * @typedef {{id: string, nickname: string, topic: string, language?: string, counsellor?: string | null,
  *   running_seconds: number, flagged?: boolean, read_along_refused?: string | null}} Running
  */
 
@@ -160,6 +160,7 @@ function renderRunning(running) {
     tr.append(
       el("td", "", r.nickname),
       el("td", "", texts.topics[r.topic] || r.topic),
+      el("td", "", texts.languages[r.language || "nl"] || r.language || ""),
       el("td", "", r.counsellor || ""),
       el("td", "", duration(r.running_seconds)),
       flag,
