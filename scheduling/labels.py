@@ -39,12 +39,6 @@ SEEDED_TYPE_TEXTS = (
     "Samen nadenken over je volgende stap in het onderwijs.",
 )
 
-BABEL_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
-
-
-def _locale() -> str:
-    return BABEL_LOCALES.get(i18n.current_language(), "nl_BE")
-
 
 def mode_label(mode: str) -> str:
     return _(MODE_LABELS[Mode(mode)])
@@ -52,11 +46,13 @@ def mode_label(mode: str) -> str:
 
 def long_date(moment: datetime) -> str:
     """ "dinsdag 1 december 2026" in Brussels time."""
-    return format_date(moment.astimezone(BRUSSELS).date(), "EEEE d MMMM y", locale=_locale())
+    return format_date(
+        moment.astimezone(BRUSSELS).date(), "EEEE d MMMM y", locale=i18n.babel_locale()
+    )
 
 
 def clock(moment: datetime) -> str:
-    return format_time(moment.astimezone(BRUSSELS), "HH:mm", locale=_locale())
+    return format_time(moment.astimezone(BRUSSELS), "HH:mm", locale=i18n.babel_locale())
 
 
 def when(starts_at: datetime, ends_at: datetime) -> str:

@@ -31,7 +31,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/console/openingsuren"
 SLOTS = 3  # empty from/to rows shown per weekday, besides the ones in use
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.hu]([0-5]\d)(?::[0-5]\d)?$")
-BABEL_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 
 TimeField = Annotated[str, Form(max_length=20)]
 DayField = Annotated[str, Form(max_length=20)]
@@ -84,12 +83,8 @@ def parse_day(value: str) -> date:
     return day
 
 
-def _locale() -> str:
-    return BABEL_LOCALES.get(i18n.current_language(), "nl_BE")
-
-
 def _day_label(day: date) -> str:
-    return format_date(day, "EEEE d MMMM y", locale=_locale())
+    return format_date(day, "EEEE d MMMM y", locale=i18n.babel_locale())
 
 
 def _clock(moment: datetime | None) -> str:
@@ -117,7 +112,7 @@ def _weekday_forms(
 ) -> list[WeekdayForm]:
     """Each weekday's periods as form rows, with a few empty ones to add more; the weekday
     just refused shows what was typed, with its error."""
-    names = get_day_names("wide", locale=_locale())
+    names = get_day_names("wide", locale=i18n.babel_locale())
     days: list[WeekdayForm] = []
     for weekday in range(7):
         periods = [(_hhmm(r.opens_at), _hhmm(r.closes_at)) for r in weekly if r.weekday == weekday]

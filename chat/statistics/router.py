@@ -29,7 +29,6 @@ from clb.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 PAGE = "/console/statistieken"
-BABEL_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 FORM_GROUPING = {Grouping.day: "dag", Grouping.week: "week"}
 
 QueryField = Annotated[str | None, Query(max_length=30)]
@@ -82,10 +81,6 @@ CSV_COLUMNS = (
 HIDDEN = "<10"
 
 
-def _locale() -> str:
-    return BABEL_LOCALES.get(i18n.current_language(), "nl_BE")
-
-
 def _number(value: float, locale: str, *, decimals: bool) -> str:
     return format_decimal(value, format="#,##0.0" if decimals else "#,##0", locale=locale)
 
@@ -118,7 +113,7 @@ def _row_label(row: Row, locale: str) -> str:
 
 
 def _time_tables(report: Report) -> list[dict[str, Any]]:
-    locale = _locale()
+    locale = i18n.babel_locale()
     tables = []
     for caption, columns in TIME_TABLES:
         tables.append(
@@ -200,7 +195,7 @@ async def statistics_page(request: Request, report: AskedReport) -> HTMLResponse
     if isinstance(report, HTMLResponse):
         return report
     period = report.period
-    locale = _locale()
+    locale = i18n.babel_locale()
     context = {
         "form_errors": {},
         "form_values": {

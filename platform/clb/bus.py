@@ -372,8 +372,7 @@ class Bus:
         cluster, learn the topology again: the link's channels may now live elsewhere."""
         await self._close(link.pubsub)
         if self._cluster is not None:
-            # Mid-failover the topology may be incomplete: RedisClusterException is not a
-            # RedisError, and letting it out would end this link's reader for good.
+            # Mid-failover (RedisClusterException is no RedisError): it would end the reader.
             with contextlib.suppress(RedisError, OSError, RedisClusterException):
                 await self._cluster.nodes_manager.initialize()
         async with self._lock:

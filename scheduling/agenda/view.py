@@ -37,13 +37,9 @@ def place(appointment: Appointment, details: Details) -> str:
     return ""
 
 
-def _locale() -> str:
-    return labels.BABEL_LOCALES.get(i18n.current_language(), "nl_BE")
-
-
 def long_day(day: date) -> str:
     """ "maandag 23 november 2026"."""
-    return format_date(day, "EEEE d MMMM y", locale=_locale())
+    return format_date(day, "EEEE d MMMM y", locale=i18n.babel_locale())
 
 
 def day_heading(day: date) -> str:
@@ -55,7 +51,7 @@ def day_heading(day: date) -> str:
 def short_moment(moment: datetime) -> str:
     """ "ma 23 nov. 10:00" in Brussels time, in the reader's language."""
     local = moment.astimezone(BRUSSELS)
-    day = format_date(local.date(), "EEE d MMM", locale=_locale())
+    day = format_date(local.date(), "EEE d MMM", locale=i18n.babel_locale())
     return f"{day} {labels.clock(moment)}"
 
 

@@ -7,8 +7,6 @@ cancellation, METHOD:CANCEL with the same UID.
 
 from __future__ import annotations
 
-from functools import cache
-
 from clb import i18n
 from clb.db import utcnow
 from clb.i18n import gettext as _
@@ -22,14 +20,9 @@ from scheduling.appointments.repository import Details
 HELP_LINES = "Dringend hulp nodig? Bel Awel (102), de Zelfmoordlijn (1813) of 112."
 
 
-@cache
-def _translators() -> dict[str, i18n.Translator]:
-    return i18n.load_translators()
-
-
 def use_language(language: str) -> None:
     """Write the following messages in ``language`` (Dutch when we have no catalogue)."""
-    translators = _translators()
+    translators = i18n.translators()
     i18n.use_translator(translators.get(language, translators[i18n.SOURCE_LANGUAGE]))
 
 

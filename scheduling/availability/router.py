@@ -23,7 +23,7 @@ from scheduling.availability import service as av
 from scheduling.availability.closed_periods import period_view
 from scheduling.availability.slots import local_day
 from scheduling.form_state import BLANK, FormState, refused
-from scheduling.labels import BABEL_LOCALES, MODE_LABELS
+from scheduling.labels import MODE_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +36,7 @@ ModesField = Annotated[list[str] | None, Form(max_length=10)]
 
 
 def _weekday_names() -> list[str]:
-    names = get_day_names("wide", locale=BABEL_LOCALES.get(i18n.current_language(), "nl_BE"))
+    names = get_day_names("wide", locale=i18n.babel_locale())
     return [names[day].capitalize() for day in range(7)]
 
 

@@ -96,16 +96,14 @@ def parse_week(value: str | None) -> date | None:
         return None
 
 
-def _locale() -> str:
-    return labels.BABEL_LOCALES.get(i18n.current_language(), "nl_BE")
-
-
 def day_label(day: date) -> str:
-    return format_date(day, "EEEE d MMMM", locale=_locale())
+    return format_date(day, "EEEE d MMMM", locale=i18n.babel_locale())
 
 
 def week_label(first: date) -> str:
-    return _("Week van {day}").format(day=format_date(first, "d MMMM y", locale=_locale()))
+    return _("Week van {day}").format(
+        day=format_date(first, "d MMMM y", locale=i18n.babel_locale())
+    )
 
 
 def choice_label(starts_at: datetime, location: str | None) -> str:

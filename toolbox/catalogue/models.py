@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
@@ -111,6 +112,10 @@ class Tool(Base):
     audiences: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     levels: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=list)
     languages: Mapped[list[str]] = mapped_column(ARRAY(String(8)), default=list)
+    # {"fr": {"summary": …, "description": …}, …}: the text in other interface languages.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     url: Mapped[str | None] = mapped_column(String(500))
     file_name: Mapped[str | None] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(200), default="")

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, cast, func, literal, or_, sele
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from toolbox.catalogue.languages import theme_named_in
 from toolbox.catalogue.models import LinkStatus, Tool, ToolSlug, ToolStatus
 
 MAX_TERMS = 8
@@ -27,6 +28,8 @@ class ToolFilter:
     audiences: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    # "In mijn taal": tools whose own material exists in one of these languages.
+    languages: tuple[str, ...] = ()
     sort: str = "relevantie"  # relevantie | titel | nieuw
     statuses: tuple[str, ...] = field(default=(ToolStatus.published.value,))
 
@@ -53,6 +56,8 @@ def _conditions(spec: ToolFilter) -> list[ColumnElement[bool]]:
         conditions.append(or_(Tool.levels.overlap(list(spec.levels)), Tool.levels == []))
     if spec.kinds:
         conditions.append(Tool.kind.in_(spec.kinds))
+    if spec.languages:
+        conditions.append(Tool.languages.overlap(list(spec.languages)))
     return conditions
 
 
@@ -61,9 +66,10 @@ async def search_tools(
 ) -> tuple[Sequence[Tool], int]:
     """One page of matching tools and how many match in all.
 
-    Words are matched through the full-text index; only when that finds nothing is the
-    query taken for a typo and matched against titles by trigram similarity. Keeping the
-    two apart lets each use its own index (an OR of both would scan the whole table).
+    Words are matched through the full-text index. Only when that finds nothing is the
+    query taken for a theme named in another language, and then for a typo, matched
+    against titles by trigram similarity. Keeping them apart lets each use its own index
+    (an OR of them would scan the whole table).
     """
     conditions = _conditions(spec)
     terms = _terms(spec.query)
@@ -78,8 +84,17 @@ async def search_tools(
         limit,
         offset,
     )
+    if found[1]:
+        return found
+    # Nothing word for word: perhaps the query names a theme in another language
+    # ("bullying", "harcèlement"); then that theme's tools.
+    theme = theme_named_in(spec.query)
+    if theme is not None:
+        return await _page(
+            session, [*conditions, Tool.themes.contains([theme])], _order(spec, None), limit, offset
+        )
     phrase = " ".join(terms)
-    if found[1] or len(phrase) < MIN_FUZZY_LENGTH:
+    if len(phrase) < MIN_FUZZY_LENGTH:
         return found
     # Nothing word for word: perhaps a typo ("onderwijskeizer").
     similarity = func.word_similarity(phrase, Tool.title)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from clb.web.deps import SessionDep
 from clb.web.templating import render
 from toolbox.catalogue import repository
+from toolbox.catalogue.languages import language_helpers
 from toolbox.catalogue.service import (
     PAGE_SIZE,
     Listing,
@@ -67,6 +68,7 @@ async def _catalogue(
             "query_string": urlencode(params),
             "share_url": f"{public_url(request)}/toolbox?{urlencode(params)}",
             **label_sets(),
+            **language_helpers(),
             "sorts": SORT_LABELS,
             "theme_counts": await repository.counts_by_theme(session),
             "audience_pages": AUDIENCE_PAGES,
@@ -101,4 +103,6 @@ async def tool_or_audience_page(request: Request, page: str, session: SessionDep
     tool = await find_published(session, page)
     if isinstance(tool, str):
         return RedirectResponse(f"/toolbox/{tool}", status_code=301)
-    return render(request, "toolbox_tool.html", {"tool": tool, **label_sets()})
+    return render(
+        request, "toolbox_tool.html", {"tool": tool, **label_sets(), **language_helpers()}
+    )

@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from clb.config import Settings
 from clb.errors import ClbError, NotFound
+from clb.i18n import LANGUAGE_NAMES
 from toolbox.catalogue import repository
 from toolbox.catalogue.models import Tool, ToolStatus
 from toolbox.catalogue.repository import ToolFilter
@@ -25,6 +26,7 @@ PARAMETERS = {
     "doelgroep": AUDIENCE_LABELS,
     "niveau": LEVEL_LABELS,
     "soort": KIND_LABELS,
+    "taal": LANGUAGE_NAMES,  # "in mijn taal"
 }
 
 
@@ -65,6 +67,7 @@ def listing_from(params: QueryParams, **preset: tuple[str, ...]) -> Listing:
         audiences=chosen["doelgroep"],
         levels=chosen["niveau"],
         kinds=chosen["soort"],
+        languages=chosen["taal"],
         sort=sort,
     )
     return Listing(spec, page)
@@ -80,6 +83,7 @@ def link_params(spec: ToolFilter) -> list[tuple[str, str]]:
         ("doelgroep", spec.audiences),
         ("niveau", spec.levels),
         ("soort", spec.kinds),
+        ("taal", spec.languages),
     ):
         pairs.extend((name, value) for value in values)
     return pairs

@@ -22,6 +22,7 @@ from clb.web.deps import SessionDep
 from clb.web.security import CONTENT_SECURITY_POLICY
 from clb.web.templating import render
 from toolbox.catalogue import repository
+from toolbox.catalogue.languages import language_helpers
 from toolbox.catalogue.service import BadFilter, listing_from, listing_params, public_url
 from toolbox.labels import label_sets
 from toolbox.schools.api import PUBLIC_CACHE
@@ -91,7 +92,12 @@ async def embed(request: Request, session: SessionDep) -> HTMLResponse:
         "Cache-Control": PUBLIC_CACHE,
         "Vary": "Accept-Language, Cookie",
     }
-    context: dict[str, Any] = {"lang": i18n.current_language(), **label_sets()}
+    context: dict[str, Any] = {
+        "lang": i18n.current_language(),
+        "dir": i18n.current_direction(),
+        **label_sets(),
+        **language_helpers(),
+    }
     try:
         listing = listing_from(request.query_params)
         limit = _limit(request)

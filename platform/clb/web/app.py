@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from clb import i18n
@@ -16,33 +15,10 @@ from clb.health.metrics import Metrics
 from clb.services import Services
 from clb.web.error_pages import install_error_handlers
 from clb.web.input_hygiene import InputHygieneMiddleware
+from clb.web.language import LanguageMiddleware
 from clb.web.observability import RequestContextMiddleware
 from clb.web.security import SecurityHeadersMiddleware
 from clb.web.templating import FRONTEND_DIR, create_environment
-
-
-class LanguageMiddleware:
-    """Picks the language for each request: the visitor's choice, else Accept-Language."""
-
-    def __init__(self, app: ASGIApp, *, translators: dict[str, i18n.Translator], default: str):
-        self.app = app
-        self.translators = translators
-        self.default = default
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in {"http", "websocket"}:
-            i18n.use_translator(self.translators[self._language(scope)])
-        await self.app(scope, receive, send)
-
-    def _language(self, scope: Scope) -> str:
-        # A function of its own: nothing it reads stays alive for a socket's hours.
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        chosen = None
-        for part in headers.get("cookie", "").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == i18n.LANGUAGE_COOKIE:
-                chosen = value
-        return i18n.negotiate_language(chosen, headers.get("accept-language"), self.default)
 
 
 def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
@@ -88,7 +64,7 @@ def create_app(settings: Settings, routers: Sequence[APIRouter]) -> FastAPI:
     # cleaned before any route reads it.
     app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(
-        LanguageMiddleware, translators=i18n.load_translators(), default=settings.default_language
+        LanguageMiddleware, translators=i18n.translators(), default=settings.default_language
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from clb.errors import NotFound
-from clb.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES
+from clb.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, PLAIN_COOKIE
 from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -76,20 +76,34 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def _remember(request: Request, next: str | None, cookie: str, value: str) -> RedirectResponse:
+    """Back to the page, with a functional cookie that keeps the visitor's choice."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        cookie,
+        value,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies,
+        httponly=True,
+    )
+    return response
+
+
 @router.get("/taal/{language}")
 async def switch_language(
     request: Request, language: str, next: Annotated[str | None, Query(max_length=500)] = None
 ) -> RedirectResponse:
     if language not in LANGUAGE_NAMES:
         raise NotFound()
-    response = RedirectResponse(safe_next(next), status_code=303)
-    settings = request.app.state.settings
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        language,
-        max_age=365 * 24 * 3600,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        httponly=True,
-    )
-    return response
+    return _remember(request, next, LANGUAGE_COOKIE, language)
+
+
+@router.get("/makkelijke-taal/{state}")
+async def switch_plain_language(
+    request: Request, state: str, next: Annotated[str | None, Query(max_length=500)] = None
+) -> RedirectResponse:
+    """Makkelijke taal on or off: simpler Dutch with a pictogram per step."""
+    if state not in {"aan", "uit"}:
+        raise NotFound()
+    return _remember(request, next, PLAIN_COOKIE, "1" if state == "aan" else "0")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from clb import i18n
+from clb.web.language import alternate_links, is_staff_path, offered_languages
 from clb.web.security import csrf_token, set_csrf_cookie
 
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
@@ -42,17 +43,21 @@ def render(
     env: Environment = request.app.state.templates
     settings = request.app.state.settings
     path = request.url.path
+    offered = offered_languages(path)
     page = {
         "request": request,
         "lang": i18n.current_language(),
-        "languages": i18n.LANGUAGE_NAMES,
+        "dir": i18n.current_direction(),
+        "plain": i18n.plain_language(),
+        "languages": {code: i18n.LANGUAGE_NAMES[code] for code in offered},
+        "alternates": alternate_links(path, request.url.query),
         "csrf_token": csrf_token(request),
         "quick_exit_url": settings.quick_exit_url,
         "current_path": quote(path),
         "request_id": getattr(request.state, "request_id", ""),
         "staff": getattr(request.state, "staff", None),
         # Quick exit protects visitors; in the staff console Escape must not drop a chat.
-        "staff_page": path.startswith("/console"),
+        "staff_page": is_staff_path(path),
         **(context or {}),
     }
     html = env.get_template(template).render(page)

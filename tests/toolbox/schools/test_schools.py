@@ -58,7 +58,7 @@ async def test_embed_is_a_compact_list_opening_links_in_a_new_tab(
     embed = await client.get(f"/toolbox/embed?{QUERY}")
     page = embed.text
     assert page.lstrip().startswith("<!doctype html>")
-    assert '<html lang="nl-BE">' in page
+    assert '<html lang="nl-BE" dir="ltr">' in page
     assert "/static/css/toolbox-embed.css" in page
     # No site chrome, no scripts, no cookies in someone else's page; cacheable.
     assert "<script" not in page and "site-header" not in page and "Snel weg" not in page

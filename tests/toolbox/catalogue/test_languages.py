@@ -1,0 +1,82 @@
+"""The toolbox in the reader's language: themes named in any interface language, a tool's
+translated text, and the "in mijn taal" filter."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from toolbox.catalogue import repository
+from toolbox.catalogue.languages import theme_named_in
+from toolbox.catalogue.models import Tool
+from toolbox.catalogue.repository import ToolFilter
+
+
+@pytest.mark.parametrize(
+    ("query", "theme"),
+    [
+        ("bullying", "pesten"),
+        ("harcèlement", "pesten"),
+        ("zorbalık", "pesten"),
+        ("nękanie", "pesten"),
+        ("булінг", "pesten"),
+        ("التنمر", "pesten"),
+        ("fear of failure", "faalangst"),
+        ("j'ai peur de l'échec", "faalangst"),
+        ("exam stress", "stress-en-examens"),
+        ("choix d'études", "studiekeuze"),
+        ("Mental health", "mentale-gezondheid"),
+    ],
+)
+def test_a_theme_is_named_in_any_language(query: str, theme: str) -> None:
+    assert theme_named_in(query) == theme
+
+
+def test_a_query_naming_no_theme_finds_none() -> None:
+    assert theme_named_in("fiets herstellen") is None
+
+
+@pytest.mark.parametrize(("query", "theme"), [("bullying", "pesten"), ("santé mentale", None)])
+async def test_a_foreign_word_finds_the_themes_tools(
+    db: AsyncSession, query: str, theme: str | None
+) -> None:
+    tools, total = await repository.search_tools(db, ToolFilter(query=query), limit=50)
+    assert total > 0
+    wanted = theme or theme_named_in(query)
+    assert all(wanted in tool.themes for tool in tools)
+
+
+async def test_a_translated_tool_reads_in_the_visitors_language(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    translations = {
+        "fr": {"summary": "Parle de ce qui te préoccupe.", "description": "Un.\n\nDeux."}
+    }
+    await db.execute(update(Tool).where(Tool.slug == "awel").values(translations=translations))
+    await db.commit()
+    page = await client.get("/toolbox/awel", params={"lang": "fr"})
+    assert '<p class="lead">Parle de ce qui te préoccupe.</p>' in page.text
+    assert "<p>Deux.</p>" in page.text
+    # Untranslated text stays Dutch and says so, for screen readers and read-aloud.
+    other = await client.get("/toolbox/onderwijs-vlaanderen", params={"lang": "fr"})
+    assert '<p class="lead" lang="nl">' in other.text
+    listing = await client.get("/toolbox", params={"lang": "fr", "q": "awel"})
+    assert "Parle de ce qui te préoccupe." in listing.text
+
+
+async def test_in_my_language_keeps_tools_with_material_in_it(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await db.execute(update(Tool).where(Tool.slug == "awel").values(languages=["nl", "tr"]))
+    await db.commit()
+    tools, total = await repository.search_tools(db, ToolFilter(languages=("tr",)), limit=50)
+    assert "awel" in [tool.slug for tool in tools] and total < 10  # Zanzu is multilingual
+    assert all("tr" in tool.languages for tool in tools)
+    page = await client.get("/toolbox", params={"lang": "tr", "taal": "tr"})
+    assert 'name="taal" value="tr" checked' in page.text
+    assert "/toolbox/awel" in page.text and "/toolbox/onderwijskiezer" not in page.text
+    assert (await client.get("/toolbox", params={"taal": "xx"})).status_code == 422
+    # Dutch readers are not offered the filter: everything is in their language.
+    assert 'name="taal"' not in (await client.get("/toolbox")).text
