@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run stack test lint jscheck typecheck pytest clean
+.PHONY: run stack test lint jscheck typecheck pytest translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# After changing texts: gather the Dutch strings into templates (.pot), merge them into every
+# language's catalogue (new strings arrive empty, removed ones become obsolete) and check that
+# each compiles. The app compiles the .po files itself at start-up (docs/translations.md).
+LOCALES := frontend/locales
+translations: $(STAMP)
+	$(BIN)/python -m composition.message_sources $(LOCALES)
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching -w 100
+	$(BIN)/pybabel update -i $(LOCALES)/console.pot -d $(LOCALES) -D console --no-fuzzy-matching -w 100
+	$(BIN)/pybabel compile -d $(LOCALES) -D messages --statistics
+	$(BIN)/pybabel compile -d $(LOCALES) -D console --statistics
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -2,9 +2,12 @@
 
 Strings are written in Dutch in code and templates and wrapped in ``_()``. Each language
 has ``frontend/locales/<lang>/LC_MESSAGES/messages.po``, kept with Babel's extract /
-update / compile (docs/translations.md). At start-up each catalogue is compiled in memory
-(no stale .mo file can shadow a newer .po) and read through :mod:`gettext`, which applies
-the catalogue's own ``Plural-Forms``: Arabic has six forms, Polish and Ukrainian three.
+update / compile (``make translations``, docs/translations.md). At start-up each catalogue
+is compiled in memory (no stale .mo file can shadow a newer .po) and read through
+:mod:`gettext`, which applies the catalogue's own ``Plural-Forms``: Arabic has six
+forms, Polish and Ukrainian three.
+
+Strings only staff see are in a second domain, ``console``, kept in Dutch and English.
 
 "Makkelijke taal" (plain Dutch) is one more catalogue, ``frontend/locales/plain/nl.po``:
 it maps the source text of the main flows to still simpler words. Entries it lacks keep
@@ -53,11 +56,15 @@ BABEL_LOCALES = {
 # The staff console is offered in these only (its strings are not in the other catalogues).
 STAFF_LANGUAGES = ("nl", "en")
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "frontend" / "locales"
-DOMAIN = "messages"
+# Two gettext domains: "messages" for what everyone sees, "console" for staff pages.
+PUBLIC_DOMAIN = "messages"
+STAFF_DOMAIN = "console"
 
 
-def catalogue_path(language: str, locales_dir: Path = LOCALES_DIR) -> Path:
-    return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def catalogue_path(
+    language: str, locales_dir: Path = LOCALES_DIR, domain: str = PUBLIC_DOMAIN
+) -> Path:
+    return locales_dir / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 def plain_catalogue_path(locales_dir: Path = LOCALES_DIR) -> Path:
@@ -98,6 +105,9 @@ def load_translators(locales_dir: Path = LOCALES_DIR) -> dict[str, Translator]:
     for language in LANGUAGE_NAMES:
         if language != SOURCE_LANGUAGE:
             catalogue = compile_catalogue(catalogue_path(language, locales_dir), language)
+            if language in STAFF_LANGUAGES:
+                staff = catalogue_path(language, locales_dir, STAFF_DOMAIN)
+                catalogue.add_fallback(compile_catalogue(staff, language))
             translators[language] = Translator(language, catalogue)
     plain = compile_catalogue(plain_catalogue_path(locales_dir), SOURCE_LANGUAGE)
     translators[PLAIN_KEY] = Translator(SOURCE_LANGUAGE, plain, plain=True)

@@ -1,47 +1,29 @@
-"""The English catalogue covers every Dutch string people can see, placeholders intact.
+"""The English catalogues cover every Dutch string people can see, placeholders intact.
 
-Dutch is the source language: templates wrap strings in ``_()``, Python code keeps Dutch
-messages in constants. Both are collected here and looked up in the English catalogue
-(``frontend/locales/en/LC_MESSAGES/messages.po``); tests/clb/test_catalogues.py checks the
-other languages against the part of this set that pupils, parents and schools see.
+Dutch is the source language. composition.message_sources gathers the strings (templates,
+``_()`` calls, error messages, label constants) into two domains: ``messages`` for
+everyone and ``console`` for staff. English covers both; tests/clb/test_catalogues.py
+checks the other languages, which cover ``messages``.
 """
 
 from __future__ import annotations
 
-import ast
 import contextvars
 import re
-from collections.abc import Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from chat.conversations.intake import TOO_MANY_STARTS
-from chat.counsellor_tools import taxonomy
-from chat.counsellor_tools.notes import NOTE_KIND_LABELS
-from chat.labels import AGE_BAND_LABELS, DUTY_LABELS, SYSTEM_NOTICES, TOPIC_LABELS, WHO_LABELS
-from chat.realtime.sockets import RATE_LIMITED
-from chat.statistics import service as chat_statistics
-from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS
-from chat.supervision.router import SOURCE_LABELS, STATE_LABELS, STATUS_LABELS
-from chat.triage.service import TERM_PROBLEMS
 from clb import i18n
 from clb.auth.router import ROLE_LABELS
-from clb.auth.service import THROTTLED_LOGIN
-from clb.errors import ClbError
-from clb.web.error_pages import HTTP_MESSAGES
-from clb.web.forms import INVALID_DAY, INVALID_MONDAY
 from clb.web.pages import ENTRY_POINTS
 from clb.web.templating import FRONTEND_DIR, create_environment
-from scheduling.appointments.api import BOOKING_LIMITED
-from scheduling.appointments.messages import HELP_LINES
-from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
-from scheduling.meetings import labels as meeting_labels
+from composition.message_sources import Message, public_messages, staff_only_messages
+from toolbox.catalogue.languages import language_helpers
 from toolbox.catalogue.repository import ToolFilter
 from toolbox.catalogue.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 from toolbox.labels import (
@@ -52,13 +34,7 @@ from toolbox.labels import (
     THEME_LABELS,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = FRONTEND_DIR / "templates"
-CATALOGUE = i18n.catalogue_path("en")
-PROJECT_PACKAGES = ("clb", "chat", "scheduling", "toolbox")
-# Calls whose first argument is a Dutch literal shown to people.
-TRANSLATING_CALLS = {"gettext", "_", "raise_if_denied"}
-PYTHON_SOURCES = ("platform/clb", "chat", "scheduling", "toolbox")
 
 # %(name)s-style (Jinja's newstyle gettext always %-formats, so a lone % would break too)
 # and {name}-style (str.format) placeholders.
@@ -82,160 +58,42 @@ def read_catalogue(path: Path, language: str) -> dict[str, str]:
     return found
 
 
+def flat(messages: frozenset[Message]) -> frozenset[str]:
+    return frozenset(part for m in messages for part in ((m,) if isinstance(m, str) else m))
+
+
 @cache
 def catalogue() -> dict[str, str]:
-    return read_catalogue(CATALOGUE, "en")
+    """English: both domains."""
+    return {
+        **read_catalogue(i18n.catalogue_path("en"), "en"),
+        **read_catalogue(i18n.catalogue_path("en", domain=i18n.STAFF_DOMAIN), "en"),
+    }
 
 
-@cache
-def template_messages() -> frozenset[str]:
-    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
-    found = extract_from_dir(
-        str(TEMPLATES),
-        method_map=[("**.html", "jinja2.ext:babel_extract")],
-        options_map={"**.html": options},
-    )
-    messages: set[str] = set()
-    for _filename, _lineno, message, _comments, _context in found:
-        # ngettext yields (singular, plural); both need a translation.
-        messages.update([message] if isinstance(message, str) else message)
-    return frozenset(messages)
+def everything() -> frozenset[str]:
+    return flat(public_messages()) | flat(staff_only_messages())
 
 
-def _error_classes(cls: type[ClbError] = ClbError) -> Iterator[type[ClbError]]:
-    """The project's own errors (tests define throw-away subclasses of their own)."""
-    if cls.__module__.partition(".")[0] in PROJECT_PACKAGES:
-        yield cls
-    for subclass in cls.__subclasses__():
-        yield from _error_classes(subclass)
-
-
-def _python_trees() -> Iterator[ast.Module]:
-    for folder in PYTHON_SOURCES:
-        for path in sorted((ROOT / folder).rglob("*.py")):
-            yield ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-
-
-def _literal(node: ast.expr | None) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    return None
-
-
-def _messages_in_code() -> Iterator[str]:
-    """Dutch literals in the source that the imports above do not reach: a ``message``
-    on any error class (also in modules not imported here) and literals passed straight to
-    an error, e.g. ``raise NotAuthenticated("...")``."""
-    trees = list(_python_trees())
-    error_names = {cls.__name__ for cls in _error_classes()}
-    for tree in trees:
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.ClassDef):
-                continue
-            for statement in node.body:
-                if isinstance(statement, ast.Assign):
-                    targets = statement.targets
-                elif isinstance(statement, ast.AnnAssign):
-                    targets = [statement.target]
-                else:
-                    continue
-                names = {t.id for t in targets if isinstance(t, ast.Name)}
-                message = _literal(statement.value)
-                if "message" in names and message is not None:
-                    error_names.add(node.name)
-                    yield message
-    for tree in trees:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and node.args:
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                message = _literal(node.args[0])
-                translated = name in error_names or name in TRANSLATING_CALLS
-                if translated and message is not None:
-                    yield message
-
-
-@cache
-def python_messages() -> frozenset[str]:
-    messages: set[str] = set()
-    for labels in (
-        WHO_LABELS,
-        AGE_BAND_LABELS,
-        TOPIC_LABELS,
-        taxonomy.DOMAIN_LABELS,
-        taxonomy.TOPIC_LABELS,
-        taxonomy.REFERRAL_LABELS,
-        chat_statistics.LABELS,
-        NOTE_KIND_LABELS,
-        SYSTEM_NOTICES,
-        STATE_LABELS,
-        STATUS_LABELS,
-        SOURCE_LABELS,
-        ACTION_LABELS,
-        OBJECT_LABELS,
-        DUTY_LABELS,
-        TERM_PROBLEMS,
-        THEME_LABELS,
-        AUDIENCE_LABELS,
-        LEVEL_LABELS,
-        KIND_LABELS,
-        SORT_LABELS,
-        MODE_LABELS,
-        MODE_HINTS,
-        meeting_labels.FOR_WHOM_LABELS,
-        meeting_labels.FOR_WHOM_HINTS,
-        meeting_labels.RELATION_LABELS,
-        meeting_labels.DAY_LABELS,
-        meeting_labels.TIME_LABELS,
-        meeting_labels.PLACE_LABELS,
-        meeting_labels.STATUS_LABELS,
-        meeting_labels.STATUS_EXPLANATIONS,
-        meeting_labels.CONSOLE_STATUS_LABELS,
-        meeting_labels.CONTACT_WAY_LABELS,
-    ):
-        messages.update(labels.values())
-    messages.update(SEEDED_TYPE_TEXTS)
-    messages.update({BOOKING_LIMITED, HELP_LINES})
-    messages.update(lead for _audience, lead in AUDIENCE_PAGES.values())
-    messages.add(CATALOGUE_LEAD)
-    for entry in ENTRY_POINTS:
-        messages.update({entry.title, entry.lead})
-    messages.update(cls.message for cls in _error_classes())
-    messages.update(HTTP_MESSAGES.values())
-    messages.update(ROLE_LABELS.values())
-    messages.add(THROTTLED_LOGIN)
-    messages.add(RATE_LIMITED)
-    messages.add(TOO_MANY_STARTS)
-    messages.update({INVALID_DAY, INVALID_MONDAY})
-    messages.update(_messages_in_code())
-    return frozenset(messages)
-
-
-def test_templates_have_messages_to_translate() -> None:
+def test_the_sources_have_messages_to_translate() -> None:
     # Guards against a broken extractor silently finding nothing.
-    assert {"Snel weg", "Welkom, %(name)s", "Dringend hulp nodig?"} <= template_messages()
+    assert {"Snel weg", "Welkom, %(name)s", "Dringend hulp nodig?"} <= everything()
+    assert "Je gesprek is niet meer gevonden. Begin gerust opnieuw." in everything()
+    assert ("%(num)s ster", "%(num)s sterren") in public_messages()
+    assert "Welkom, %(name)s" in staff_only_messages()
 
 
-def test_raised_literals_are_found() -> None:
-    assert "Je gesprek is niet meer gevonden. Begin gerust opnieuw." in python_messages()
-
-
-def test_every_template_string_has_an_english_translation() -> None:
-    missing = sorted(m for m in template_messages() if not catalogue().get(m, "").strip())
-    assert missing == [], f"add these to {CATALOGUE.name}: {missing}"
-
-
-def test_every_python_side_message_has_an_english_translation() -> None:
-    missing = sorted(m for m in python_messages() if not catalogue().get(m, "").strip())
-    assert missing == [], f"add these to {CATALOGUE.name}: {missing}"
+def test_every_message_has_an_english_translation() -> None:
+    missing = sorted(m for m in everything() if not catalogue().get(m, "").strip())
+    assert missing == [], f"add these to the English catalogues: {missing}"
 
 
 def test_catalogue_has_no_stale_entries() -> None:
-    stale = sorted(set(catalogue()) - template_messages() - python_messages())
-    assert stale == [], f"no longer used, remove from {CATALOGUE.name}: {stale}"
+    stale = sorted(set(catalogue()) - everything())
+    assert stale == [], f"no longer used, remove from the English catalogues: {stale}"
 
 
-@pytest.mark.parametrize("msgid", sorted(template_messages() | python_messages()))
+@pytest.mark.parametrize("msgid", sorted(everything()))
 def test_translation_keeps_placeholders(msgid: str) -> None:
     translation = catalogue().get(msgid, "")
     if not translation:
@@ -260,6 +118,8 @@ def _render_all(language: str) -> dict[str, str]:
         slug="awel",
         title="Awel",
         summary="Praat erover.",
+        translations={},
+        languages=["nl"],
         description="Een.\n\nTwee.",
         kind="hulplijn",
         themes=["welbevinden"],
@@ -288,7 +148,7 @@ def _render_all(language: str) -> dict[str, str]:
         "others": ENTRY_POINTS[1:],
         "role_labels": ROLE_LABELS,
         "status": 404,
-        "message": "Deze pagina bestaat niet (meer).",
+        "message": i18n.gettext("Deze pagina bestaat niet (meer)."),  # as error_pages does
         "error": "Dit e-mailadres of wachtwoord klopt niet.",
         "email": "an@clb.example",
         "next": "/console",
@@ -310,6 +170,7 @@ def _render_all(language: str) -> dict[str, str]:
         "kinds": KIND_LABELS,
         "sorts": SORT_LABELS,
         "theme_counts": {"faalangst": 3},
+        **language_helpers(),
     }
     return {
         path.name: env.get_template(path.name).render(context)

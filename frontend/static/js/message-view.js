@@ -106,7 +106,11 @@ export function renderMessage({ sender, author, body, ts, own }, texts, self) {
   const text = document.createElement("p");
   text.className = "msg-body";
   if (kind === "system" && self === "visitor") appendWithOwnLinks(text, body);
-  else text.textContent = body;
+  else {
+    text.textContent = body;
+    // A message reads in its own direction: Arabic in a Dutch chat, or Dutch in an Arabic one.
+    text.dir = "auto";
+  }
   li.append(authorLine(kind, author, texts), text);
   if (kind !== "system") li.append(footLine(kind, ts));
   return li;

@@ -43,7 +43,7 @@ from icalendar import Calendar, Component
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clb import jobs
+from clb import i18n, jobs
 from clb.config import Settings
 from clb.db import transaction, utcnow
 from clb.jobs import OutboxJob, ScheduledJob
@@ -322,6 +322,24 @@ async def test_a_booking_is_confirmed_by_mail_with_an_invitation(
     assert await notifications(db) == [("confirmation", starts)]
     # The reminders wait in the ARQ queue for their time.
     assert await services.redis.zcard(services.jobs.queue_name) == 2
+
+
+@pytest.mark.parametrize("language", ["fr", "ar", "tr", "pl", "uk"])
+async def test_the_mail_and_its_calendar_file_come_in_the_booked_language(
+    language: str, services: Services, mailbox: Mailbox, slot: Slot
+) -> None:
+    await book_slot(services, slot, language=language)
+    await run_due(services, utcnow())
+    [mail] = mailbox.mails()
+    translate = i18n.translators()[language].gettext
+    subject = translate("Je afspraak met het CLB: {when}").partition("{when}")[0]
+    assert subject and subject != "Je afspraak met het CLB: "
+    assert mail.subject.startswith(subject), mail.subject
+    assert "Dag Sara" not in mail.text and "Het agendabestand" not in mail.text
+    assert translate("Dag {name},").format(name="Sara") in mail.text
+    summary = translate("Afspraak met {centre} ({kind})").partition("{centre}")[0]
+    assert str(mail.event["SUMMARY"]).startswith(summary)
+    assert "Afspraak met" not in str(mail.event["SUMMARY"])
 
 
 async def test_a_reminder_due_before_the_booking_is_made_is_not_planned(
