@@ -80,3 +80,11 @@ async def test_in_my_language_keeps_tools_with_material_in_it(
     assert (await client.get("/toolbox", params={"taal": "xx"})).status_code == 422
     # Dutch readers are not offered the filter: everything is in their language.
     assert 'name="taal"' not in (await client.get("/toolbox")).text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "ar", "tr", "pl", "uk"])
+async def test_the_help_lines_come_translated(client: httpx.AsyncClient, language: str) -> None:
+    page = await client.get("/toolbox/zelfmoordlijn-1813", params={"lang": language})
+    assert "Denk je aan zelfdoding" not in page.text
+    assert '<p class="lead">' in page.text  # in the page's own language, no lang="nl"
+    assert "1813" in page.text
