@@ -140,7 +140,7 @@ async def test_chat_team_page_has_no_axe_violations(
         await page.goto(live_server + "/console/team")
         await assert_accessible(page)
         await page.get_by_label("Maximum gesprekken tegelijk voor An").fill("12")
-        await page.get_by_role("button", name="Bewaren").click()
+        await page.get_by_role("button", name="Bewaren (An)").click()
         await page.locator(".field-error").wait_for()
         await assert_accessible(page)
 

@@ -67,7 +67,7 @@ async def test_visitor_and_counsellor_chat_from_form_to_rating(
     await open_console(console, live_server)
     item = console.locator(".queue-item", has_text="Sam")
     await expect(item).to_contain_text("Leerling · School en leren")
-    await expect(item).to_contain_text("“Ik zie op tegen de examens”")
+    await expect(item).to_contain_text("Taal: Nederlands")  # the form asks no subject now
     await expect(item).to_contain_text("wacht")
     await expect(console).to_have_title("(1) Chatconsole · CLB")
     await claim(console)

@@ -21,6 +21,9 @@ export function show(name, { focus = true } = {}) {
     const heading = /** @type {HTMLElement | null} */ (app.querySelector(`[data-screen="${name}"] h1`));
     if (heading) heading.focus();
   }
+  // The chat room is as tall as the screen under the help bar: show all of it, so the box to
+  // write in is in view however tall the page header is.
+  if (name === "chat") app.querySelector(".chat-room")?.scrollIntoView({ block: "start", behavior: "instant" });
 }
 
 /**
