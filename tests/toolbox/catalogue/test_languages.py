@@ -61,7 +61,7 @@ async def test_a_translated_tool_reads_in_the_visitors_language(
     assert "<p>Deux.</p>" in page.text
     # Untranslated text stays Dutch and says so, for screen readers and read-aloud.
     other = await client.get("/toolbox/onderwijs-vlaanderen", params={"lang": "fr"})
-    assert '<p class="lead" lang="nl">' in other.text
+    assert '<p class="lead" lang="nl" dir="ltr">' in other.text
     listing = await client.get("/toolbox", params={"lang": "fr", "q": "awel"})
     assert "Parle de ce qui te préoccupe." in listing.text
 
