@@ -8,16 +8,13 @@ Redis drops, every subscriber receives a ``gap`` message as soon as its channel 
 again, and replays what it missed (subscribe first, then replay: nothing falls in between).
 No PSUBSCRIBE: patterns make every PUBLISH cost O(patterns) on the server.
 
-On a Redis Cluster the bus uses sharded pub/sub: one connection per shard (a "link"),
-SSUBSCRIBE on the shard that owns the channel's slot, SPUBLISH routed the same way. When a
-shard fails over or a slot moves, its link starts over on the new topology and its
-subscribers hear of the gap, exactly as after a lost connection.
+On a Redis Cluster: sharded pub/sub, one connection ("link") per shard, SSUBSCRIBE on the
+shard that owns the channel's slot. When a shard fails over or a slot moves, its link starts
+over on the new topology and its subscribers hear of the gap, as after a lost connection.
 
-Publishing never makes the caller wait for Redis: events join one ordered queue per process,
-and a single task sends them in pipelined batches. A send that got its ack is therefore
-never held up by a slow or frozen Redis; while Redis is away, events wait (in order) and go
-out when it is back, unless they are older than ``PUBLISH_MAX_AGE``: then the subscribers
-have lost their connection too and replay from the database on the gap.
+Publishing never makes the caller (an acked send) wait for Redis: events join one ordered
+queue per process, sent by one task in pipelined batches. While Redis is away they wait, in
+order, unless older than ``PUBLISH_MAX_AGE``: their subscribers replay on the gap.
 """
 
 from __future__ import annotations
@@ -36,11 +33,12 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ClusterError, RedisClusterException, RedisError
 
-from clb.redis import RedisClient, ShardedPubSub, create_node_redis
+from clb.redis import RedisClient, ShardedPubSub, close_quietly, create_node_redis, shard_of
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 5.0
+ROUTE_CHECK_SECONDS = 2.0  # on a cluster: how often a link checks its channels' owners
 
 
 class SubscribeTimeout(TimeoutError):
@@ -68,8 +66,8 @@ class BusMessage:
 
 
 class Subscription:
-    """A bounded list of messages and a bare future to park on: thousands of sockets each
-    hold one for hours, so it must cost little while idle (an asyncio.Queue is several KiB)."""
+    """A bounded list and a bare future: thousands of sockets hold one for hours, so it must
+    cost little while idle (an asyncio.Queue is several KiB)."""
 
     def __init__(self, channel: str, maxsize: int) -> None:
         self.channel = channel
@@ -103,8 +101,7 @@ class Subscription:
         return message
 
     def drain(self) -> None:
-        """Forget what is queued (and any overflow): for subscribers that only need to know
-        *that* something happened, not each event."""
+        """Forget what is queued and any overflow (for those who only need *that* it moved)."""
         closed = None in self._pending
         self._pending = [None] if closed else []  # keep the close signal
         self._overflowed = False
@@ -121,8 +118,8 @@ class Subscription:
 
 @dataclass(eq=False)
 class _Link:
-    """One pub/sub connection and the channels it carries: all of them on one Redis, one
-    shard's on a cluster (``node`` is then that shard's "host:port")."""
+    """One pub/sub connection and its channels: all of them on one Redis; on a cluster, one
+    shard's (``node`` is its "host:port")."""
 
     node: str
     pubsub: PubSub
@@ -130,6 +127,7 @@ class _Link:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     resubscribe: bool = False
     reader: asyncio.Task[None] | None = None
+    checked_at: float = 0.0  # when its channels' owners were last compared with the topology
 
 
 @dataclass
@@ -137,8 +135,8 @@ class _Channel:
     link: _Link
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     subscribers: set[Subscription] = field(default_factory=set)
-    # Set when the connection was lost: the gap is announced once the new subscription is
-    # confirmed, so a replay then covers everything up to the moment live delivery resumes.
+    # Set on a lost connection; the gap is announced once resubscribed (the replay then ends
+    # where live delivery resumes).
     owes_gap: bool = False
 
 
@@ -182,7 +180,7 @@ class Bus:
                 link.reader.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await link.reader
-            await self._close(link.pubsub)
+            await close_quietly(link.pubsub)
         for channel in self._channels.values():
             for subscription in channel.subscribers:
                 subscription._offer(None)
@@ -190,8 +188,7 @@ class Bus:
         self._links.clear()
 
     async def publish(self, channel: str, data: dict[str, Any]) -> None:
-        """Publish to every process subscribed to ``channel``, in order, soon: returns at
-        once (see the module's docstring)."""
+        """Publish to every process subscribed to ``channel``, in order; returns at once."""
         if len(self._outgoing) >= PUBLISH_QUEUE_LIMIT:
             del self._outgoing[: PUBLISH_QUEUE_LIMIT // 10]  # the oldest: replayed on the gap
         self._outgoing.append((channel, orjson.dumps(data), time.monotonic()))
@@ -202,8 +199,7 @@ class Bus:
         backoff = 0.1
         while True:
             await self._outgoing_ready.wait()
-            # Let the other tasks ready now add their events first: one pipeline (one
-            # write) then carries what this turn of the loop produced.
+            # Let the tasks ready now add their events first: one pipeline for the turn.
             await asyncio.sleep(0)
             batch = self._outgoing[:PUBLISH_BATCH]
             try:
@@ -287,15 +283,21 @@ class Bus:
         return len(entry.subscribers) if entry else 0
 
     def _node_of(self, channel: str) -> str:
-        if self._cluster is None:
-            return ""
-        try:
-            node = self._cluster.get_node_from_key(channel)
-        except RedisClusterException:  # not a RedisError: callers would not expect it
-            node = None
-        if node is None:  # the slot has no owner right now: a failover is under way
-            raise ClusterError(f"no shard serves {channel}")
-        return str(node.name)
+        return "" if self._cluster is None else shard_of(self._cluster, channel)
+
+    def _misrouted(self, link: _Link) -> bool:
+        """Does the topology now put one of the link's channels on another shard? Checked
+        every few seconds: a link that resubscribed mid-failover may sit on a node that no
+        longer serves the slot, and no error would say so."""
+        now = time.monotonic()
+        if self._cluster is None or now < link.checked_at + ROUTE_CHECK_SECONDS:
+            return False
+        link.checked_at = now
+        for channel in list(link.channels):
+            with contextlib.suppress(ClusterError):
+                if shard_of(self._cluster, channel) != link.node:
+                    return True
+        return False
 
     def _link(self, node: str) -> _Link:
         link = self._links.get(node)
@@ -315,32 +317,36 @@ class Bus:
         backoff = 0.1
         while True:
             try:
-                if link.resubscribe:
-                    async with self._lock:
-                        if link.channels:
-                            await link.pubsub.subscribe(*link.channels)
-                        link.resubscribe = False
-                if not link.pubsub.subscribed:
-                    # Nothing to read until subscribe() has sent a SUBSCRIBE.
-                    link.wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(link.wake.wait(), 1.0)
-                    continue
-                raw = await link.pubsub.get_message(timeout=1.0)
+                raw = await self._read_once(link)
                 backoff = 0.1
-            except (RedisError, OSError, RedisClusterException) as exc:
+                ended = raw is not None and not self._dispatch(raw)
+                if ended or self._misrouted(link):
+                    # The shard gave a channel up, or the slot moved: find the channels' homes.
+                    await self._start_over(link)
+            except Exception as exc:  # noqa: BLE001 - a reader that died would leave its subscribers deaf
                 log.warning("bus connection lost, resubscribing: %s", type(exc).__name__)
-                await self._start_over(link)
+                with contextlib.suppress(Exception):
+                    await self._start_over(link)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
-                continue
-            if raw is not None and not self._dispatch(raw):
-                # The shard gave the channel up (its slot moved): find its new home.
-                await self._start_over(link)
+
+    async def _read_once(self, link: _Link) -> dict[str, Any] | None:
+        if link.resubscribe:
+            async with self._lock:
+                if link.channels:
+                    await asyncio.wait_for(link.pubsub.subscribe(*link.channels), SUBSCRIBE_TIMEOUT)
+                link.resubscribe = False
+        if not link.pubsub.subscribed:
+            # Nothing to read until subscribe() has sent a SUBSCRIBE.
+            link.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(link.wake.wait(), 1.0)
+            return None
+        raw: dict[str, Any] | None = await link.pubsub.get_message(timeout=1.0)
+        return raw
 
     def _dispatch(self, raw: dict[str, Any]) -> bool:
-        """Hand a message to the channel's subscribers; False when the server ended a
-        subscription that is still wanted."""
+        """Hand a message to its subscribers; False when the server ended a wanted one."""
         channel = raw["channel"].decode() if isinstance(raw["channel"], bytes) else raw["channel"]
         entry = self._channels.get(channel)
         if entry is None:
@@ -368,11 +374,10 @@ class Bus:
         return True
 
     async def _start_over(self, link: _Link) -> None:
-        """Drop the broken connection; subscribers hear of the gap once resubscribed. On a
-        cluster, learn the topology again: the link's channels may now live elsewhere."""
-        await self._close(link.pubsub)
+        """Drop the connection (subscribers hear of the gap once resubscribed)."""
+        await close_quietly(link.pubsub)
         if self._cluster is not None:
-            # Mid-failover (RedisClusterException is no RedisError): it would end the reader.
+            # Mid-failover: RedisClusterException, no RedisError, would end the reader.
             with contextlib.suppress(RedisError, OSError, RedisClusterException):
                 await self._cluster.nodes_manager.initialize()
         async with self._lock:
@@ -393,8 +398,3 @@ class Bus:
                 entry.link = home
                 entry.ready = asyncio.Event()
                 entry.owes_gap = True
-
-    @staticmethod
-    async def _close(pubsub: PubSub) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]

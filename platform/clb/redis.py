@@ -9,11 +9,13 @@ being copied to every node. ARQ's job queue needs one plain Redis (``CLB_JOBS_RE
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ClusterError, RedisClusterException, RedisError
 from redis.typing import ChannelT
 
 # No call waits for Redis longer than this: a frozen server or a silent network cut becomes
@@ -44,6 +46,25 @@ def create_cluster(url: str) -> RedisCluster:
     failover a command is retried a few times on the new topology before it fails."""
     client: RedisCluster = RedisCluster.from_url(url, cluster_error_retry_attempts=3, **_OPTIONS)
     return client
+
+
+def shard_of(cluster: RedisCluster, channel: str) -> str:
+    """The "host:port" of the shard that owns ``channel``'s slot, as the client last saw the
+    topology. While a failover leaves the slot without owner: ClusterError, a RedisError
+    (redis-py raises RedisClusterException, which callers would not expect)."""
+    try:
+        node = cluster.get_node_from_key(channel)
+    except RedisClusterException:
+        node = None
+    if node is None:
+        raise ClusterError(f"no shard serves {channel}")
+    return str(node.name)
+
+
+async def close_quietly(pubsub: PubSub) -> None:
+    """Close a pub/sub connection that may already be broken."""
+    with contextlib.suppress(RedisError, OSError):
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 class ShardedPubSub(PubSub):
