@@ -98,3 +98,33 @@ async def test_lost_connection_tells_subscribers_to_replay_and_then_resumes(
             assert message.data == {"after": "reconnect"}
     finally:
         await admin.aclose()
+
+
+async def test_a_reader_survives_an_error_it_did_not_expect(
+    settings: Settings, two_instances: tuple[Services, Services]
+) -> None:
+    # redis-py can raise more than RedisError (RuntimeError for a pub/sub without its
+    # connection, RedisClusterException mid-failover). A reader that died on one would leave
+    # its subscribers deaf for good; it must start over like after a lost connection.
+    instance, publisher = two_instances
+    channel = instance.keys.channel("conv", "odd-error")
+    async with instance.bus.subscribe(channel) as subscription:
+        [link] = instance.bus._links.values()
+        real_get_message = link.pubsub.get_message
+        calls = 0
+
+        async def failing_once(timeout: float) -> object:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise RuntimeError("pubsub connection not set")
+            return await real_get_message(timeout=timeout)
+
+        link.pubsub.get_message = failing_once  # type: ignore[method-assign, assignment]
+        gap = await asyncio.wait_for(subscription.get(), 10)
+        assert gap.gap  # started over: a new connection, and the subscriber replays
+        assert link.pubsub.get_message is not failing_once  # type: ignore[comparison-overlap]
+        await publisher.bus.publish(channel, {"after": "restart"})
+        while (message := await asyncio.wait_for(subscription.get(), 5)).data is None:
+            pass
+        assert message.data == {"after": "restart"}
