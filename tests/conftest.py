@@ -8,6 +8,7 @@ empty tables and keys.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -28,7 +29,8 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from clb.auth.models import StaffAccount
 from clb.auth.passwords import hash_password
@@ -117,45 +119,59 @@ async def _keep_seed_rows(url: str) -> None:
 
 
 async def _reset_tables(url: str) -> None:
+    """Empty every table and put the seed rows back. A live test server may still be
+    writing (a chat closing); when PostgreSQL picks the TRUNCATE as a deadlock's victim, it
+    goes again."""
     engine = create_engine(url)
+    try:
+        for attempt in range(5):
+            try:
+                async with engine.begin() as connection:
+                    await _reset(connection)
+                return
+            except DBAPIError as error:
+                if "deadlock detected" not in str(error.orig) or attempt == 4:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))
+    finally:
+        await engine.dispose()
+
+
+async def _reset(connection: AsyncConnection) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        seeded = await connection.scalars(
-            text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
-            {"s": SEED_SCHEMA},
-        )
-        kept = set(seeded.all())
-        # Parents before children: the catalogue's own order is unspecified.
-        for name in [t.name for t in Base.metadata.sorted_tables if t.name in kept]:
-            columns = ", ".join(
-                f'"{column}"'
-                for column in await connection.scalars(
-                    text(
-                        "SELECT column_name FROM information_schema.columns WHERE "
-                        "table_schema = 'public' AND table_name = :t AND is_generated = 'NEVER'"
-                    ),
-                    {"t": name},
-                )
-            )
-            restore = (
-                f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM {SEED_SCHEMA}."{name}"'  # noqa: S608, E501
-            )
-            await connection.execute(text(restore))
-            # Restored rows keep their ids: move each id sequence past them.
-            sequences = await connection.execute(
+    await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    seeded = await connection.scalars(
+        text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+        {"s": SEED_SCHEMA},
+    )
+    kept = set(seeded.all())
+    # Parents before children: the catalogue's own order is unspecified.
+    for name in [t.name for t in Base.metadata.sorted_tables if t.name in kept]:
+        columns = ", ".join(
+            f'"{column}"'
+            for column in await connection.scalars(
                 text(
-                    "SELECT column_name, pg_get_serial_sequence(:q, column_name) "
-                    "FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND table_name = :t "
-                    "AND (is_identity = 'YES' OR column_default LIKE 'nextval%')"
+                    "SELECT column_name FROM information_schema.columns WHERE "
+                    "table_schema = 'public' AND table_name = :t AND is_generated = 'NEVER'"
                 ),
-                {"q": f'"{name}"', "t": name},
+                {"t": name},
             )
-            for column, sequence in sequences.all():
-                highest = f'SELECT max("{column}") FROM "{name}"'  # noqa: S608 - our table
-                await connection.execute(text(f"SELECT setval(:s, ({highest}))"), {"s": sequence})
-    await engine.dispose()
+        )
+        restore = f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM {SEED_SCHEMA}."{name}"'  # noqa: S608, E501
+        await connection.execute(text(restore))
+        # Restored rows keep their ids: move each id sequence past them.
+        sequences = await connection.execute(
+            text(
+                "SELECT column_name, pg_get_serial_sequence(:q, column_name) "
+                "FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND table_name = :t "
+                "AND (is_identity = 'YES' OR column_default LIKE 'nextval%')"
+            ),
+            {"q": f'"{name}"', "t": name},
+        )
+        for column, sequence in sequences.all():
+            highest = f'SELECT max("{column}") FROM "{name}"'  # noqa: S608 - our table
+            await connection.execute(text(f"SELECT setval(:s, ({highest}))"), {"s": sequence})
 
 
 @pytest.fixture(scope="session")
