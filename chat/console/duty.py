@@ -72,13 +72,7 @@ async def set_max_chats(
     now: datetime,
 ) -> None:
     await staff_repository.set_max_chats(session, counsellor_id, max_chats, now)
-    record_audit(
-        session,
-        "chat.max_chats_set",
-        actor_id=coordinator.id,
-        object_type="staff_account",
-        object_id=str(counsellor_id),
-    )
+    _audit_setting(session, coordinator, counsellor_id, "chat.max_chats_set")
     keys = services.keys
     after_commit(
         session, lambda: services.bus.publish(queue_channel(keys), {"type": "queue_changed"})
@@ -95,9 +89,16 @@ async def set_languages(
     """The chat languages a counsellor speaks besides Dutch ("Volgende gesprek" offers a
     chat in one of them to them first)."""
     await staff_repository.set_languages(session, counsellor_id, languages, now)
+    _audit_setting(session, coordinator, counsellor_id, "chat.languages_set")
+
+
+def _audit_setting(
+    session: AsyncSession, coordinator: StaffAccount, counsellor_id: uuid.UUID, action: str
+) -> None:
+    """A coordinator changed one of a counsellor's chat settings."""
     record_audit(
         session,
-        "chat.languages_set",
+        action,
         actor_id=coordinator.id,
         object_type="staff_account",
         object_id=str(counsellor_id),

@@ -129,25 +129,25 @@ async def set_duty(
 async def set_max_chats(
     session: AsyncSession, staff_id: uuid.UUID, max_chats: int | None, now: datetime
 ) -> None:
-    statement = insert(ChatStaff).values(
-        staff_id=staff_id, duty=Duty.off_duty.value, duty_since=now, max_chats=max_chats
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ChatStaff.staff_id], set_={"max_chats": statement.excluded.max_chats}
-        )
-    )
+    await _set_setting(session, staff_id, now, "max_chats", max_chats)
 
 
 async def set_languages(
     session: AsyncSession, staff_id: uuid.UUID, languages: list[str], now: datetime
 ) -> None:
+    await _set_setting(session, staff_id, now, "languages", languages)
+
+
+async def _set_setting(
+    session: AsyncSession, staff_id: uuid.UUID, now: datetime, name: str, value: object
+) -> None:
+    """One of a counsellor's chat settings; their row is made (off duty) if they had none."""
     statement = insert(ChatStaff).values(
-        staff_id=staff_id, duty=Duty.off_duty.value, duty_since=now, languages=languages
+        staff_id=staff_id, duty=Duty.off_duty.value, duty_since=now, **{name: value}
     )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=[ChatStaff.staff_id], set_={"languages": statement.excluded.languages}
+            index_elements=[ChatStaff.staff_id], set_={name: statement.excluded[name]}
         )
     )
 

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chat.console import duty
 from chat.console import repository as staff_repository
 from chat.labels import DUTY_LABELS, language_labels
 from chat.realtime import presence
+from clb.auth.models import StaffAccount
 from clb.db import utcnow
 from clb.errors import NotFound
 from clb.i18n import SOURCE_LANGUAGE
@@ -26,6 +28,18 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/console/team"
 MIN_CHATS, MAX_CHATS = 1, 10  # the chat_staff.max_chats_range constraint
+
+
+async def _counsellor_of_centre(
+    session: AsyncSession, coordinator: StaffAccount, staff_id: uuid.UUID
+) -> StaffAccount:
+    """A counsellor of the coordinator's own centre; anyone else is not found."""
+    counsellor = await staff_repository.counsellor_in_centre(
+        session, staff_id, coordinator.centre_id
+    )
+    if counsellor is None:
+        raise NotFound()
+    return counsellor
 
 
 async def _page(
@@ -88,9 +102,7 @@ async def set_max_chats(
     max_chats: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     request.state.staff = staff
-    counsellor = await staff_repository.counsellor_in_centre(session, staff_id, staff.centre_id)
-    if counsellor is None:
-        raise NotFound()
+    counsellor = await _counsellor_of_centre(session, staff, staff_id)
     value = max_chats.strip()
     wanted: int | None = None
     if value:
@@ -118,9 +130,7 @@ async def set_languages(
     languages: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     request.state.staff = staff
-    counsellor = await staff_repository.counsellor_in_centre(session, staff_id, staff.centre_id)
-    if counsellor is None:
-        raise NotFound()
+    counsellor = await _counsellor_of_centre(session, staff, staff_id)
     offered = [code for code in language_labels() if code != SOURCE_LANGUAGE]
     wanted = list(dict.fromkeys(languages or []))
     if any(code not in offered for code in wanted):
