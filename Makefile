@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run stack test lint jscheck typecheck pytest translations clean
+.PHONY: run stack test lint jsdeps jscheck typecheck pytest translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,27 +28,31 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# tsc and ESLint on frontend/static/js (versions pinned in package-lock.json). Without npm it
-# skips with a note on a developer's machine, but fails in CI (CI=true).
-jscheck:
+# node_modules as package-lock.json pins them: tsc and ESLint, and the OpenID provider the
+# single sign-on tests run (tests/clb/auth/oidc_provider). Without npm it skips with a note
+# on a developer's machine (those checks and tests skip too), but fails in CI (CI=true).
+jsdeps:
 	@if ! command -v npm >/dev/null 2>&1; then \
 		if [ "$$(printf '%s' "$$CI" | tr A-Z a-z)" = "true" ]; then \
-			echo "jscheck: npm not found; CI needs Node.js and npm for the JavaScript checks" >&2; \
+			echo "jsdeps: npm not found; CI needs Node.js and npm for the JavaScript checks and tests" >&2; \
 			exit 1; \
 		fi; \
-		echo "jscheck: npm not found, skipping the JavaScript type check and lint"; \
+		echo "jsdeps: npm not found, skipping the JavaScript packages"; \
 		exit 0; \
 	fi; \
 	if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
 		|| [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 		npm ci --no-audit --no-fund; \
-	fi; \
-	npm run typecheck:js && npm run lint:js
+	fi
+
+# tsc and ESLint on frontend/static/js (versions pinned in package-lock.json).
+jscheck: jsdeps
+	@if command -v npm >/dev/null 2>&1; then npm run typecheck:js && npm run lint:js; fi
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) jsdeps
 	$(BIN)/pytest
 
 # After changing texts: gather the Dutch strings into templates (.pot), merge them into every

@@ -251,9 +251,15 @@ async def db(services: Services) -> AsyncIterator[AsyncSession]:
 
 
 async def make_centre(
-    session: AsyncSession, slug: str = "clb-test", *, read_along: bool = False
+    session: AsyncSession,
+    slug: str = "clb-test",
+    *,
+    read_along: bool = False,
+    second_factor: bool = False,
 ) -> Centre:
-    """``read_along``: its coordinators may read along with its counsellors' chats."""
+    """``read_along``: its coordinators may read along with its counsellors' chats.
+    ``second_factor``: its staff must use one (the product's default; tests of other
+    features log in with a password alone)."""
     centre = Centre(
         slug=slug,
         name=f"CLB {slug}",
@@ -261,6 +267,7 @@ async def make_centre(
         email=None,
         website=None,
         chat_read_along=read_along,
+        second_factor_required=second_factor,
     )
     session.add(centre)
     await session.flush()
@@ -392,9 +399,11 @@ def live_server_factory(
     first_origin: list[str] = []
 
     def start(**settings: str) -> tuple[str, subprocess.Popen[bytes]]:
-        """``settings``: extra environment, e.g. ``CLB_CHAT_PRESENCE_TTL_SECONDS="4"``."""
+        """``settings``: extra environment, e.g. ``CLB_CHAT_PRESENCE_TTL_SECONDS="4"``;
+        ``{port}`` in a value is the server's port."""
         port = free_port()
-        env = {**session_server_env(tmp_path_factory.mktemp("server"), port), **settings}
+        extra = {name: value.replace("{port}", str(port)) for name, value in settings.items()}
+        env = {**session_server_env(tmp_path_factory.mktemp("server"), port), **extra}
         if first_origin:
             env["CLB_ALLOWED_ORIGINS"] = f'["{first_origin[0]}"]'
         else:

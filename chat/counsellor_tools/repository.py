@@ -191,3 +191,20 @@ async def purge_counsellor_tools(session: AsyncSession, conversation_id: uuid.UU
         .where(ConversationOutcome.conversation_id == conversation_id)
         .values(summary=None, handover_code_hash=None)
     )
+
+
+async def clear_handover_codes_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Retention of handover codes: the code of a chat that ended before ``cutoff`` stops
+    working (its hash goes; the summary stays until the transcript purge). A code's own
+    time is not stored; it is given during the chat, so never after the chat's end."""
+    ended_before = select(Conversation.id).where(Conversation.ended_at < cutoff)
+    result = await session.execute(
+        update(ConversationOutcome)
+        .where(
+            ConversationOutcome.handover_code_hash.is_not(None),
+            ConversationOutcome.conversation_id.in_(ended_before),
+        )
+        .values(handover_code_hash=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

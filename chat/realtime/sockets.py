@@ -155,6 +155,8 @@ async def staff_session_of(connection: Connection, services: Services) -> StaffS
         return None
     async with services.sessionmaker() as session:
         staff_session = await auth_service.resolve_session(session, token, services.settings)
+    if staff_session is not None and staff_session.enrolment_only:
+        return None  # a session that may only set up its second factor opens no console
         await commit(session)
     return staff_session
 
@@ -285,15 +287,15 @@ class StaffSocket:
         await read_frames(self.connection, self.frames, self.handle, received=self.received)
 
     async def watch_staff_channel(self) -> None:
-        """Logging out elsewhere closes this socket at once (R14); the other events on the
-        staff member's own channel go to ``on_staff_event``."""
+        """Logging out elsewhere, a deactivated account or sessions a coordinator ended close
+        this socket at once (R14); the other events on the staff member's own channel go to
+        ``on_staff_event``."""
         channel = auth_service.staff_channel(self.services.keys, self.staff.id)
         async with self.services.bus.subscribe(channel) as events:
             async for event in events:
                 data = event.data or {}
-                if data.get("type") == "session_ended" and data.get("session_id") == str(
-                    self.session_id
-                ):
+                ended = data.get("session_ids") or ()
+                if data.get("type") == "session_ended" and str(self.session_id) in ended:
                     self.connection.close(CLOSE_UNAUTHENTICATED, "logged out")
                     return
                 await self.on_staff_event(data)

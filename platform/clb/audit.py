@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -38,3 +38,9 @@ def record_audit(
     )
     session.add(event)
     return event
+
+
+async def purge_audit_before(session: AsyncSession, cutoff: datetime) -> int:
+    """Retention: the records older than ``cutoff`` go (settings.retention_audit_months)."""
+    result = await session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -52,6 +52,25 @@ class Settings(BaseSettings):
     login_failures_per_pair: int = Field(default=5, ge=1)
     login_failures_per_ip: int = Field(default=50, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # Staff identity (docs/privacy.md). An invitation link works once, for this long; a
+    # password reset link likewise, shorter.
+    invite_valid_hours: int = Field(default=72, ge=1, le=14 * 24)
+    reset_valid_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    # Single sign-on: each centre's OpenID Connect client secret, as {"centre-slug": "secret"}
+    # (JSON in CLB_OIDC_CLIENT_SECRETS). A centre without one is a public client (PKCE only).
+    oidc_client_secrets: dict[str, str] = {}
+
+    # Retention (docs/privacy.md has the table; jobs in each domain enforce it nightly).
+    # Appointments: names, contact details and the written need, this long after the
+    # appointment; what the statistics count stays.
+    retention_appointment_months: int = Field(default=6, ge=1, le=120)
+    # Face-to-face requests: this long after they were closed.
+    retention_request_months: int = Field(default=6, ge=1, le=120)
+    # The audit log of staff actions.
+    retention_audit_months: int = Field(default=24, ge=1, le=120)
+    # The development mailbox (never used in production) and chat handover codes.
+    retention_dev_mailbox_days: int = Field(default=7, ge=1, le=365)
+    retention_handover_days: int = Field(default=30, ge=1, le=365)
 
     # The chat (see docs/chat-protocol.md).
     chat_time_limit_minutes: int = Field(default=45, ge=5, le=240)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -43,6 +43,22 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same clock time ``months`` calendar months earlier (a day past the shorter
+    month's end becomes its last day): where a retention period in months begins."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=moment.tzinfo)
+    last_day = (following - timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last_day))
+
+
+def columns_of(row: object) -> dict[str, Any]:
+    """Every column of a mapped row by its attribute name (a privacy export shows them all)."""
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
 
 
 class Timestamped:

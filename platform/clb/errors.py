@@ -45,6 +45,15 @@ class Forbidden(ClbError):
     message = "Je hebt geen toegang tot deze pagina."
 
 
+class SecondFactorSetupNeeded(ClbError):
+    """The centre requires a second factor and this login has none yet: the only page open
+    is the one that sets it up (pages redirect there)."""
+
+    status = 403
+    code = "second_factor_setup_needed"
+    message = "Stel eerst een tweede stap in: een code-app of een passkey."
+
+
 class CsrfFailed(ClbError):
     status = 403
     code = "csrf_failed"
@@ -103,3 +112,18 @@ class TemporarilyUnavailable(ClbError):
         super().__init__(
             details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
         )
+
+
+class InvalidInput(ClbError):
+    """Input that is well-formed but not acceptable (a weak password, a role that may not be
+    given); the message says what to change."""
+
+    status = 422
+    code = "invalid_input"
+    message = "Controleer wat je invulde en probeer opnieuw."
+
+
+class Conflict(ClbError):
+    status = 409
+    code = "conflict"
+    message = "Dit bestaat al of is intussen gewijzigd."

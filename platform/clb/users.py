@@ -5,12 +5,22 @@ from __future__ import annotations
 from pydantic import BaseModel, EmailStr, Field, ValidationError
 from sqlalchemy import select
 
+from clb.auth import password_policy
 from clb.auth.models import Role, StaffAccount
+from clb.auth.password_policy import check_password
 from clb.auth.passwords import MIN_PASSWORD_LENGTH, hash_password_async
 from clb.auth.service import normalise_email
 from clb.config import SettingsError
 from clb.db import Pooling, create_engine, create_sessionmaker, transaction
 from clb.org.models import Centre
+
+WEAK_PASSWORD_REASONS = {
+    password_policy.TOO_SHORT: f"use at least {password_policy.MIN_LENGTH} characters",
+    password_policy.TOO_LONG: f"use at most {password_policy.MAX_LENGTH} characters",
+    password_policy.COMMON: "it is on the list of common passwords",
+    password_policy.OWN_NAME: "it contains the person's name or e-mail address",
+    password_policy.GUESSABLE: "it is too easy to guess; use four or more unrelated words",
+}
 
 
 class NewStaffAccount(BaseModel):
@@ -30,6 +40,12 @@ async def create_staff_account(
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SettingsError(f"Invalid {first['loc'][0]}: {first['msg']}") from None
+    verdict = check_password(
+        data.password, personal=(data.full_name, data.display_name, data.email)
+    )
+    if verdict.problem is not None:
+        # The same rule as the console's; the command speaks English like its other errors.
+        raise SettingsError(f"Invalid password: {WEAK_PASSWORD_REASONS[verdict.problem]}")
     engine = create_engine(database_url, pooling=pooling)
     try:
         async with transaction(create_sessionmaker(engine)) as session:

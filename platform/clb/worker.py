@@ -20,9 +20,10 @@ from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Worker
 
 from clb import jobs
+from clb.audit import purge_audit_before
 from clb.auth import service as auth_service
 from clb.config import Settings
-from clb.db import transaction
+from clb.db import months_before, transaction, utcnow
 from clb.services import Services
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,14 @@ async def purge_old_sessions(ctx: dict[str, Any]) -> int:
     services: Services = ctx["services"]
     async with transaction(services.sessionmaker) as session:
         return await auth_service.purge_old_sessions(session)
+
+
+async def purge_old_audit(ctx: dict[str, Any]) -> int:
+    """Retention of the audit log: records older than ``retention_audit_months`` go."""
+    services: Services = ctx["services"]
+    cutoff = months_before(utcnow(), services.settings.retention_audit_months)
+    async with transaction(services.sessionmaker) as session:
+        return await purge_audit_before(session, cutoff)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,14 @@ def cron_jobs(namespace: str, periodic: Sequence[PeriodicJob] = ()) -> list[Cron
             name=named("purge_old_sessions"),
             hour={3},
             minute=17,
+            second=0,
+            unique=True,
+        ),
+        cron(
+            purge_old_audit,
+            name=named("purge_old_audit"),
+            hour={3},
+            minute=27,
             second=0,
             unique=True,
         ),

@@ -15,12 +15,18 @@ from chat.supervision.read_along_setting import router as read_along_setting_rou
 from chat.supervision.router import router as supervision_router
 from chat.triage.router import router as triage_router
 from clb.auth.router import router as auth_router
+from clb.auth.second_step_router import router as second_step_router
+from clb.auth.security_router import router as security_router
+from clb.auth.sso_router import router as sso_router
 from clb.config import Settings
+from clb.staff.link_router import router as account_link_router
+from clb.staff.router import router as accounts_router
 from clb.web import app as kernel_app
 from clb.web.api_docs import router as api_docs_router
 from clb.web.ops import router as ops_router
 from clb.web.pages import router as pages_router
 from composition import tasks  # noqa: F401 - registers the job handlers the app schedules
+from composition.privacy_router import router as privacy_router
 from development.mailbox_pages import router as dev_mailbox_router
 from scheduling.agenda.appointment_router import router as appointment_console_router
 from scheduling.agenda.router import router as agenda_router
@@ -43,6 +49,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     api_docs_router,
     pages_router,
     auth_router,
+    sso_router,
+    second_step_router,
+    security_router,
+    accounts_router,
+    account_link_router,
     team_router,
     chat_router,
     triage_router,
@@ -50,6 +61,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     chat_statistics_router,
     supervision_router,
     read_along_setting_router,
+    privacy_router,
     chat_tools_router,
     canned_admin_router,
     scheduling_router,

@@ -32,13 +32,16 @@ from chat.statistics import service as chat_statistics
 from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS
 from chat.supervision.router import SOURCE_LABELS, STATE_LABELS, STATUS_LABELS
 from chat.triage.service import TERM_PROBLEMS
-from clb.auth.router import ROLE_LABELS
+from clb.auth import passkeys, password_policy, second_step_router, security_router
+from clb.auth.models import ROLE_LABELS
 from clb.auth.service import THROTTLED_LOGIN
 from clb.errors import ClbError
+from clb.staff import router as staff_router
 from clb.web.error_pages import HTTP_MESSAGES
 from clb.web.forms import INVALID_DAY, INVALID_MONDAY
 from clb.web.pages import ENTRY_POINTS
 from clb.web.templating import FRONTEND_DIR
+from composition import privacy_requests
 from scheduling.appointments.api import BOOKING_LIMITED
 from scheduling.appointments.messages import HELP_LINES
 from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
@@ -50,6 +53,18 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = FRONTEND_DIR / "templates"
 STAFF_TEMPLATES = re.compile(r"^(console_|dev_mailbox|login)")
 PROJECT_PACKAGES = ("clb", "chat", "scheduling", "toolbox")
+# Modules whose texts only staff see: account management, the login's second step and the
+# security page (their strings go to the ``console`` domain).
+STAFF_CODE = (
+    "platform/clb/staff/",
+    "platform/clb/auth/security_router.py",
+    "platform/clb/auth/second_step_router.py",
+    "platform/clb/auth/second_factor.py",
+    "platform/clb/auth/passkeys.py",
+    "platform/clb/auth/password_policy.py",
+    "platform/clb/auth/sso.py",
+    "platform/clb/auth/sso_router.py",
+)
 PYTHON_SOURCES = ("platform/clb", "chat", "scheduling", "toolbox")
 # Calls whose first argument is a Dutch literal shown to people.
 TRANSLATING_CALLS = {"gettext", "_", "raise_if_denied"}
@@ -68,8 +83,18 @@ STAFF_LABELS: tuple[Mapping[Any, str], ...] = (
     chat_statistics.LABELS, NOTE_KIND_LABELS, STATE_LABELS, STATUS_LABELS, SOURCE_LABELS,
     ACTION_LABELS, OBJECT_LABELS, DUTY_LABELS, TERM_PROBLEMS, ROLE_LABELS,
     meeting_labels.CONSOLE_STATUS_LABELS,
+    privacy_requests.MESSAGES, privacy_requests.KIND_LABELS, privacy_requests.RELATED_LABELS,
 )  # fmt: skip
 
+
+# Staff texts kept in constants and translated where shown.
+STAFF_TEXTS = (
+    *password_policy.PROBLEMS,
+    *staff_router.DONE.values(),
+    *security_router.DONE.values(),
+    second_step_router.WRONG_CODE,
+    passkeys.FAILED,
+)
 
 Message = str | tuple[str, str]  # a plural entry: (singular, plural)
 
@@ -97,10 +122,12 @@ def _error_classes(cls: type[ClbError] = ClbError) -> Iterator[type[ClbError]]:
         yield from _error_classes(subclass)
 
 
-def _python_trees() -> Iterator[ast.Module]:
+def _python_trees(*, staff: bool = False) -> Iterator[ast.Module]:
+    """The project's modules: those only staff see (``STAFF_CODE``), or all the others."""
     for folder in PYTHON_SOURCES:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            yield ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            if path.relative_to(ROOT).as_posix().startswith(STAFF_CODE) == staff:
+                yield ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
 def _literal(node: ast.expr | None) -> str | None:
@@ -126,10 +153,10 @@ def _error_messages(tree: ast.Module) -> Iterator[tuple[str, str]]:
                     yield node.name, message
 
 
-def messages_in_code() -> Iterator[str]:
+def messages_in_code(*, staff: bool = False) -> Iterator[str]:
     """Dutch literals in the source: a ``message`` on any error class (also in modules not
     imported here) and literals passed to ``_()`` or straight to an error."""
-    trees = list(_python_trees())
+    trees = list(_python_trees(staff=staff))
     error_names = {cls.__name__ for cls in _error_classes()}
     for tree in trees:
         for error_name, error_message in _error_messages(tree):
@@ -153,6 +180,7 @@ def _values(label_sets: Iterable[Mapping[Any, str]]) -> set[str]:
 def staff_only_messages() -> frozenset[Message]:
     """The ``console`` domain: strings only staff see."""
     staff = set(template_messages(staff=True)) | _values(STAFF_LABELS) | {THROTTLED_LOGIN}
+    staff |= set(messages_in_code(staff=True)) | set(STAFF_TEXTS)
     return frozenset(staff - public_messages())
 
 

@@ -126,6 +126,9 @@ async def load_demo(session: AsyncSession) -> list[DemoLogin]:
             website=None,
             # One demo centre shows read-along (and the privacy notice that goes with it).
             chat_read_along=data["slug"] == READ_ALONG_CENTRE,
+            # The demo logs in with the printed passwords alone; a real centre requires a
+            # second factor unless a coordinator turns that off (/console/accounts).
+            second_factor_required=False,
         )
         session.add(centre)
         await session.flush()

@@ -15,16 +15,18 @@ import contextlib
 import logging
 import socket
 from collections.abc import Awaitable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.controller import Controller
 
-from clb.message_folder import store_mail
+from clb.message_folder import ENTRY_NAME, store_mail
+from clb.worker import PeriodicJob
 
 if TYPE_CHECKING:
     from clb.config import Settings
+    from clb.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +122,37 @@ def development_mailbox(settings: Settings) -> Iterator[Settings]:
     folder = (settings.dev_mailbox_dir or settings.data_dir / "mailbox").resolve()
     with DevMailbox(folder) as mailbox:
         yield settings.model_copy(update={"smtp_url": mailbox.url, "dev_mailbox_dir": folder})
+
+
+# --- Retention -----------------------------------------------------------------------
+
+
+def purge_folder(folder: Path, cutoff: datetime) -> int:
+    """Delete the recorded messages received before ``cutoff`` (by the time in their name;
+    files of any other name are left alone); returns how many went."""
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.iterdir():
+        match = ENTRY_NAME.fullmatch(path.name)
+        if match is None:
+            continue
+        received = datetime.strptime(match["stamp"], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+        if received < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+async def purge_dev_mailbox(ctx: dict[str, Any]) -> int:
+    """Retention: messages older than ``retention_dev_mailbox_days`` leave the development
+    mailbox (only where one is set: never in production)."""
+    services: Services = ctx["services"]
+    settings = services.settings
+    if settings.dev_mailbox_dir is None:
+        return 0
+    cutoff = datetime.now(UTC) - timedelta(days=settings.retention_dev_mailbox_days)
+    return await asyncio.to_thread(purge_folder, settings.dev_mailbox_dir, cutoff)
+
+
+DEV_MAILBOX_RETENTION = PeriodicJob(purge_dev_mailbox, hour={3}, minute=57, timeout=600)

@@ -77,6 +77,17 @@ class BookingRequest:
         return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def compact_phone(phone: str) -> str:
+    """A phone number as it is stored: without spaces, dots, slashes, brackets or dashes."""
+    return _PHONE_CHARS.sub("", phone)
+
+
+def stored_phone(raw: str) -> str | None:
+    """The number as a booking stores it, or None if it cannot be a phone number."""
+    compact = compact_phone(raw.strip())
+    return compact if _PHONE.match(compact) else None
+
+
 def clean_contact(contact: Contact) -> Contact:
     """Trimmed and normalised, or InvalidBooking naming the field."""
     first_name = " ".join(contact.first_name.split())
@@ -99,7 +110,7 @@ def clean_contact(contact: Contact) -> Contact:
                 "Dit e-mailadres klopt niet. Bijvoorbeeld: naam@voorbeeld.be", field="email"
             ) from None
     if phone is not None:
-        compact = _PHONE_CHARS.sub("", phone)
+        compact = compact_phone(phone)
         if not _PHONE.match(compact):
             raise InvalidBooking(
                 "Dit telefoonnummer klopt niet. Bijvoorbeeld: 0470 12 34 56", field="phone"

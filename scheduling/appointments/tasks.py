@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from clb.db import transaction
+from clb.db import months_before, transaction, utcnow
 from clb.jobs import JobContext, job_handler
 from clb.services import Services
-from scheduling.appointments import messages, repository
+from clb.worker import PeriodicJob
+from scheduling.appointments import messages, personal_data, repository
 from scheduling.appointments.booking import manage_url
 from scheduling.appointments.message_jobs import NOTIFY_JOB
 from scheduling.appointments.models import (
@@ -92,3 +93,15 @@ async def _went_out(services: Services, record: Sent, channel: Channel) -> None:
                 job_id=record.job_id,
             )
         )
+
+
+async def erase_past_appointments(ctx: dict[str, Any]) -> int:
+    """Retention: ``retention_appointment_months`` after an appointment's time, the person's
+    data on it goes; what the counts need stays (scheduling.appointments.personal_data)."""
+    services: Services = ctx["services"]
+    cutoff = months_before(utcnow(), services.settings.retention_appointment_months)
+    async with transaction(services.sessionmaker) as session:
+        return await personal_data.anonymise_started_before(session, cutoff)
+
+
+APPOINTMENT_RETENTION = PeriodicJob(erase_past_appointments, hour={3}, minute=47, timeout=1800)

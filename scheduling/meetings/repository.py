@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import any_, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
 from clb.org.models import School
+from scheduling.appointments.models import Appointment
 from scheduling.centre_staff import active_staff_of
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent, RequestStatus
 
@@ -104,3 +119,108 @@ async def school_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.
         return {}
     rows = await session.execute(select(School.id, School.name).where(School.id.in_(ids)))
     return {school_id: name for school_id, name in rows}
+
+
+# --- The person behind a request: privacy requests and retention ---------------------------
+# Anonymising keeps what the counts need (centre, school, for whom and the relation, the
+# preferences, status, deadline, assignment, appointment and the history's steps) and
+# nothing that identifies the person (docs/privacy.md).
+
+# The "reachable" CHECK wants a way to reach someone; an address is never stored empty (the
+# form makes "" None), so the empty address marks an erased request.
+ERASED_EMAIL = ""
+NOT_ERASED = MeetingRequest.email.is_distinct_from(ERASED_EMAIL)
+
+
+def _erased() -> dict[str, Any]:
+    return {
+        "first_name": "",
+        # The "other_has_consent" CHECK: a request for someone else keeps a (blank) requester.
+        "requester_name": case((MeetingRequest.for_whom == "other", ""), else_=None),
+        "email": ERASED_EMAIL,
+        "phone": None,
+        "interpreter_language": None,
+        "need": "",
+        "close_reason": None,
+        # No status token hashes to this (32 characters, a hash has 64): the link stops.
+        "status_token_hash": func.replace(cast(MeetingRequest.id, String), "-", ""),
+    }
+
+
+async def anonymise_requests(session: AsyncSession, ids: Collection[uuid.UUID]) -> int:
+    """Erase the person from these requests and what staff typed in their history."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(MeetingRequest)
+        .where(MeetingRequest.id.in_(list(ids)))
+        .values(_erased())
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(MeetingRequestEvent)
+        .where(MeetingRequestEvent.request_id.in_(list(ids)))
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def finished_before(session: AsyncSession, cutoff: datetime) -> list[uuid.UUID]:
+    """Requests not yet erased that were closed before ``cutoff`` (the time of the step to
+    "closed" in their history), or scheduled with an appointment that started before it."""
+    closed_at = (
+        select(func.max(MeetingRequestEvent.at))
+        .where(
+            MeetingRequestEvent.request_id == MeetingRequest.id,
+            MeetingRequestEvent.to_status == RequestStatus.closed.value,
+        )
+        .scalar_subquery()
+    )
+    met_at = (
+        select(Appointment.starts_at)
+        .where(Appointment.id == MeetingRequest.appointment_id)
+        .scalar_subquery()
+    )
+    rows = await session.scalars(
+        select(MeetingRequest.id).where(
+            NOT_ERASED,
+            or_(
+                and_(
+                    MeetingRequest.status == RequestStatus.closed.value,
+                    func.coalesce(closed_at, MeetingRequest.created_at) < cutoff,
+                ),
+                and_(MeetingRequest.status == RequestStatus.scheduled.value, met_at < cutoff),
+            ),
+        )
+    )
+    return list(rows.all())
+
+
+async def matching_requests(
+    session: AsyncSession,
+    centre_id: uuid.UUID,
+    *,
+    email: str | None = None,
+    phones: Sequence[str] = (),
+    reference: str | None = None,
+    appointment_ids: Collection[uuid.UUID] = (),
+) -> list[MeetingRequest]:
+    """The centre's requests (not erased) with this e-mail address, phone number or
+    reference, or linked to these appointments; the oldest first."""
+    found: list[ColumnElement[bool]] = []
+    if email:
+        found.append(func.lower(MeetingRequest.email) == email.lower())
+    if phones:
+        found.append(MeetingRequest.phone.in_(list(phones)))
+    if reference:
+        found.append(MeetingRequest.reference == reference)
+    if appointment_ids:
+        found.append(MeetingRequest.appointment_id.in_(list(appointment_ids)))
+    rows = await session.scalars(
+        select(MeetingRequest)
+        .where(MeetingRequest.centre_id == centre_id, NOT_ERASED, or_(false(), *found))
+        .order_by(MeetingRequest.created_at, MeetingRequest.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())

@@ -13,10 +13,12 @@ import uuid
 from typing import Any
 
 from clb.auth.models import StaffAccount
-from clb.db import utcnow
+from clb.db import months_before, transaction, utcnow
 from clb.i18n import gettext as _
 from clb.jobs import JobContext, job_handler
 from clb.mail import OutgoingMail
+from clb.services import Services
+from clb.worker import PeriodicJob
 from scheduling.appointments import messages
 from scheduling.availability.slots import BRUSSELS
 from scheduling.meetings import repository
@@ -136,7 +138,7 @@ async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The reference and the status link, to the e-mail address given on the form. The
     link's token is derived again here (it is never stored)."""
     request = await repository.request_by_id(ctx.session, uuid.UUID(payload["request_id"]))
-    if request is None or request.email is None:
+    if request is None or not request.email:  # none given, or erased
         return
     services = ctx.services
     messages.use_language(str(payload.get("language", "nl")))
@@ -163,3 +165,20 @@ async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
             text="\n".join(lines) + "\n",
         )
     )
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+async def erase_finished_requests(ctx: dict[str, Any]) -> int:
+    """Retention: ``retention_request_months`` after a request was closed (or after the
+    appointment it was scheduled into), the person's data on it goes; what the counts need
+    stays (scheduling.meetings.repository)."""
+    services: Services = ctx["services"]
+    cutoff = months_before(utcnow(), services.settings.retention_request_months)
+    async with transaction(services.sessionmaker) as session:
+        finished = await repository.finished_before(session, cutoff)
+        return await repository.anonymise_requests(session, finished)
+
+
+REQUEST_RETENTION = PeriodicJob(erase_finished_requests, hour={3}, minute=52, timeout=1800)

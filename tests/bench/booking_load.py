@@ -226,7 +226,9 @@ async def seed_group(
 
 async def add_centre(session: AsyncSession, group: str, c: int) -> tuple[Location, School]:
     """Centre ``c`` of ``group``, with one location and one school."""
-    centre = Centre(slug=f"bench-{group}-{c}", name=f"CLB Bench {group} {c}")
+    centre = Centre(
+        slug=f"bench-{group}-{c}", name=f"CLB Bench {group} {c}", second_factor_required=False
+    )
     session.add(centre)
     await session.flush()
     location = Location(

@@ -729,7 +729,12 @@ async def create_counsellors(resources: Resources, count: int, prefix: str) -> l
     try:
         async with create_sessionmaker(engine)() as session:
             centre = Centre(
-                slug=f"clb-{prefix}", name="CLB Bench", phone=None, email=None, website=None
+                slug=f"clb-{prefix}",
+                name="CLB Bench",
+                phone=None,
+                email=None,
+                website=None,
+                second_factor_required=False,
             )
             session.add(centre)
             await session.flush()

@@ -79,7 +79,14 @@ async def make_coordinator(resources: Resources) -> None:
     engine = create_engine(resources.database_url)
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        centre = Centre(slug="bench", name="CLB bench", phone=None, email=None, website=None)
+        centre = Centre(
+            slug="bench",
+            name="CLB bench",
+            phone=None,
+            email=None,
+            website=None,
+            second_factor_required=False,
+        )
         session.add(centre)
         await session.flush()
         session.add(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +19,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from clb import i18n
-from clb.auth.router import ROLE_LABELS
+from clb.auth.models import ROLE_LABELS
 from clb.web.pages import ENTRY_POINTS
 from clb.web.templating import FRONTEND_DIR, create_environment
 from composition.message_sources import Message, public_messages, staff_only_messages
@@ -170,6 +170,21 @@ def _render_all(language: str) -> dict[str, str]:
         "kinds": KIND_LABELS,
         "sorts": SORT_LABELS,
         "theme_counts": {"faalangst": 3},
+        # Accounts and security pages.
+        "account": SimpleNamespace(
+            id="4f6b2d8e-0000-4000-8000-000000000001",
+            full_name="An Peeters",
+            display_name="An",
+            email="an@clb.example",
+            roles=["counsellor"],
+            is_active=True,
+            last_login_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC),
+            totp_enabled_at=datetime(2026, 12, 1, 9, 31, tzinfo=UTC),
+        ),
+        "grantable": [("counsellor", "CLB-medewerker")],
+        "form": {},
+        "errors": {},
+        "recovery_left": 9,
         **language_helpers(),
     }
     return {

@@ -111,7 +111,7 @@ async def test_create_user_reads_the_password_from_stdin_and_can_log_in(
     )
     assert account is not None
     assert account.display_name == "Mia" and account.roles == ["coordinator", "counsellor"]
-    assert account.password_hash.startswith("$argon2id$")
+    assert account.password_hash is not None and account.password_hash.startswith("$argon2id$")
 
     duplicate = clb(*args, env=cli_env, stdin="een-sterk-wachtwoord\n")
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr

@@ -9,7 +9,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from clb.auth.models import StaffAccount, StaffSession, Visitor
+from clb.auth.models import AccountLink, StaffAccount, StaffSession, Visitor
+from clb.org.models import Centre
 
 
 async def account_by_email(session: AsyncSession, email: str) -> StaffAccount | None:
@@ -62,5 +63,21 @@ async def purge_sessions_before(session: AsyncSession, cutoff: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def purge_links_before(session: AsyncSession, cutoff: datetime) -> int:
+    result = await session.execute(
+        delete(AccountLink).where(
+            or_(AccountLink.used_at < cutoff, AccountLink.expires_at < cutoff)
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def visitor_by_hash(session: AsyncSession, token_hash: str) -> Visitor | None:
     return await session.scalar(select(Visitor).where(Visitor.token_hash == token_hash))
+
+
+async def centre_requires_second_factor(session: AsyncSession, centre_id: uuid.UUID) -> bool:
+    required = await session.scalar(
+        select(Centre.second_factor_required).where(Centre.id == centre_id)
+    )
+    return bool(required)

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from clb.auth import second_factor
 from clb.auth import service as auth_service
+from clb.auth.models import ROLE_LABELS
+from clb.auth.second_step_router import SECOND_STEP, pending_cookie
+from clb.auth.sso import centres_with_sso
+from clb.auth.web_login import finish_login
 from clb.errors import InvalidCredentials, RateLimited
 from clb.i18n import gettext as _
 from clb.ratelimit import Rate
@@ -21,7 +26,7 @@ from clb.web.deps import (
     session_cookie_name,
 )
 from clb.web.pages import safe_next
-from clb.web.security import CsrfProtected, ip_hash, set_csrf_cookie
+from clb.web.security import CsrfProtected, ip_hash
 from clb.web.templating import render
 
 router = APIRouter()
@@ -29,21 +34,22 @@ router = APIRouter()
 # A school's computer room shares one address: a class, each pupil more than once. Beyond
 # that, the proof of work before each token grows dearer (clb.auth.work).
 VISITOR_CREATION_RATE = Rate(120, 3600)
-ROLE_LABELS = {
-    "counsellor": "CLB-medewerker",
-    "coordinator": "Coördinator",
-    "editor": "Redacteur",
-    "admin": "Beheerder",
-}
 
 
 @router.get("/console/login", response_class=HTMLResponse, include_in_schema=False)
 async def login_page(
-    request: Request, staff_session: OptionalStaffSession, next: str | None = None
+    request: Request,
+    staff_session: OptionalStaffSession,
+    session: SessionDep,
+    next: str | None = None,
 ) -> Response:
     if staff_session is not None:
         return RedirectResponse(safe_next(next or "/console"), status_code=303)
-    return render(request, "login.html", {"next": safe_next(next or "/console")})
+    context = {
+        "next": safe_next(next or "/console"),
+        "sso_centres": await centres_with_sso(session),
+    }
+    return render(request, "login.html", context)
 
 
 @router.post("/console/login", include_in_schema=False)
@@ -62,20 +68,22 @@ async def login(
             session, throttle, email, password, ip_hash(request)
         )
     except (InvalidCredentials, RateLimited) as exc:
-        context = {"next": safe_next(next), "email": email, "error": _(exc.detail_message)}
+        context = {
+            "next": safe_next(next),
+            "email": email,
+            "error": _(exc.detail_message),
+            "sso_centres": await centres_with_sso(session),
+        }
         return render(request, "login.html", context, status_code=exc.status, headers=exc.headers)
-    token = await auth_service.start_session(session, account, services.settings)
-    response = RedirectResponse(safe_next(next), status_code=303)
-    response.set_cookie(
-        session_cookie_name(services.settings),
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=services.settings.secure_cookies,
-        path="/",
+    if await second_factor.has_second_factor(session, account):
+        pending = second_factor.PendingLogin(account.id, safe_next(next))
+        step = await second_factor.start_pending(services.redis, services.keys, pending)
+        response = RedirectResponse(SECOND_STEP, status_code=303)
+        pending_cookie(response, step, services)
+        return response
+    return await finish_login(
+        request, session, services, account, second_factor=None, next_url=next
     )
-    set_csrf_cookie(request, response, rotate=True)
-    return response
 
 
 @router.post("/console/logout", include_in_schema=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
 from clb.auth import repository
-from clb.auth.models import StaffAccount, StaffSession, Visitor
+from clb.auth.models import Role, StaffAccount, StaffSession, Visitor
 from clb.auth.passwords import verify_password_async
 from clb.auth.tokens import hash_token, new_token
 from clb.bus import Bus
@@ -26,6 +27,7 @@ from clb.redis import Keys
 log = logging.getLogger(__name__)
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+SECOND_FACTOR_ROLES = frozenset({Role.counsellor, Role.coordinator, Role.admin})
 THROTTLED_LOGIN = "Te veel mislukte pogingen. Probeer het over {minutes} min. opnieuw."
 
 
@@ -56,7 +58,9 @@ class LoginThrottle:
     async def check(self, email: str, ip_hash: str) -> None:
         for name, rate in zip(self._names(email, ip_hash), self._rates(), strict=True):
             decision = await self.limiter.peek(name, rate)
-            minutes = max(1, round(decision.retry_after / 60))
+            # Rounded up, from the same whole seconds as the Retry-After header: the
+            # sentence never promises a shorter wait than the lock really lasts.
+            minutes = max(1, math.ceil(math.ceil(decision.retry_after) / 60))
             # Translate the pattern, then fill in the number: the sentence stays translatable.
             decision.raise_if_denied(gettext(THROTTLED_LOGIN).format(minutes=minutes))
 
@@ -81,18 +85,37 @@ async def authenticate(
         log.info("staff login failed", extra={"ip_hash": ip_hash})
         raise InvalidCredentials()
     await throttle.succeeded(email, ip_hash)
-    account.last_login_at = utcnow()
-    record_audit(session, "login", actor_id=account.id)
     return account
 
 
-async def start_session(session: AsyncSession, account: StaffAccount, settings: Settings) -> str:
+async def second_factor_required(session: AsyncSession, account: StaffAccount) -> bool:
+    """The centre requires a second factor of every role that can read transcripts or
+    personal data (an editor of the toolbox alone reads neither)."""
+    if not SECOND_FACTOR_ROLES.intersection(account.roles):
+        return False
+    return await repository.centre_requires_second_factor(session, account.centre_id)
+
+
+async def start_session(
+    session: AsyncSession,
+    account: StaffAccount,
+    settings: Settings,
+    *,
+    second_factor: str | None = None,
+    enrolment_only: bool = False,
+    device: str | None = None,
+) -> str:
     token = new_token()
+    account.last_login_at = utcnow()
+    record_audit(session, "login", actor_id=account.id)
     session.add(
         StaffSession(
             token_hash=hash_token(token),
             account_id=account.id,
             expires_at=utcnow() + timedelta(hours=settings.session_max_hours),
+            second_factor=second_factor,
+            enrolment_only=enrolment_only,
+            device=device,
         )
     )
     return token
@@ -127,7 +150,7 @@ async def end_session(session: AsyncSession, bus: Bus, keys: Keys, token: str) -
         return
     session_id, account_id = ended
     record_audit(session, "logout", actor_id=account_id)
-    event = {"type": "session_ended", "session_id": str(session_id)}
+    event = {"type": "session_ended", "session_ids": [str(session_id)]}
     after_commit(session, lambda: bus.publish(staff_channel(keys, account_id), event))
 
 
@@ -149,4 +172,8 @@ async def resolve_visitor(session: AsyncSession, token: str) -> Visitor | None:
 
 
 async def purge_old_sessions(session: AsyncSession, *, keep_days: int = 30) -> int:
-    return await repository.purge_sessions_before(session, utcnow() - timedelta(days=keep_days))
+    """Ended or expired sessions, and used or expired invitation and reset links, after
+    ``keep_days`` (long enough to answer "who was logged in when" from the audit log)."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    links = await repository.purge_links_before(session, cutoff)
+    return await repository.purge_sessions_before(session, cutoff) + links

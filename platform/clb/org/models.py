@@ -33,6 +33,12 @@ class Centre(Timestamped, Base):
     # Whether this centre's coordinators may read along with the chats its counsellors hold
     # (the chat's privacy notice says so when any centre allows it). Off unless turned on.
     chat_read_along: Mapped[bool] = mapped_column(default=False, server_default="false")
+    # Every role that can read transcripts or personal data needs a second factor here.
+    second_factor_required: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Single sign-on: the centre's OpenID Connect issuer (pinned: tokens from any other issuer
+    # are refused) and this platform's client id there. The client secret is a setting.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_client_id: Mapped[str | None] = mapped_column(String(200))
 
     locations: Mapped[list[Location]] = relationship(back_populates="centre", lazy="raise")
     schools: Mapped[list[School]] = relationship(back_populates="centre", lazy="raise")

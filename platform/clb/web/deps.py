@@ -12,7 +12,7 @@ from clb.auth import service as auth_service
 from clb.auth.models import Role, StaffAccount, StaffSession, Visitor
 from clb.config import Settings
 from clb.db import transaction
-from clb.errors import Forbidden, NotAuthenticated
+from clb.errors import Forbidden, NotAuthenticated, SecondFactorSetupNeeded
 from clb.services import Services
 
 
@@ -52,9 +52,19 @@ async def optional_staff_session(
 OptionalStaffSession = Annotated[StaffSession | None, Depends(optional_staff_session)]
 
 
-async def current_staff(staff_session: OptionalStaffSession) -> StaffAccount:
+async def live_staff_session(staff_session: OptionalStaffSession) -> StaffSession:
+    """Any live login, including one that may only set up its second factor."""
     if staff_session is None:
         raise NotAuthenticated()
+    return staff_session
+
+
+LiveStaffSession = Annotated[StaffSession, Depends(live_staff_session)]
+
+
+async def current_staff(staff_session: LiveStaffSession) -> StaffAccount:
+    if staff_session.enrolment_only:
+        raise SecondFactorSetupNeeded()
     return staff_session.account
 
 

@@ -13,7 +13,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clb import i18n
-from clb.errors import ClbError, NotAuthenticated, TemporarilyUnavailable
+from clb.errors import (
+    ClbError,
+    NotAuthenticated,
+    SecondFactorSetupNeeded,
+    TemporarilyUnavailable,
+)
 from clb.health.outage import is_outage, note_outage
 from clb.web.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from clb.web.templating import render
@@ -92,6 +97,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, NotAuthenticated) and wants_html(request):
             target = "/console/login?next=" + quote(request.url.path)
             return RedirectResponse(target, status_code=303)
+        if isinstance(exc, SecondFactorSetupNeeded) and wants_html(request):
+            return RedirectResponse("/console/beveiliging?instellen=1", status_code=303)
         return error_response(
             request,
             exc.status,

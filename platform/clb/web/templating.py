@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -15,6 +17,7 @@ from clb import i18n
 from clb.web.language import alternate_links, is_staff_path, offered_languages
 from clb.web.security import csrf_token, set_csrf_cookie
 
+BRUSSELS = ZoneInfo("Europe/Brussels")
 FRONTEND_DIR = Path(__file__).resolve().parents[3] / "frontend"
 
 
@@ -29,7 +32,13 @@ def create_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True
     )
+    env.filters["brussels"] = brussels_time
     return env
+
+
+def brussels_time(moment: datetime) -> str:
+    """A stored (UTC) moment as staff in Flanders read it: 05/12/2026 19:30."""
+    return moment.astimezone(BRUSSELS).strftime("%d/%m/%Y %H:%M")
 
 
 def render(

@@ -1,0 +1,1 @@
+"""Managing staff accounts: invitations, roles, deactivation and password resets."""
