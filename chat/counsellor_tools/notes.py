@@ -48,11 +48,16 @@ class NoteView:
 async def _access(
     session: AsyncSession, staff: StaffAccount, conversation_id: uuid.UUID
 ) -> tuple[bool, bool]:
-    """(held, coordinator): may this person see the notes, and in which capacity."""
+    """(held, coordinator): may this person see the notes, and in which capacity. A
+    coordinator of another centre may not: what pupils were told about read-along holds
+    for notes too."""
     if await repository.get_conversation(session, conversation_id) is None:
         raise NotFound()
     held = await repo.has_held(session, conversation_id, staff.id)
-    coordinator = staff.has_role(Role.coordinator)
+    # A coordinator supervises their own centre's counsellors only, as with read-along.
+    coordinator = staff.has_role(Role.coordinator) and await repo.held_in_centre(
+        session, conversation_id, staff.centre_id
+    )
     if not held and not coordinator:
         raise NotAllowed()
     return held, coordinator

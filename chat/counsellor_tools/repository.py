@@ -34,6 +34,25 @@ async def has_held(session: AsyncSession, conversation_id: uuid.UUID, staff_id: 
     return found is not None
 
 
+async def held_in_centre(
+    session: AsyncSession, conversation_id: uuid.UUID, centre_id: uuid.UUID
+) -> bool:
+    """Whether a counsellor of this centre holds the conversation now or held it before a
+    transfer: the chats whose notes that centre's coordinators may read."""
+    own = select(StaffAccount.id).where(StaffAccount.centre_id == centre_id)
+    transferred = exists().where(
+        ConversationTransfer.conversation_id == conversation_id,
+        or_(ConversationTransfer.from_id.in_(own), ConversationTransfer.to_id.in_(own)),
+    )
+    found = await session.scalar(
+        select(Conversation.id).where(
+            Conversation.id == conversation_id,
+            or_(Conversation.counsellor_id.in_(own), transferred),
+        )
+    )
+    return found is not None
+
+
 # --- Notes ---------------------------------------------------------------------------------
 
 

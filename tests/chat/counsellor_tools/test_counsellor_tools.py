@@ -23,6 +23,7 @@ from clb.audit import AuditEvent
 from clb.auth.models import StaffAccount
 from clb.db import commit, utcnow
 from clb.jobs import OutboxJob
+from clb.org.models import Centre
 from clb.services import Services
 from tests.chat.tools_support import api, csrf, held_chat, staff_client
 from tests.conftest import make_centre, make_staff
@@ -43,6 +44,12 @@ async def by_email(db: AsyncSession, email: str = "an@clb.example") -> StaffAcco
     staff = await db.scalar(select(StaffAccount).where(StaffAccount.email == email))
     assert staff is not None
     return staff
+
+
+async def centre_of(db: AsyncSession, staff: StaffAccount) -> Centre:
+    centre = await db.get(Centre, staff.centre_id)
+    assert centre is not None
+    return centre
 
 
 async def an_holds_a_chat(db: AsyncSession, services: Services) -> tuple[Conversation, str]:
@@ -96,7 +103,15 @@ async def test_the_holder_adds_and_lists_notes_and_others_may_not(
         )
         == 0
     )
-    async with staff_client(app, "co@clb.example") as coordinator:
+    # A coordinator of another centre may not read them (as with read-along) ...
+    async with staff_client(app, "co@clb.example") as elsewhere:
+        assert (await elsewhere.get(url)).status_code == 403
+    # ... one of An's own centre may, and that read is audited.
+    an = await by_email(db)
+    await make_staff(
+        db, email="cora@clb.example", roles=("coordinator",), centre=await centre_of(db, an)
+    )
+    async with staff_client(app, "cora@clb.example") as coordinator:
         read = await coordinator.get(url)
         assert read.status_code == 200 and read.json()["notes"][0]["body"] == NOTE
     audit = (
