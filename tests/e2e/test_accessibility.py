@@ -22,6 +22,8 @@ PUBLIC_PAGES = [
     "/liever-iemand-zien/afdrukken",
     "/toolbox",
     "/toolbox/awel",
+    "/privacy",
+    "/toegankelijkheid",
     "/console/login",
 ]
 

@@ -1,15 +1,25 @@
-"""The public shell: the landing page with the four ways in, and the language switch."""
+"""The public shell: the landing page with the four ways in, the language switch, and the
+privacy and accessibility statements."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
+from babel.units import format_unit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from clb.config import Settings
 from clb.errors import NotFound
-from clb.i18n import LANGUAGE_COOKIE, LANGUAGE_NAMES, PLAIN_COOKIE
+from clb.i18n import (
+    BABEL_LOCALES,
+    LANGUAGE_COOKIE,
+    LANGUAGE_NAMES,
+    PLAIN_COOKIE,
+    SOURCE_LANGUAGE,
+    babel_locale,
+)
 from clb.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -107,3 +117,43 @@ async def switch_plain_language(
     if state not in {"aan", "uit"}:
         raise NotFound()
     return _remember(request, next, PLAIN_COOKIE, "1" if state == "aan" else "0")
+
+
+def _duration(amount: float, unit: str, locale: str | None = None) -> str:
+    """A period written out in the reader's language, with its plural form: "30 dagen",
+    "24 miesiące", "6 أشهر"."""
+    return format_unit(amount, f"duration-{unit}", length="long", locale=locale or babel_locale())
+
+
+def retention_periods(settings: Settings) -> dict[str, str]:
+    """How long each kind of record is kept, as the settings say (docs/privacy.md): the
+    statement shows what the retention jobs enforce, never a number of its own."""
+    return {
+        "chat": _duration(settings.chat_retention_days, "day"),
+        "handover": _duration(settings.retention_handover_days, "day"),
+        "appointment": _duration(settings.retention_appointment_months, "month"),
+        "request": _duration(settings.retention_request_months, "month"),
+        "audit": _duration(settings.retention_audit_months, "month"),
+    }
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+async def privacy_statement(request: Request) -> HTMLResponse:
+    """The privacy statement in the reader's language (frontend/templates/statements/)."""
+    periods = retention_periods(request.app.state.settings)
+    return render(request, "privacy.html", {"retention": periods})
+
+
+@router.get("/toegankelijkheid", response_class=HTMLResponse)
+async def accessibility_statement(request: Request) -> HTMLResponse:
+    """The accessibility statement, in Dutch only (marked as Dutch on other languages'
+    pages); the chat's time limits it names come from the settings."""
+    settings: Settings = request.app.state.settings
+    dutch = BABEL_LOCALES[SOURCE_LANGUAGE]
+    times = {
+        "chat_limit": _duration(settings.chat_time_limit_minutes, "minute", dutch),
+        "chat_notice": _duration(settings.chat_notice_before_minutes, "minute", dutch),
+        "return_window": _duration(settings.chat_return_window_minutes, "minute", dutch),
+        "away_end": _duration(settings.chat_active_away_minutes, "minute", dutch),
+    }
+    return render(request, "toegankelijkheid.html", {"times": times})
