@@ -34,7 +34,6 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 MESSAGES = {
     "empty": "Vul een e-mailadres, een telefoonnummer of een referentie in.",
     "too_long": "Dat is te lang voor een e-mailadres, telefoonnummer of referentie.",
-    "bad_email": "Dit e-mailadres klopt niet. Bijvoorbeeld: naam@voorbeeld.be",
     "unknown": "Dit is geen e-mailadres, telefoonnummer of referentie. Een referentie ziet "
     "eruit als CLB-7K4Q-2M.",
     "not_confirmed": "Vink aan dat je zeker bent. Pas dan worden de gegevens gewist.",
@@ -42,6 +41,9 @@ MESSAGES = {
     "yes": "Ja",
     "no": "Nee",
 }
+# The booking form's own sentence (a public message, translated there): not listed above,
+# or the gathering of messages would take it for a staff-only one.
+BAD_EMAIL = "Dit e-mailadres klopt niet. Bijvoorbeeld: naam@voorbeeld.be"
 KIND_LABELS = {
     scheduling.APPOINTMENT: "Afspraak",
     scheduling.MEETING_REQUEST: "Aanvraag om iemand te zien",
@@ -104,7 +106,7 @@ def parse_query(raw: str) -> PersonQuery:
         try:
             email = validate_email(typed, check_deliverability=False).normalized
         except EmailNotValidError:
-            raise BadQuery(MESSAGES["bad_email"]) from None
+            raise BadQuery(BAD_EMAIL) from None
         return PersonQuery(typed, email=email)
     if scheduling.phone_forms(typed):
         return PersonQuery(typed, phone=typed)
