@@ -28,15 +28,20 @@ Typed = Annotated[str, Form(max_length=1000)]
 
 
 async def _search(
-    request: Request, staff: StaffAccount, session: SessionDep, zoek: str
+    request: Request, staff: StaffAccount, session: SessionDep, zoek: str, action: str = ""
 ) -> tuple[PersonQuery, list[Record]] | HTMLResponse:
-    """The query and its records, or the search page again with what is wrong."""
+    """The query and its records, with ``action`` (if any) in the audit log; or the search
+    page again with what is wrong. Erasing audits what it erased instead."""
+    request.state.staff = staff
     try:
         query = privacy.parse_query(zoek)
     except BadQuery as exc:
         context = {"typed": zoek[: privacy.QUERY_MAX], "error": _(exc.message)}
         return render(request, "console_privacy.html", context, status_code=422)
-    return query, await privacy.find(session, staff, query)
+    records = await privacy.find(session, staff, query)
+    if action:
+        privacy.audit(session, staff, action, records)
+    return query, records
 
 
 @router.get(PRIVACY, response_class=HTMLResponse)
@@ -57,12 +62,10 @@ async def privacy_search(
     _csrf: CsrfProtected,
     zoek: Typed = "",
 ) -> HTMLResponse:
-    request.state.staff = staff
-    found = await _search(request, staff, session, zoek)
+    found = await _search(request, staff, session, zoek, "privacy.search")
     if isinstance(found, HTMLResponse):
         return found
     query, records = found
-    privacy.audit(session, staff, "privacy.search", records)
     context = {
         "typed": query.typed,
         "searched": True,
@@ -79,12 +82,10 @@ async def privacy_export_json(
     _csrf: CsrfProtected,
     zoek: Typed = "",
 ) -> Response:
-    request.state.staff = staff
-    found = await _search(request, staff, session, zoek)
+    found = await _search(request, staff, session, zoek, "privacy.export")
     if isinstance(found, HTMLResponse):
         return found
     query, records = found
-    privacy.audit(session, staff, "privacy.export", records)
     return Response(
         privacy.export_json(records, query, utcnow()),
         media_type="application/json",
@@ -103,12 +104,10 @@ async def privacy_export_page(
     _csrf: CsrfProtected,
     zoek: Typed = "",
 ) -> HTMLResponse:
-    request.state.staff = staff
-    found = await _search(request, staff, session, zoek)
+    found = await _search(request, staff, session, zoek, "privacy.export")
     if isinstance(found, HTMLResponse):
         return found
     query, records = found
-    privacy.audit(session, staff, "privacy.export", records)
     context = {
         "typed": query.typed,
         "records": [privacy.record_view(record, full=True) for record in records],
@@ -127,7 +126,6 @@ async def privacy_erase_confirm(
     zoek: Typed = "",
 ) -> HTMLResponse:
     """The "are you sure?" step: what will be erased, and a box to tick."""
-    request.state.staff = staff
     found = await _search(request, staff, session, zoek)
     if isinstance(found, HTMLResponse):
         return found
@@ -156,7 +154,6 @@ async def privacy_erase(
     ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies the default
     zeker: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    request.state.staff = staff
     found = await _search(request, staff, session, zoek)
     if isinstance(found, HTMLResponse):
         return found

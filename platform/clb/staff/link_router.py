@@ -81,13 +81,11 @@ async def _use_link(
     return RedirectResponse("/console/login?wachtwoord=1", status_code=303)
 
 
-@router.get(INVITE_PATH + "{token}", response_class=HTMLResponse)
-async def invitation_page(request: Request, session: SessionDep, token: str) -> HTMLResponse:
+async def link_page(request: Request, session: SessionDep, token: str) -> HTMLResponse:
     return await _link_page(request, session, token)
 
 
-@router.post(INVITE_PATH + "{token}")
-async def accept_invitation(
+async def use_link(
     request: Request,
     _csrf: CsrfProtected,
     services: ServicesDep,
@@ -99,22 +97,10 @@ async def accept_invitation(
     return await _use_link(request, services, session, token, password, password_again)
 
 
-@router.get(RESET_PATH + "{token}", response_class=HTMLResponse)
-async def reset_page(request: Request, session: SessionDep, token: str) -> HTMLResponse:
-    return await _link_page(request, session, token)
-
-
-@router.post(RESET_PATH + "{token}")
-async def reset_password(
-    request: Request,
-    _csrf: CsrfProtected,
-    services: ServicesDep,
-    session: SessionDep,
-    token: str,
-    password: Annotated[str, Form(max_length=1024)] = "",
-    password_again: Annotated[str, Form(max_length=1024)] = "",
-) -> Response:
-    return await _use_link(request, services, session, token, password, password_again)
+# An invitation and a reset differ only in what the page says (the link knows its purpose).
+for path in (INVITE_PATH, RESET_PATH):
+    router.add_api_route(path + "{token}", link_page, methods=["GET"], response_class=HTMLResponse)
+    router.add_api_route(path + "{token}", use_link, methods=["POST"])
 
 
 @router.get(FORGOT_PAGE, response_class=HTMLResponse)

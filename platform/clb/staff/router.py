@@ -222,13 +222,7 @@ async def _perform(
         return "uitgenodigd"
     elif action == "sessies":
         await service.end_sessions(session, services, account.id)
-        record_audit(
-            session,
-            "account.sessions_ended",
-            actor_id=manager.id,
-            object_type=service.ACCOUNT,
-            object_id=str(account.id),
-        )
+        service.audit_account(session, "account.sessions_ended", manager.id, account)
     elif action == "uit":
         await service.deactivate(session, services, manager, account)
     elif action == "aan":

@@ -32,6 +32,12 @@ COORDINATOR_GRANTS = frozenset({Role.counsellor, Role.coordinator, Role.editor})
 ACCOUNT = "staff_account"
 
 
+def audit_account(
+    session: AsyncSession, action: str, actor_id: uuid.UUID | None, account: StaffAccount
+) -> None:
+    record_audit(session, action, actor_id=actor_id, object_type=ACCOUNT, object_id=str(account.id))
+
+
 def grantable_roles(manager: StaffAccount) -> list[Role]:
     allowed = set(Role) if Role.admin.value in manager.roles else COORDINATOR_GRANTS
     return [role for role in Role if role in allowed]
@@ -109,13 +115,7 @@ async def invite(
     session.add(account)
     await session.flush()
     await _new_link(session, services, account, INVITE, manager.id)
-    record_audit(
-        session,
-        "account.invited",
-        actor_id=manager.id,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.invited", manager.id, account)
     return account
 
 
@@ -125,13 +125,7 @@ async def resend_invitation(
     if account.password_hash is not None or account.sso_subject is not None:
         raise Conflict("Deze persoon heeft de uitnodiging al aanvaard.")
     await _new_link(session, services, account, INVITE, manager.id)
-    record_audit(
-        session,
-        "account.invited",
-        actor_id=manager.id,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.invited", manager.id, account)
 
 
 async def send_reset(
@@ -145,13 +139,7 @@ async def send_reset(
     if not account.is_active:
         return
     await _new_link(session, services, account, RESET, by)
-    record_audit(
-        session,
-        "account.reset_sent",
-        actor_id=by,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.reset_sent", by, account)
 
 
 async def set_roles(
@@ -163,13 +151,7 @@ async def set_roles(
     if account.id == manager.id and not {Role.coordinator.value, Role.admin.value} & set(chosen):
         raise InvalidInput("Je kan jezelf het beheer van accounts niet afnemen.")
     account.roles = chosen
-    record_audit(
-        session,
-        "account.roles_set",
-        actor_id=manager.id,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.roles_set", manager.id, account)
 
 
 async def end_sessions(
@@ -199,25 +181,13 @@ async def deactivate(
     account.deactivated_at = utcnow()
     await repository.retire_links(session, account.id, None, utcnow())
     await end_sessions(session, services, account.id)
-    record_audit(
-        session,
-        "account.deactivated",
-        actor_id=manager.id,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.deactivated", manager.id, account)
 
 
 async def reactivate(session: AsyncSession, manager: StaffAccount, account: StaffAccount) -> None:
     account.is_active = True
     account.deactivated_at = None
-    record_audit(
-        session,
-        "account.reactivated",
-        actor_id=manager.id,
-        object_type=ACCOUNT,
-        object_id=str(account.id),
-    )
+    audit_account(session, "account.reactivated", manager.id, account)
 
 
 def password_problem(password: str, account: StaffAccount) -> tuple[str, int] | None:
@@ -250,7 +220,5 @@ async def use_link(
     if link.purpose == RESET:
         await end_sessions(session, services, account.id)
     action = "account.invite_accepted" if link.purpose == INVITE else "account.password_reset"
-    record_audit(
-        session, action, actor_id=account.id, object_type=ACCOUNT, object_id=str(account.id)
-    )
+    audit_account(session, action, account.id, account)
     return account
