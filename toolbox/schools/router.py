@@ -1,5 +1,6 @@
 """For schools: shareable filtered lists, an embeddable widget and a poster with a QR code
-(the read-only JSON API is ``toolbox.schools.api``).
+(the read-only JSON API is ``toolbox.schools.api``; the chat button and the chat's poster
+are ``toolbox.schools.chat_share``).
 
 These pages are left out of the OpenAPI schema. Both this router and the API's must be
 included before the catalogue's router, whose ``/toolbox/{page}`` would otherwise take
@@ -8,38 +9,32 @@ included before the catalogue's router, whose ``/toolbox/{page}`` would otherwis
 
 from __future__ import annotations
 
-import html
-import io
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from clb import i18n
 from clb.web.deps import SessionDep
-from clb.web.security import CONTENT_SECURITY_POLICY
 from clb.web.templating import render
 from toolbox.catalogue import repository
 from toolbox.catalogue.languages import language_helpers
 from toolbox.catalogue.service import BadFilter, listing_from, listing_params, public_url
 from toolbox.labels import label_sets
+from toolbox.schools import chat_share
 from toolbox.schools.api import PUBLIC_CACHE
+from toolbox.schools.embedding import EMBED_CSP, QR_CACHE, embed_snippet, plain_page, qr_svg
 
 router = APIRouter(include_in_schema=False)
+# The chat button and the chat's poster belong with the rest of what schools share.
+router.include_router(chat_share.router)
 
 EMBED_LIMIT = 10
 EMBED_MAX = 50
 POSTER_TITLE = "Hulp en tips van het CLB"
 POSTER_TITLE_MAX = 80
-QR_ERROR_LEVEL = "m"
 EMBED_WIDGET_HEIGHT = 600
-
-# The one page other sites may frame. The security middleware keeps a route's own policy
-# and leaves out X-Frame-Options when that policy does not forbid framing.
-EMBED_CSP = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
-QR_CACHE = "public, max-age=86400"
 
 
 # --- shared bits -----------------------------------------------------------------------
@@ -60,24 +55,6 @@ def _limit(request: Request) -> int:
         return min(EMBED_MAX, max(1, int(raw)))
     except ValueError:
         raise BadFilter(details={"parameter": "beperk", "values": [raw]}) from None
-
-
-def qr_svg(url: str) -> bytes:
-    """A scalable QR code (viewBox, no fixed size) with a white quiet zone, so it scans off
-    coloured paper too. Only presentation attributes: no style attribute for the CSP."""
-    out = io.BytesIO()
-    segno.make(url, error=QR_ERROR_LEVEL, micro=False).save(
-        out, kind="svg", dark="#000", light="#fff", border=4, omitsize=True, title=url
-    )
-    return out.getvalue()
-
-
-def embed_snippet(embed_url: str, title: str) -> str:
-    """The HTML a school pastes into its website (escaped here: it is shown as text)."""
-    return (
-        f'<iframe src="{html.escape(embed_url)}" title="{html.escape(title)}" '
-        f'width="100%" height="{EMBED_WIDGET_HEIGHT}" loading="lazy"></iframe>'
-    )
 
 
 # --- pages -----------------------------------------------------------------------------
@@ -105,7 +82,7 @@ async def embed(request: Request, session: SessionDep) -> HTMLResponse:
         # A typo in a snippet should show a message in the frame, not a refused frame.
         context.update(error=error.detail_message, more_url=_list_url(request, []))
         headers["Cache-Control"] = "no-cache"
-        return _plain_page(request, "toolbox_embed.html", context, 422, headers)
+        return plain_page(request, "toolbox_embed.html", context, 422, headers)
     tools, total = await repository.search_tools(session, listing.spec, limit=limit)
     context.update(
         spec=listing.spec,
@@ -114,21 +91,13 @@ async def embed(request: Request, session: SessionDep) -> HTMLResponse:
         base_url=public_url(request),
         more_url=_list_url(request, listing_params(listing)),
     )
-    return _plain_page(request, "toolbox_embed.html", context, 200, headers)
-
-
-def _plain_page(
-    request: Request, template: str, context: dict[str, Any], status: int, headers: dict[str, str]
-) -> HTMLResponse:
-    """A page without the site's session bits: no CSRF cookie (it lives in other sites'
-    pages) and cacheable, unlike ``render``."""
-    html = request.app.state.templates.get_template(template).render(context)
-    return HTMLResponse(html, status_code=status, headers=headers)
+    return plain_page(request, "toolbox_embed.html", context, 200, headers)
 
 
 @router.get("/toolbox/delen", response_class=HTMLResponse)
 async def share(request: Request, session: SessionDep) -> HTMLResponse:
-    """Everything a school needs to pass this list on: link, widget snippet, poster."""
+    """For schools: the chat button and its poster, and everything needed to pass this list
+    on (link, widget snippet, poster)."""
     listing = listing_from(request.query_params)
     pairs = listing_params(listing)
     _tools, total = await repository.search_tools(session, listing.spec, limit=1)
@@ -143,12 +112,13 @@ async def share(request: Request, session: SessionDep) -> HTMLResponse:
             "pairs": pairs,
             "list_url": _list_url(request, pairs),
             "embed_url": embed_url,
-            "snippet": embed_snippet(embed_url, i18n.gettext(POSTER_TITLE)),
+            "snippet": embed_snippet(embed_url, i18n.gettext(POSTER_TITLE), EMBED_WIDGET_HEIGHT),
             "poster_url": _with_query("/toolbox/affiche", pairs),
             "qr_url": _with_query("/toolbox/qr.svg", pairs),
             "api_url": _with_query("/api/toolbox/tools", pairs),
             "poster_title": POSTER_TITLE,
             "poster_title_max": POSTER_TITLE_MAX,
+            **chat_share.share_links(request),
         },
     )
 

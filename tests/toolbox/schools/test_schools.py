@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import PUBLIC_URL
 from toolbox.catalogue import repository
 from toolbox.catalogue.models import THEMES, ToolSlug
-from toolbox.schools.router import EMBED_MAX, QR_ERROR_LEVEL
+from toolbox.schools.embedding import QR_ERROR_LEVEL
+from toolbox.schools.router import EMBED_MAX
 
 FILTERS = {"thema": "faalangst", "doelgroep": "leerling"}
 QUERY = urlencode(FILTERS)
@@ -107,7 +108,7 @@ async def test_share_page_offers_link_snippet_and_poster(client: httpx.AsyncClie
     page = await client.get(f"/toolbox/delen?{QUERY}")
     assert page.status_code == 200
     text = page.text
-    assert "Deel of toon deze lijst" in text
+    assert "<h1>Voor scholen</h1>" in text
     assert html.escape(f"{PUBLIC_URL}/toolbox?{QUERY}") in text
     # The snippet is shown as text: once unescaped it is exactly the HTML to paste.
     match = re.search(r'<textarea id="embed-code"[^>]*>(.*?)</textarea>', text, re.S)
