@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, str] = {
     "scheduling.appointment.cancelled": "Afspraak geannuleerd",
     "scheduling.appointment.no_show": "Afspraak: niet gekomen",
     "scheduling.appointment.rescheduled": "Afspraak verplaatst",
+    "scheduling.appointment.video_opened": "Videoruimte van een afspraak geopend",
     "scheduling.closed_period.added": "Sluitingsdagen toegevoegd",
     "scheduling.closed_period.removed": "Sluitingsdagen verwijderd",
     "scheduling.feed.renewed": "Agendafeed vernieuwd",

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     booking_rate_per_hour: int = Field(default=60, ge=1)
     # Face-to-face requests: the first contact is due this many working days after filing.
     meeting_first_contact_working_days: int = Field(default=2, ge=1, le=20)
+    # Video appointments: each gets its own room on this Jitsi Meet compatible server
+    # (https://meet.jit.si or a CLB's own). Unset: no video room; the counsellor calls or
+    # mails the person instead (scheduling.appointments.video_room).
+    video_base_url: str | None = None
+    # A server with token authentication: the room link carries a JWT (HS256) for that room.
+    video_jwt_app_id: str | None = None
+    video_jwt_secret: str | None = None
+    # The room opens this long before the start (and closes at the end).
+    video_opens_minutes_before: int = Field(default=10, ge=0, le=120)
 
     quick_exit_url: str = "https://www.google.be/search?q=weerbericht"
     default_language: Literal["nl", "en"] = "nl"
@@ -180,6 +189,28 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CLB_REDIS_CLUSTER needs CLB_JOBS_REDIS_URL: the job queue (ARQ) runs on one "
                 "plain Redis, not on a cluster"
+            )
+        return self
+
+    @field_validator("video_base_url")
+    @classmethod
+    def _video_server(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
+            raise ValueError("must be an http(s):// URL such as https://meet.jit.si")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _video_token_complete(self) -> Settings:
+        if not self.video_jwt_secret:
+            self.video_jwt_secret = None
+        elif len(self.video_jwt_secret) < 16:
+            raise ValueError("CLB_VIDEO_JWT_SECRET must be at least 16 characters")
+        elif not (self.video_jwt_app_id and self.video_base_url):
+            raise ValueError(
+                "CLB_VIDEO_JWT_SECRET needs CLB_VIDEO_JWT_APP_ID and CLB_VIDEO_BASE_URL"
             )
         return self
 

@@ -35,6 +35,7 @@ from scheduling.availability.closed_periods_router import router as closed_perio
 from scheduling.availability.router import router as availability_router
 from scheduling.booking_pages.manage_router import router as scheduling_manage_router
 from scheduling.booking_pages.router import router as scheduling_router
+from scheduling.booking_pages.video_pages import router as scheduling_video_router
 from scheduling.meetings.console_router import router as meeting_console_router
 from scheduling.meetings.router import router as meeting_router
 from toolbox.catalogue.router import router as toolbox_router
@@ -65,6 +66,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     chat_tools_router,
     canned_admin_router,
     scheduling_router,
+    # Before the manage router, whose /afspraak/beheer/{token} would take "video".
+    scheduling_video_router,
     scheduling_manage_router,
     meeting_router,
     meeting_console_router,

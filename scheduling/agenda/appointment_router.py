@@ -37,6 +37,7 @@ from scheduling.appointments import changes
 from scheduling.appointments.models import Appointment, AppointmentType
 from scheduling.availability import offers
 from scheduling.availability.slots import Slot, local_day
+from scheduling.booking_pages import video_pages
 from scheduling.errors import AppointmentGone, InvalidBooking, SlotTaken
 from scheduling.form_state import BLANK, FormState, refused
 
@@ -69,7 +70,7 @@ async def _detail(screen: _Screen, form: FormState = BLANK) -> HTMLResponse:
     record_contact_reads(session, viewer, [appointment])
     other = appointment.counsellor_id if appointment.counsellor_id != viewer.id else None
     context: dict[str, Any] = {
-        "appt": entry_view(entry),
+        "appt": entry_view(entry, request.app.state.settings, screen.now),
         "note": appointment.counsellor_note,
         "show_counsellor": other is not None,
         "is_active": appointment.is_active,
@@ -132,6 +133,30 @@ async def appointment_page(
     appointment: ShownAppointment,
 ) -> HTMLResponse:
     return await _detail(_Screen(request, session, viewer, appointment, now))
+
+
+@router.get(f"{DETAIL}/video", response_class=HTMLResponse)
+async def video_room_page(
+    request: Request,
+    viewer: AgendaStaff,
+    session: SessionDep,
+    now: AgendaClock,
+    appointment: ShownAppointment,
+) -> Response:
+    """Into the appointment's video room while it is open (the audit log records who)."""
+    request.state.staff = viewer
+    response = await video_pages.room_page(
+        request,
+        session,
+        appointment,
+        now,
+        name=viewer.display_name,
+        staff=True,
+        back_url=detail_url(appointment),
+    )
+    if isinstance(response, RedirectResponse):
+        _audit(session, "video_opened", viewer, appointment)
+    return response
 
 
 @router.post(f"{DETAIL}/notitie")
@@ -257,7 +282,7 @@ async def _reschedule_page(screen: _Screen, vanaf: str, form: FormState = BLANK)
     base = detail_url(appointment) + "/verplaatsen"
     earlier = max(first - timedelta(days=RESCHEDULE_DAYS), today)
     context: dict[str, Any] = {
-        "appt": entry_view(entry),
+        "appt": entry_view(entry, request.app.state.settings, now),
         "detail_url": detail_url(appointment),
         "action": base + f"?vanaf={first.isoformat()}",
         "period": f"{long_day(first)} – {long_day(first + timedelta(days=RESCHEDULE_DAYS - 1))}",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.audit import record_audit
 from clb.auth.models import StaffAccount
+from clb.config import Settings
 from clb.i18n import gettext as _
 from scheduling import labels
 from scheduling.agenda.repository import appointments_between
@@ -92,11 +93,12 @@ async def owner_of(session: AsyncSession, secret_key: str, token: str) -> StaffA
     return owner
 
 
-def feed_event(appointment: Appointment, details: Details, public_url: str) -> ics.CalendarEvent:
+def feed_event(appointment: Appointment, details: Details, settings: Settings) -> ics.CalendarEvent:
     """The appointment as the counsellor's own calendar shows it (nothing that identifies
     or reaches the person besides their first name)."""
-    link = public_url + detail_url(appointment)
-    event = messages.calendar_event(appointment, details, link)
+    link = settings.public_url + detail_url(appointment)
+    # Its description is replaced below: never the person's link or a video room here.
+    event = messages.calendar_event(appointment, details, link, settings)
     kind = _(details.type_name)
     mode = labels.mode_label(appointment.mode)
     summary = _("{name}: {kind} ({mode})").format(name=appointment.first_name, kind=kind, mode=mode)
@@ -122,9 +124,9 @@ def feed_event(appointment: Appointment, details: Details, public_url: str) -> i
 
 
 async def build_feed(
-    session: AsyncSession, owner: StaffAccount, public_url: str, now: datetime
+    session: AsyncSession, owner: StaffAccount, settings: Settings, now: datetime
 ) -> bytes:
     appointments = await appointments_between(session, owner.id, now - PAST, now + FUTURE)
     details = await repository.details_for(session, [a.id for a in appointments])
-    events = [feed_event(a, details[a.id], public_url) for a in appointments]
+    events = [feed_event(a, details[a.id], settings) for a in appointments]
     return ics.feed(events, name=_("CLB-agenda van {name}").format(name=owner.display_name))

@@ -119,7 +119,7 @@ async def agenda_page(
                 "label": day_heading(day),
                 "is_today": day == today,
                 "holiday": holiday_name(day),
-                "entries": [entry_view(entry) for entry in found],
+                "entries": [entry_view(entry, services.settings, now) for entry in found],
             }
             for day, found in days.items()
         ],
@@ -147,7 +147,7 @@ async def agenda_feed(
     owner = await owner_of(session, services.settings.secret_key or "", token)
     if owner is None:
         raise NotFound()
-    body = await build_feed(session, owner, services.settings.public_url, now)
+    body = await build_feed(session, owner, services.settings, now)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -8,9 +8,11 @@ from typing import Any
 from babel.dates import format_date
 
 from clb import i18n
+from clb.config import Settings
 from clb.i18n import gettext as _
 from scheduling import labels
 from scheduling.agenda.service import AgendaEntry
+from scheduling.appointments import video_room
 from scheduling.appointments.models import Appointment, Mode
 from scheduling.appointments.repository import Details
 from scheduling.availability.slots import BRUSSELS
@@ -24,16 +26,14 @@ def detail_url(appointment: Appointment) -> str:
 
 
 def place(appointment: Appointment, details: Details) -> str:
-    """Where it happens: the CLB location, the school, or the video link ("" for phone
-    and chat, whose mode says it all)."""
+    """Where it happens: the CLB location or the school ("" for phone, video and chat,
+    whose mode says it all; a video room is shown on its own, see ``video_view``)."""
     if appointment.mode == Mode.office.value and details.location_name:
         if details.location_address:
             return f"{details.location_name} – {details.location_address}"
         return details.location_name
     if appointment.mode == Mode.school.value:
         return details.school_name
-    if appointment.mode == Mode.video.value and details.video_url:
-        return details.video_url
     return ""
 
 
@@ -55,7 +55,24 @@ def short_moment(moment: datetime) -> str:
     return f"{day} {labels.clock(moment)}"
 
 
-def entry_view(entry: AgendaEntry) -> dict[str, Any]:
+def video_view(
+    settings: Settings, appointment: Appointment, now: datetime
+) -> dict[str, str] | None:
+    """The video room as the counsellor sees it: its state, when it opens, the platform page
+    that sends them into it (never the room's address itself), or what to do without one."""
+    room = video_room.room_view(settings, appointment, now)
+    if room is None:
+        return None
+    return {
+        "state": room.state,
+        "opens_at": room.opens_at,
+        "url": detail_url(appointment) + "/video",
+        "phone": appointment.phone or "",
+        "email": appointment.email or "",
+    }
+
+
+def entry_view(entry: AgendaEntry, settings: Settings, now: datetime) -> dict[str, Any]:
     appointment, details = entry.appointment, entry.details
     return {
         "id": str(appointment.id),
@@ -65,6 +82,7 @@ def entry_view(entry: AgendaEntry) -> dict[str, Any]:
         "type": _(details.type_name),
         "mode": labels.mode_label(appointment.mode),
         "place": place(appointment, details),
+        "video": video_view(settings, appointment, now),
         "school": details.school_name,
         "counsellor": details.counsellor_name,
         "first_name": appointment.first_name,

@@ -27,7 +27,7 @@ from clb.db import rollback, utcnow
 from clb.errors import ClbError, UnstorableText
 from clb.jobs import schedule_jobs
 from clb.services import Services
-from scheduling.appointments import repository
+from scheduling.appointments import repository, video_room
 from scheduling.appointments.booking_input import BookingRequest, clean_contact, mode_or_error
 from scheduling.appointments.message_jobs import NOTIFY_JOB as NOTIFY_JOB
 from scheduling.appointments.message_jobs import message_jobs
@@ -382,6 +382,7 @@ def _appointment(
         idempotency_key_hash=key[0] if key else None,
         request_fingerprint=key[1] if key else None,
         conversation_id=None,
+        video_room=video_room.room_for(request.mode),
         counsellor_note="",
         cancel_reason="",
         cancelled_by=None,

@@ -8,12 +8,13 @@ cancellation, METHOD:CANCEL with the same UID.
 from __future__ import annotations
 
 from clb import i18n
+from clb.config import Settings
 from clb.db import utcnow
 from clb.i18n import gettext as _
 from clb.mail import Attachment, OutgoingMail
 from clb.sms import OutgoingSms
 from scheduling import labels
-from scheduling.appointments import ics
+from scheduling.appointments import ics, video_room
 from scheduling.appointments.models import Appointment, Mode, NotificationKind
 from scheduling.appointments.repository import Details
 
@@ -26,7 +27,7 @@ def use_language(language: str) -> None:
     i18n.use_translator(translators.get(language, translators[i18n.SOURCE_LANGUAGE]))
 
 
-def place(appointment: Appointment, details: Details, manage_url: str) -> str:
+def place(appointment: Appointment, details: Details, manage_url: str, settings: Settings) -> str:
     mode = Mode(appointment.mode)
     if mode is Mode.office:
         return f"{details.location_name} – {details.location_address}"
@@ -37,14 +38,12 @@ def place(appointment: Appointment, details: Details, manage_url: str) -> str:
             name=details.counsellor_name
         )
     if mode is Mode.video:
-        if details.video_url:
-            return _("Videogesprek: {url}").format(url=details.video_url)
-        return _("Videogesprek: de link krijg je van je CLB vóór de afspraak.")
+        return video_room.mail_text(settings, appointment, details.counsellor_name, manage_url)
     return _("Chat: open op het afgesproken uur je afsprakenpagina: {url}").format(url=manage_url)
 
 
 def calendar_event(
-    appointment: Appointment, details: Details, manage_url: str
+    appointment: Appointment, details: Details, manage_url: str, settings: Settings
 ) -> ics.CalendarEvent:
     summary = _("Afspraak met {centre} ({kind})").format(
         centre=details.centre_name, kind=_(details.type_name)
@@ -52,7 +51,7 @@ def calendar_event(
     description = "\n".join(
         [
             _("Met: {name}").format(name=details.counsellor_name),
-            place(appointment, details, manage_url),
+            place(appointment, details, manage_url, settings),
             _("Wijzigen of annuleren: {url}").format(url=manage_url),
         ]
     )
@@ -116,20 +115,20 @@ def mail(
     details: Details,
     *,
     manage_url: str,
-    book_url: str,
-    cutoff_hours: int,
+    settings: Settings,
 ) -> OutgoingMail:
     """The mail about ``appointment`` (the caller has chosen the language)."""
     if appointment.email is None:
         raise ValueError("appointment has no e-mail address")
     when = labels.when(appointment.starts_at, appointment.ends_at)
+    book_url, cutoff_hours = f"{settings.public_url}/afspraak", settings.booking_change_cutoff_hours
     lines = [_("Dag {name},").format(name=appointment.first_name), ""]
     lines += _opening(kind, appointment, details)
     lines += [
         "",
         _("Wanneer: {when}").format(when=when),
         _("Hoe: {mode}").format(mode=labels.mode_label(appointment.mode)),
-        _("Waar: {place}").format(place=place(appointment, details, manage_url)),
+        _("Waar: {place}").format(place=place(appointment, details, manage_url, settings)),
         _("Met: {name}").format(name=details.counsellor_name),
         _("Waarover: {kind}").format(kind=_(details.type_name)),
         "",
@@ -151,7 +150,7 @@ def mail(
             )
         )
     lines += ["", _(HELP_LINES)]
-    event = calendar_event(appointment, details, manage_url)
+    event = calendar_event(appointment, details, manage_url, settings)
     if kind is NotificationKind.cancelled:
         attachment = Attachment(
             "afspraak.ics", "text/calendar; method=CANCEL; charset=utf-8", ics.cancellation(event)

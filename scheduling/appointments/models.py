@@ -155,6 +155,8 @@ class Appointment(Base):
     conversation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conversations.id", ondelete="SET NULL")
     )
+    # Mode "video": the room's name on the video server (scheduling.appointments.video_room).
+    video_room: Mapped[str | None] = mapped_column(String(40), unique=True)
     counsellor_note: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(String(500), default="")
     cancelled_by: Mapped[str | None] = mapped_column(String(10))

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.auth.models import Role, StaffAccount
 from clb.org.models import Centre, Location, School
 from scheduling.appointments.models import Appointment, AppointmentNotification, AppointmentType
-from scheduling.availability.models import AvailabilityRule, BookingPolicy, ClosedPeriod
+from scheduling.availability.models import AvailabilityRule, ClosedPeriod
 from scheduling.availability.repository import calendar_parts, calendars_from
 from scheduling.availability.slots import CounsellorCalendar
 
@@ -175,7 +175,6 @@ class Details:
     counsellor_name: str  # the display name (first name or alias)
     location_name: str | None
     location_address: str | None
-    video_url: str | None
 
 
 async def details(session: AsyncSession, appointment: Appointment) -> Details:
@@ -201,7 +200,6 @@ async def details_for(
             Location.street,
             Location.postcode,
             Location.municipality,
-            BookingPolicy.video_url,
         )
         .select_from(Appointment)
         .join(Centre, Centre.id == Appointment.centre_id)
@@ -209,15 +207,12 @@ async def details_for(
         .join(AppointmentType, AppointmentType.id == Appointment.type_id)
         .join(StaffAccount, StaffAccount.id == Appointment.counsellor_id)
         .outerjoin(Location, Location.id == Appointment.location_id)
-        .outerjoin(BookingPolicy, BookingPolicy.counsellor_id == Appointment.counsellor_id)
         .where(Appointment.id.in_(appointment_ids))
     )
     found: dict[uuid.UUID, Details] = {}
     for row in rows:
         address = f"{row[8]}, {row[9]} {row[10]}" if row[8] else None
-        found[row[0]] = Details(
-            row[1], row[2], row[3], row[4], row[5], row[6], row[7], address, row[11]
-        )
+        found[row[0]] = Details(row[1], row[2], row[3], row[4], row[5], row[6], row[7], address)
     return found
 
 

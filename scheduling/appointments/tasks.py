@@ -60,8 +60,7 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
                 appointment,
                 details,
                 manage_url=link,
-                book_url=f"{settings.public_url}/afspraak",
-                cutoff_hours=settings.booking_change_cutoff_hours,
+                settings=settings,
             )
         )
         await _went_out(services, record, Channel.email)

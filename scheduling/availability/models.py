@@ -35,7 +35,6 @@ class BookingPolicy(Base):
     min_notice_working_days: Mapped[int] = mapped_column(SmallInteger, default=1)
     horizon_days: Mapped[int] = mapped_column(SmallInteger, default=42)
     max_per_day: Mapped[int] = mapped_column(SmallInteger, default=6)
-    video_url: Mapped[str | None] = mapped_column(String(300))
     # The personal agenda feed: its token is derived from the secret key and this
     # generation (see scheduling.tokens); only the hash is stored, for the lookup.
     feed_token_generation: Mapped[int] = mapped_column(default=0)

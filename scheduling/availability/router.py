@@ -122,7 +122,6 @@ async def _page(
             "notice": values.get("p-notice", str(policy.min_notice_working_days)),
             "horizon": values.get("p-horizon", str(policy.horizon_days)),
             "max": values.get("p-max", str(policy.max_per_day)),
-            "video": values.get("p-video", policy.video_url or ""),
         },
         "holidays": [
             {"day": long_day(day), "name": name} for day, name in av.upcoming_holidays(today)
@@ -242,15 +241,13 @@ async def save_policy(
     notice: ShortField = "",
     horizon: ShortField = "",
     max_per_day: ShortField = "",
-    video_url: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    values, errors = av.parse_policy(notice, horizon, max_per_day, video_url)
+    values, errors = av.parse_policy(notice, horizon, max_per_day)
     if values is None:
         typed = {
             "p-notice": notice,
             "p-horizon": horizon,
             "p-max": max_per_day,
-            "p-video": video_url,
         }
         return await _page(request, session, staff, now, form=refused(errors, typed))
     await av.save_policy(session, staff.id, values)

@@ -33,7 +33,6 @@ from scheduling.availability.slots import (
 MODES = tuple(mode.value for mode in Mode)
 MAX_WEEKLY_ROWS = 40
 MAX_NOTE = 200
-MAX_VIDEO_URL = 300
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.hu]([0-5]\d)(?::[0-5]\d)?$")
 
 Errors = dict[str, str]
@@ -251,7 +250,6 @@ class PolicyValues:
     min_notice_working_days: int
     horizon_days: int
     max_per_day: int
-    video_url: str | None
 
 
 def _number(value: str, low: int, high: int) -> int | None:
@@ -262,9 +260,7 @@ def _number(value: str, low: int, high: int) -> int | None:
     return number if low <= number <= high else None
 
 
-def parse_policy(
-    notice: str, horizon: str, max_per_day: str, video_url: str
-) -> tuple[PolicyValues | None, Errors]:
+def parse_policy(notice: str, horizon: str, max_per_day: str) -> tuple[PolicyValues | None, Errors]:
     errors: Errors = {}
     parsed_notice = _number(notice, 0, 20)
     if parsed_notice is None:
@@ -275,17 +271,9 @@ def parse_policy(
     parsed_max = _number(max_per_day, 1, 40)
     if parsed_max is None:
         errors["p-max"] = _("Vul een aantal van 1 tot 40 in.")
-    url = video_url.strip() or None
-    if url is not None and (
-        not url.startswith("https://")
-        or len(url) > MAX_VIDEO_URL
-        or len(url) <= len("https://")
-        or any(char.isspace() for char in url)
-    ):
-        errors["p-video"] = _("Vul een volledig webadres in dat begint met https://.")
     if errors or parsed_notice is None or parsed_horizon is None or parsed_max is None:
         return None, errors
-    return PolicyValues(parsed_notice, parsed_horizon, parsed_max, url), errors
+    return PolicyValues(parsed_notice, parsed_horizon, parsed_max), errors
 
 
 async def save_policy(
@@ -295,7 +283,6 @@ async def save_policy(
     policy.min_notice_working_days = values.min_notice_working_days
     policy.horizon_days = values.horizon_days
     policy.max_per_day = values.max_per_day
-    policy.video_url = values.video_url
     await session.flush()
 
 

@@ -26,7 +26,15 @@ from clb.web.forms import form_text
 from clb.web.security import CsrfProtected
 from clb.web.templating import render
 from scheduling import labels
-from scheduling.appointments import booking, changes, chat_room, ics, messages, repository
+from scheduling.appointments import (
+    booking,
+    changes,
+    chat_room,
+    ics,
+    messages,
+    repository,
+    video_room,
+)
 from scheduling.appointments.models import Appointment, AppointmentType, Mode, Status
 from scheduling.appointments.repository import Details
 from scheduling.availability import slot_picker
@@ -85,17 +93,22 @@ class AppointmentView:
     school_id: str
     chat_open: bool = False  # a chat appointment whose chat can be started now
     chat_opens_at: str = ""
+    video: video_room.RoomView | None = None  # a video appointment's room
 
 
 def appointment_view(
     services: Services, appointment: Appointment, details: Details, now: datetime
 ) -> AppointmentView:
     chat = appointment.mode == Mode.chat.value
+    video = video_room.room_view(services.settings, appointment, now)
+    # A chat and a video room have their own note; without a video server, the place says
+    # how the counsellor calls instead.
+    own_note = chat or (video is not None and video.state != video_room.RoomState.no_server)
     return AppointmentView(
         when=labels.when(appointment.starts_at, appointment.ends_at),
         mode=appointment.mode,
         mode_label=labels.mode_label(appointment.mode),
-        place=None if chat else messages.place(appointment, details, ""),
+        place=None if own_note else messages.place(appointment, details, "", services.settings),
         counsellor=details.counsellor_name,
         kind=_(details.type_name),
         school=details.school_name,
@@ -112,6 +125,7 @@ def appointment_view(
         school_id=str(appointment.school_id),
         chat_open=chat_room.chat_is_open(appointment, now),
         chat_opens_at=labels.clock(chat_room.opens_at(appointment)) if chat else "",
+        video=video,
     )
 
 
@@ -168,7 +182,8 @@ async def calendar_file(request: Request, services: ServicesDep, session: Sessio
     if appointment is None:
         return link_not_working(request)
     details = await repository.details(session, appointment)
-    event = messages.calendar_event(appointment, details, booking.manage_url(services, appointment))
+    link = booking.manage_url(services, appointment)
+    event = messages.calendar_event(appointment, details, link, services.settings)
     if appointment.is_active:
         data, method = ics.invitation(event), "REQUEST"
     else:
