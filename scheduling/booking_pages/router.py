@@ -78,9 +78,13 @@ async def choose_topic(
     soort: TypeParam = "",
     hoe: ModeParam = "",
     code: CodeParam = "",
+    q: str = "",
 ) -> Response:
     code = handover_link.typed_code(code)
     found = await school_of(session, school)
+    query = " ".join(q.split())[:QUERY_MAX]
+    if found is None and query:  # a name typed, no school chosen: search for it
+        return await school_page(request, session, query, code=code)
     if found is None:
         error = InvalidBooking("Kies je school uit de lijst.").detail_message
         return await school_page(request, session, "", error=error, code=code)

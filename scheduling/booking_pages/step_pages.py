@@ -28,6 +28,7 @@ from scheduling.booking_pages.contact_form import (
     ContactForm,
     ordered,
 )
+from scheduling.booking_pages.school_search import search_schools
 from scheduling.errors import InvalidBooking
 from scheduling.labels import MODE_HINTS, MODE_LABELS
 from scheduling.meetings.labels import RELATION_LABELS
@@ -86,7 +87,7 @@ async def school_page(
     if query:
         too_short = len(query) < MIN_QUERY
         if not too_short:
-            matches = await repository.search_schools(session, query)
+            matches = await search_schools(session, query)
     return render(
         request,
         "booking_school.html",

@@ -17,7 +17,11 @@ from clb.web.forms import form_text
 from scheduling.appointments.booking_input import Contact, clean_contact
 from scheduling.errors import InvalidBooking, InvalidRequest
 from scheduling.meetings.models import DayPart, ForWhom, Place, Relation
-from scheduling.meetings.validation import NEED_MAX, MeetingRequestData
+from scheduling.meetings.validation import (
+    NEED_MAX,
+    REQUESTER_CONTACT_NEEDED,
+    MeetingRequestData,
+)
 
 MAX_INPUT = 1200  # longer input is cut before it is checked (the checks then say why)
 
@@ -34,6 +38,8 @@ FIELD_STEP = {
     "contact": "bereiken",
     "phone": "bereiken",
     "email": "bereiken",
+    "requester_phone": "bereiken",
+    "requester_email": "bereiken",
     "preferred_days": "wanneer",
     "preferred_times": "wanneer",
     "preferred_place": "wanneer",
@@ -61,6 +67,8 @@ class Draft:
     email: str = ""
     via_school: bool = False
     via_bridge: bool = False
+    requester_phone: str = ""  # "via mij": the own phone and e-mail of who files
+    requester_email: str = ""
     preferred_days: tuple[str, ...] = ()
     preferred_times: tuple[str, ...] = ()
     preferred_place: str = ""
@@ -88,6 +96,8 @@ class Draft:
             email=text("email"),
             via_school=text("via_school") == YES,
             via_bridge=text("via_bridge") == YES,
+            requester_phone=text("requester_phone"),
+            requester_email=text("requester_email"),
             preferred_days=tuple(v[:2] for v in many.get("preferred_days", [])[:5]),
             preferred_times=tuple(v[:10] for v in many.get("preferred_times", [])[:3]),
             preferred_place=text("preferred_place"),
@@ -141,6 +151,8 @@ class Draft:
             via_bridge=self.via_bridge and self.for_other,
             requester_relation=self.requester_relation if self.for_other else None,
             requester_name=self.requester_name if self.for_other else None,
+            requester_phone=self.requester_phone if self.for_other else None,
+            requester_email=self.requester_email if self.for_other else None,
             consent_of_person=self.consent_of_person,
             preferred_days=tuple(days),
             preferred_times=self.preferred_times,
@@ -221,7 +233,18 @@ def _reach_errors(draft: Draft) -> dict[str, str]:
     via = draft.via_school or (draft.via_bridge and draft.for_other)
     if not (phone or email or via):
         errors["contact"] = "Kies minstens één manier waarop we iemand kunnen bereiken."
-    # The booking's own checks, one field at a time, so both errors can show at once.
+    errors.update(_address_errors(phone, email))
+    if draft.via_bridge and draft.for_other:
+        own_phone, own_email = draft.requester_phone.strip(), draft.requester_email.strip()
+        if not (own_phone or own_email):
+            errors["requester_phone"] = REQUESTER_CONTACT_NEEDED
+        errors.update(_address_errors(own_phone, own_email, prefix="requester_"))
+    return errors
+
+
+def _address_errors(phone: str, email: str, *, prefix: str = "") -> dict[str, str]:
+    """The booking's own checks, one field at a time, so both errors can show at once."""
+    errors: dict[str, str] = {}
     for field, probe in (
         ("email", Contact("x", email, None)),
         ("phone", Contact("x", None, phone)),
@@ -230,7 +253,7 @@ def _reach_errors(draft: Draft) -> dict[str, str]:
             try:
                 clean_contact(probe)
             except InvalidBooking as exc:
-                errors[field] = exc.detail_message
+                errors[prefix + field] = exc.detail_message
     return errors
 
 

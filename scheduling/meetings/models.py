@@ -108,6 +108,9 @@ class MeetingRequest(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     via_school: Mapped[bool] = mapped_column(default=False)
     via_bridge: Mapped[bool] = mapped_column(default=False)
+    # "Via mij": how to reach who filed the request for someone else (at least one of them).
+    requester_phone: Mapped[str | None] = mapped_column(String(20))
+    requester_email: Mapped[str | None] = mapped_column(String(254))
 
     preferred_days: Mapped[list[int]] = mapped_column(ARRAY(SmallInteger), default=list)
     preferred_times: Mapped[list[str]] = mapped_column(ARRAY(String(10)), default=list)

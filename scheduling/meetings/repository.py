@@ -139,6 +139,8 @@ def _erased() -> dict[str, Any]:
         "requester_name": case((MeetingRequest.for_whom == "other", ""), else_=None),
         "email": ERASED_EMAIL,
         "phone": None,
+        "requester_phone": None,
+        "requester_email": None,
         "interpreter_language": None,
         "need": "",
         "close_reason": None,

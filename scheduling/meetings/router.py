@@ -10,6 +10,7 @@ token or cookie that opens nothing gets one neutral 404 page.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ from scheduling import labels
 from scheduling.appointments import booking, repository
 from scheduling.appointments.api import limited_page
 from scheduling.appointments.models import Appointment, Mode
+from scheduling.booking_pages.school_search import exact_match, search_schools
 from scheduling.errors import InvalidRequest
 from scheduling.link_cookie import LinkCookie
 from scheduling.meetings import labels as ml
@@ -126,7 +128,7 @@ async def _step_page(
     if step == "school" and query:
         context["too_short"] = len(query) < MIN_QUERY
         if not context["too_short"]:
-            context["matches"] = await repository.search_schools(session, query)
+            context["matches"] = await search_schools(session, query)
     code = 422 if errors or context["too_short"] else 200
     return render(
         request, "meeting_step.html", context, status_code=status_code or code, headers=headers
@@ -169,11 +171,19 @@ async def request_step(
     index = steps.index(step)
     if action == "terug":
         return await _step_page(request, session, draft, steps[max(index - 1, 0)])
+    query = " ".join(form_text(form, "q").split())[:QUERY_MAX]
     if action == "zoek":
-        query = " ".join(form_text(form, "q").split())[:QUERY_MAX]
         return await _step_page(request, session, draft, "school", query=query)
     school_id = school_id_of(draft)
     found = await repository.school_and_centre(session, school_id) if school_id else None
+    if step == "school" and found is None and query:
+        # "Verder" with a name typed but no school chosen: the one school of that name, or
+        # the search's results to choose from.
+        picked = exact_match(await search_schools(session, query), query)
+        if picked is None:
+            return await _step_page(request, session, draft, step, query=query)
+        draft = dataclasses.replace(draft, school=str(picked.id))
+        found = await repository.school_and_centre(session, picked.id)
     school_known = found is not None
     places = await places_of(session, found[1].id if found else None)
     errors = step_errors(draft, step, school_known=school_known, places=places)

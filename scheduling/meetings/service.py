@@ -106,6 +106,8 @@ async def file_request(
         email=valid.email,
         via_school=data.via_school,
         via_bridge=data.via_bridge,
+        requester_phone=valid.requester_phone,
+        requester_email=valid.requester_email,
         preferred_days=valid.days,
         preferred_times=valid.times,
         preferred_place=valid.place.value,

@@ -11,6 +11,10 @@ from scheduling.errors import InvalidBooking, InvalidRequest
 from scheduling.meetings.models import DayPart, ForWhom, Place, Relation
 
 NEED_MAX = 1000
+# "Via mij" without a way to reach who files (the booking on someone's behalf says the same).
+REQUESTER_CONTACT_NEEDED = (
+    "Geef je eigen e-mailadres of telefoonnummer, zodat het CLB jou kan bereiken."
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class MeetingRequestData:
     via_bridge: bool = False
     requester_relation: str | None = None
     requester_name: str | None = None
+    requester_phone: str | None = None  # "via mij": how to reach who files
+    requester_email: str | None = None
     consent_of_person: bool = False
     preferred_days: tuple[int, ...] = ()
     preferred_times: tuple[str, ...] = ()
@@ -43,6 +49,8 @@ class ValidRequest:
     requester_name: str | None
     phone: str | None
     email: str | None
+    requester_phone: str | None
+    requester_email: str | None
     days: list[int]
     times: list[str]
     place: Place
@@ -66,6 +74,7 @@ def validate(data: MeetingRequestData) -> ValidRequest:
         raise InvalidRequest("Een voornaam mag hoogstens 60 tekens lang zijn.", field="first_name")
     relation, requester_name = _requester(data) if for_whom is ForWhom.other else (None, None)
     phone, email = _reachable(data, first_name)
+    requester_phone, requester_email = _via_me(data) if data.via_bridge else (None, None)
     days, times, place = _preferences(data)
     interpreter = one_line(data.interpreter_language) or None
     if interpreter is not None and len(interpreter) > 40:
@@ -87,6 +96,8 @@ def validate(data: MeetingRequestData) -> ValidRequest:
         requester_name=requester_name,
         phone=phone,
         email=email,
+        requester_phone=requester_phone,
+        requester_email=requester_email,
         days=days,
         times=times,
         place=place,
@@ -128,6 +139,20 @@ def _reachable(data: MeetingRequestData, first_name: str) -> tuple[str | None, s
         cleaned = clean_contact(Contact(first_name, email, phone))
     except InvalidBooking as exc:
         raise InvalidRequest(exc.detail_message, field=exc.field) from None
+    return cleaned.phone, cleaned.email
+
+
+def _via_me(data: MeetingRequestData) -> tuple[str | None, str | None]:
+    """ "Via mij": the own phone or e-mail of who files, checked as for a booking."""
+    phone = (data.requester_phone or "").strip() or None
+    email = (data.requester_email or "").strip() or None
+    if phone is None and email is None:
+        raise InvalidRequest(REQUESTER_CONTACT_NEEDED, field="requester_phone")
+    try:
+        cleaned = clean_contact(Contact("x", email, phone))
+    except InvalidBooking as exc:
+        field = "requester_email" if exc.field == "email" else "requester_phone"
+        raise InvalidRequest(exc.detail_message, field=field) from None
     return cleaned.phone, cleaned.email
 
 

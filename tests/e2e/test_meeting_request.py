@@ -59,6 +59,11 @@ async def test_a_bridge_figure_files_a_counsellor_schedules_and_the_status_shows
     await requester.get_by_label("Telefoon of gsm").fill("0470 12 34 56")
     await requester.get_by_role("checkbox", name="Via mij").check()
     await next_step(requester)
+    # "Via mij" without the filer's own phone or e-mail: refused, next to the field.
+    await expect(requester.locator("#requester_phone-error")).to_be_visible()
+    await checked_step(requester)
+    await requester.get_by_label("Je eigen telefoonnummer").fill("0470 11 22 33")
+    await next_step(requester)
 
     await checked_step(requester)
     await requester.get_by_role("checkbox", name="Dinsdag").check()
@@ -85,7 +90,8 @@ async def test_a_bridge_figure_files_a_counsellor_schedules_and_the_status_shows
     await log_in(counsellor, live_server, AN, TEST_PASSWORD)
     await counsellor.get_by_role("link", name="Aanvragen om iemand te zien").click()
     await counsellor.get_by_role("link", name=reference).click()
-    await expect(counsellor.get_by_text("Fatima El Amrani")).to_be_visible()
+    await expect(counsellor.get_by_text("Fatima El Amrani").first).to_be_visible()
+    await expect(counsellor.get_by_role("link", name="0470112233")).to_be_visible()
     await next_step(counsellor, "Aan mij toewijzen")
     await expect(counsellor.get_by_text("De aanvraag is toegewezen.")).to_be_visible()
     await counsellor.get_by_role("link", name="Een afspraak in het echt inplannen").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clb.db import Base, Timestamped
@@ -73,3 +73,13 @@ class School(Timestamped, Base):
     )
 
     centre: Mapped[Centre] = relationship(back_populates="schools", lazy="raise")
+
+
+# The school search (scheduling.booking_pages.school_search): trigrams of the name, town and
+# postcode as the SQL function school_search_text (migration 0016) normalises them.
+Index(
+    "ix_schools_search",
+    func.school_search_text(School.name, School.municipality, School.postcode).label("search_text"),
+    postgresql_using="gin",
+    postgresql_ops={"search_text": "gin_trgm_ops"},
+)

@@ -78,7 +78,12 @@ async def test_a_bridge_figure_walks_the_form_and_gets_a_reference_and_status_li
     page = (await next_step(client, found.text, [("school", str(school.id))])).text
     assert step_of(page) == "bereiken"
     assert "Voornaam van de leerling of ouder" in page and 'name="via_bridge"' in page
-    reach = [("first_name", "Yasmina"), ("email", "yasmina@example.be"), ("via_bridge", "ja")]
+    reach = [
+        ("first_name", "Yasmina"),
+        ("email", "yasmina@example.be"),
+        ("via_bridge", "ja"),
+        ("requester_phone", "0470 11 22 33"),
+    ]
     page = (await next_step(client, page, reach)).text
     assert step_of(page) == "wanneer"
     assert 'id="preferred_place-office"' in page and 'id="preferred_place-school"' in page
@@ -113,6 +118,7 @@ async def test_a_bridge_figure_walks_the_form_and_gets_a_reference_and_status_li
         "Fatima El Amrani",
     )
     assert filed.via_bridge and not filed.via_school and filed.email == "yasmina@example.be"
+    assert (filed.requester_phone, filed.requester_email) == ("0470112233", None)
     assert (filed.preferred_days, filed.preferred_times) == ([1, 3], ["afternoon"])
     assert (filed.preferred_place, filed.interpreter_language) == ("school", "Arabisch")
     confirmation = await client.get(f"{STATUS}/bevestiging")

@@ -209,6 +209,7 @@ async def test_a_bridge_figure_files_for_someone_with_their_consent(
         phone=None,
         email="leen.claes@example.be",
         via_bridge=True,
+        requester_email="leen.claes@example.be",
         preferred_place="school",
         interpreter_language=" Turks ",
     )
