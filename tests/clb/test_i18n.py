@@ -185,6 +185,10 @@ def _render_all(language: str) -> dict[str, str]:
         "form": {},
         "errors": {},
         "recovery_left": 9,
+        # The platform page in front of a video room.
+        "room": SimpleNamespace(
+            when="maandag 7 december, 16:00", state="waiting", opens_at="15:50"
+        ),
         **language_helpers(),
     }
     return {

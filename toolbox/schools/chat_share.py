@@ -124,7 +124,9 @@ async def chat_button(request: Request, session: SessionDep, now: ChatClock) -> 
     lang = request.query_params.get("lang")
     if lang and lang not in i18n.LANGUAGE_NAMES:
         # A typo in a snippet shows in the frame; the button still leads to the chat.
-        context["error"] = _("Die taal kennen we niet: %(value)s. Kies uit: %(codes)s.") % {
+        context["language_error"] = _(
+            "Die taal kennen we niet: %(value)s. Kies uit: %(codes)s."
+        ) % {
             "value": lang[:20],
             "codes": ", ".join(i18n.LANGUAGE_NAMES),
         }
