@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from clb.errors import RateLimited
 from clb.health.outage import note_outage
@@ -21,14 +21,18 @@ from clb.redis import Keys, RedisClient
 
 # Whatever stops a Redis answer makes the limiter count in this process for a while: a lost
 # connection, a cluster that is failing over (CLUSTERDOWN, TRYAGAIN, MOVED without a new
-# owner yet), and redis-py's asyncio cluster client's race in which a connection that
-# another task closed fails with an AttributeError (its writer is gone). A send is never
-# refused, or its socket failed, because of the limiter's own outage.
+# owner yet, which redis-py raises as RedisClusterException, not a RedisError), and redis-py's
+# asyncio cluster client's race in which a connection that another task closed fails with
+# an AttributeError (its writer is gone) or, under uvloop, a RuntimeError (its handle is
+# closed). A send is never refused, or its socket failed, because of the limiter's own
+# outage.
 REDIS_FAILURES: tuple[type[BaseException], ...] = (
     RedisError,
+    RedisClusterException,
     OSError,
     TimeoutError,
     AttributeError,
+    RuntimeError,
 )
 
 log = logging.getLogger(__name__)

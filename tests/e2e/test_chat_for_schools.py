@@ -91,7 +91,7 @@ async def test_a_broken_snippet_and_the_printed_poster(new_page: NewPage, live_s
     page = await new_page(locale="en-GB")
     response = await page.goto(f"{live_server}/chat/knop?lang=xx")
     assert response is not None and response.status == 422
-    await expect(page.get_by_text("Die taal kennen we niet")).to_be_visible()
+    await expect(page.get_by_text("We do not know that language: xx.")).to_be_visible()
     await assert_accessible(page)
 
     poster = await new_page()
