@@ -77,7 +77,6 @@ async def _finish(
 
 async def _page(
     request: Request,
-    services: Services,
     session: AsyncSession,
     account: StaffAccount,
     *,
@@ -102,7 +101,7 @@ async def second_step_page(
     found = await _pending(request, services, session)
     if found is None:
         return _expired()
-    return await _page(request, services, session, found[2])
+    return await _page(request, session, found[2])
 
 
 @router.post(SECOND_STEP)
@@ -124,7 +123,6 @@ async def second_step(
     except RateLimited as exc:
         return await _page(
             request,
-            services,
             session,
             account,
             error=_(exc.detail_message),
@@ -141,7 +139,6 @@ async def second_step(
         await session.commit()  # a failed try still counts; nothing else changed
         return await _page(
             request,
-            services,
             session,
             account,
             error=_(WRONG_CODE),

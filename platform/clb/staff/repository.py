@@ -23,6 +23,21 @@ def _live(now: datetime) -> ColumnElement[bool]:
     return and_(StaffSession.ended_at.is_(None), StaffSession.expires_at > now)
 
 
+def _open_invitation(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        AccountLink.purpose == "invite",
+        AccountLink.used_at.is_(None),
+        AccountLink.expires_at > now,
+    )
+
+
+async def invitation_open(session: AsyncSession, account_id: uuid.UUID, now: datetime) -> bool:
+    found = await session.scalar(
+        select(AccountLink.id).where(AccountLink.account_id == account_id, _open_invitation(now))
+    )
+    return found is not None
+
+
 async def accounts_of_centre(
     session: AsyncSession, centre_id: uuid.UUID, now: datetime
 ) -> list[AccountRow]:
@@ -34,12 +49,7 @@ async def accounts_of_centre(
     )
     invited = (
         select(func.count())
-        .where(
-            AccountLink.account_id == StaffAccount.id,
-            AccountLink.purpose == "invite",
-            AccountLink.used_at.is_(None),
-            AccountLink.expires_at > now,
-        )
+        .where(AccountLink.account_id == StaffAccount.id, _open_invitation(now))
         .correlate(StaffAccount)
         .scalar_subquery()
     )

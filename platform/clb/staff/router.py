@@ -159,8 +159,7 @@ async def _account_page(
 ) -> HTMLResponse:
     request.state.staff = manager
     sessions = await repository.live_sessions(session, account.id, utcnow())
-    rows = await repository.accounts_of_centre(session, manager.centre_id, utcnow())
-    invitation_open = any(r.invitation_open for r in rows if r.account.id == account.id)
+    invitation_open = await repository.invitation_open(session, account.id, utcnow())
     context = {
         "account": account,
         "status": _status(account, invitation_open),
