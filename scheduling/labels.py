@@ -27,6 +27,12 @@ MODE_HINTS = {
     Mode.video: "Je krijgt een link voor een videogesprek.",
     Mode.chat: "Je chat op het afgesproken uur met de CLB-medewerker.",
 }
+# The video hint where the platform has no video server (video_base_url unset): the
+# appointment then goes ahead by phone or the counsellor mails how (video_room.py).
+VIDEO_HINT_WITHOUT_SERVER = {
+    Mode.video: "Het CLB heeft nog geen videoruimte. De CLB-medewerker belt je of mailt je "
+    "hoe jullie elkaar spreken.",
+}
 
 # The appointment types seeded by the migration (their names live in the database, in
 # Dutch; translations are looked up like every other source string).

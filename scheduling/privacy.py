@@ -41,6 +41,13 @@ _PERSON_COLUMNS = frozenset(
     | {"conversation_id", "handover_conversation_id"}
 )
 
+# The columns of a request that are about the person it is for (left out of what its filer
+# is shown).
+_REQUEST_PERSON_COLUMNS = frozenset(
+    {"first_name", "phone", "email", "interpreter_language", "need", "close_reason"}
+    | {"status_token_hash", "handover_conversation_id"}
+)
+
 
 @dataclass(frozen=True)
 class PersonRecord:
@@ -107,6 +114,11 @@ async def records_of(
     requests = await meetings.matching_requests(
         session, centre_id, email=email, phones=phones, reference=by_reference
     )
+    filed = [
+        r
+        for r in await meetings.filed_by(session, centre_id, email=email, phones=phones)
+        if r.id not in {known.id for known in requests}
+    ]
     ids = {r.appointment_id for r in requests if r.appointment_id}
     if isinstance(parsed, uuid.UUID):
         ids.add(parsed)
@@ -121,6 +133,7 @@ async def records_of(
     return [
         *await _appointment_records(session, appointments),
         *[await _request_record(session, r) for r in requests],
+        *[_filer_record(r) for r in filed],
     ]
 
 
@@ -163,12 +176,26 @@ async def _request_record(session: AsyncSession, request: MeetingRequest) -> Per
     )
 
 
+def _filer_record(request: MeetingRequest) -> PersonRecord:
+    """A request found by the own contact of who filed it for someone else: only their part."""
+    fields = {k: v for k, v in columns_of(request).items() if k not in _REQUEST_PERSON_COLUMNS}
+    return PersonRecord(
+        kind=MEETING_REQUEST,
+        id=request.id,
+        when=request.created_at,
+        reference=request.reference,
+        fields=fields,
+        as_booker=True,
+    )
+
+
 async def erase_records(session: AsyncSession, records: list[PersonRecord]) -> int:
     """Anonymise these records (as retention does) and cancel the messages still planned
     for them; returns how many were changed."""
     people = [r.id for r in records if r.kind == APPOINTMENT and not r.as_booker]
     bookers = [r.id for r in records if r.kind == APPOINTMENT and r.as_booker]
-    requests = [r.id for r in records if r.kind == MEETING_REQUEST]
+    requests = [r.id for r in records if r.kind == MEETING_REQUEST and not r.as_booker]
+    filers = [r.id for r in records if r.kind == MEETING_REQUEST and r.as_booker]
     for appointment_id in people:
         for job in await pending_jobs(session, NOTIFY_JOB, appointment_id=str(appointment_id)):
             cancel_job(job)
@@ -180,4 +207,5 @@ async def erase_records(session: AsyncSession, records: list[PersonRecord]) -> i
     changed = await personal_data.anonymise(session, people)
     changed += await personal_data.anonymise_booker(session, bookers)
     changed += await meetings.anonymise_requests(session, requests)
+    changed += await meetings.anonymise_filers(session, filers)
     return changed

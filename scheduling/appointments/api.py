@@ -26,6 +26,7 @@ from scheduling.appointments.booking_input import BookingRequest, Contact
 from scheduling.appointments.models import Mode
 from scheduling.availability import offers
 from scheduling.availability.slots import local_day
+from scheduling.booking_pages import school_search
 
 router = APIRouter(prefix="/api", tags=["appointments"])
 
@@ -114,8 +115,9 @@ class AppointmentOut(BaseModel):
 async def search_schools(
     session: SessionDep, q: Annotated[str, Query(min_length=2, max_length=80)]
 ) -> list[SchoolOut]:
-    """Schools whose name or municipality contains ``q`` (the school decides the CLB)."""
-    matches = await repository.search_schools(session, q)
+    """Schools by name, town or postcode, forgiving accents and typos, as the booking pages
+    search them (the school decides the CLB)."""
+    matches = await school_search.search_schools(session, q)
     return [SchoolOut.model_validate(match) for match in matches]
 
 

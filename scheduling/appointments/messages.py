@@ -42,6 +42,21 @@ def place(appointment: Appointment, details: Details, manage_url: str, settings:
     return _("Chat: open op het afgesproken uur je afsprakenpagina: {url}").format(url=manage_url)
 
 
+def _calendar_location(
+    appointment: Appointment, details: Details, manage_url: str, settings: Settings
+) -> str | None:
+    """Where the calendar shows the appointment: the address, the school, or the platform's
+    page in front of the video room (a link calendar apps open with one tap)."""
+    mode = Mode(appointment.mode)
+    if mode is Mode.office:
+        return details.location_address
+    if mode is Mode.school:
+        return details.school_name
+    if mode is Mode.video and video_room.has_server(settings) and appointment.video_room:
+        return f"{manage_url}/video"
+    return None
+
+
 def calendar_event(
     appointment: Appointment, details: Details, manage_url: str, settings: Settings
 ) -> ics.CalendarEvent:
@@ -55,13 +70,7 @@ def calendar_event(
             _("Wijzigen of annuleren: {url}").format(url=manage_url),
         ]
     )
-    location = (
-        details.location_address
-        if appointment.mode == Mode.office.value
-        else details.school_name
-        if appointment.mode == Mode.school.value
-        else None
-    )
+    location = _calendar_location(appointment, details, manage_url, settings)
     return ics.CalendarEvent(
         uid=appointment.uid,
         sequence=appointment.sequence,

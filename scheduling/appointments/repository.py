@@ -43,24 +43,6 @@ class SchoolMatch:
     centre_name: str
 
 
-async def search_schools(
-    session: AsyncSession, query: str, *, limit: int = SCHOOL_MATCHES
-) -> list[SchoolMatch]:
-    """Schools whose name or municipality contains ``query`` (the school decides the CLB)."""
-    pattern = "%" + query.strip().replace("%", "").replace("_", "") + "%"
-    rows = await session.execute(
-        select(School, Centre.name)
-        .join(Centre, Centre.id == School.centre_id)
-        .where(or_(School.name.ilike(pattern), School.municipality.ilike(pattern)))
-        .order_by(School.name)
-        .limit(limit)
-    )
-    return [
-        SchoolMatch(school.id, school.name, school.municipality, school.centre_id, centre_name)
-        for school, centre_name in rows
-    ]
-
-
 async def school_and_centre(
     session: AsyncSession, school_id: uuid.UUID
 ) -> tuple[School, Centre] | None:

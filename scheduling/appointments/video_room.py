@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -139,6 +140,7 @@ class RoomView:
     state: str
     opens_at: str  # "13:50", Brussels time
     when: str  # the appointment's day and time
+    opens_in: int  # seconds until the room opens (0 once open), for the waiting page's reload
 
 
 def room_view(settings: Settings, appointment: Appointment, now: datetime) -> RoomView | None:
@@ -149,4 +151,5 @@ def room_view(settings: Settings, appointment: Appointment, now: datetime) -> Ro
         state=state(settings, appointment, now).value,
         opens_at=labels.clock(opens_at(settings, appointment)),
         when=labels.when(appointment.starts_at, appointment.ends_at),
+        opens_in=max(0, math.ceil((opens_at(settings, appointment) - now).total_seconds())),
     )

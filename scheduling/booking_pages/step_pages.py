@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clb.db import utcnow
 from clb.web.templating import render
 from scheduling import labels
-from scheduling.appointments import handover_link, repository
+from scheduling.appointments import handover_link, repository, video_room
 from scheduling.appointments.models import Mode
 from scheduling.availability import slot_picker
 from scheduling.availability.slots import local_day
@@ -30,7 +30,7 @@ from scheduling.booking_pages.contact_form import (
 )
 from scheduling.booking_pages.school_search import search_schools
 from scheduling.errors import InvalidBooking
-from scheduling.labels import MODE_HINTS, MODE_LABELS
+from scheduling.labels import MODE_HINTS, MODE_LABELS, VIDEO_HINT_WITHOUT_SERVER
 from scheduling.meetings.labels import RELATION_LABELS
 
 QUERY_MAX = 80
@@ -114,6 +114,9 @@ async def topic_page(
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     modes = await offered_modes(session, choice.centre.id)
+    hints = MODE_HINTS
+    if not video_room.has_server(request.app.state.settings):
+        hints = {**MODE_HINTS, **VIDEO_HINT_WITHOUT_SERVER}
     return render(
         request,
         "booking_topic.html",
@@ -122,7 +125,7 @@ async def topic_page(
             "steps": STEPS,
             "choice": choice,
             "types": await repository.active_types(session),
-            "modes": [(mode, MODE_LABELS[Mode(mode)], MODE_HINTS[Mode(mode)]) for mode in modes],
+            "modes": [(mode, MODE_LABELS[Mode(mode)], hints[Mode(mode)]) for mode in modes],
             "errors": errors or {},
         },
         status_code=422 if errors else 200,

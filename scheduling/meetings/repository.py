@@ -168,6 +168,39 @@ async def anonymise_requests(session: AsyncSession, ids: Collection[uuid.UUID]) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def filed_by(
+    session: AsyncSession, centre_id: uuid.UUID, *, email: str | None, phones: Sequence[str]
+) -> list[MeetingRequest]:
+    """The centre's requests (not erased) that this person filed for someone else with their
+    own e-mail address or phone ("via mij"); the oldest first."""
+    found: list[ColumnElement[bool]] = []
+    if email:
+        found.append(func.lower(MeetingRequest.requester_email) == email.lower())
+    if phones:
+        found.append(MeetingRequest.requester_phone.in_(list(phones)))
+    rows = await session.scalars(
+        select(MeetingRequest)
+        .where(MeetingRequest.centre_id == centre_id, NOT_ERASED, or_(false(), *found))
+        .order_by(MeetingRequest.created_at, MeetingRequest.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def anonymise_filers(session: AsyncSession, ids: Collection[uuid.UUID]) -> int:
+    """Erase who filed these requests for someone else (their name and own contact); the
+    request of the person it is for stays."""
+    if not ids:
+        return 0
+    result = await session.execute(
+        update(MeetingRequest)
+        .where(MeetingRequest.id.in_(list(ids)), MeetingRequest.for_whom == "other")
+        .values(requester_name="", requester_phone=None, requester_email=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def finished_before(session: AsyncSession, cutoff: datetime) -> list[uuid.UUID]:
     """Requests not yet erased that were closed before ``cutoff`` (the time of the step to
     "closed" in their history), or scheduled with an appointment that started before it."""

@@ -279,3 +279,38 @@ async def test_bad_input_gets_a_clear_message(
         assert too_long.status_code == 422
         bad_ids = await _post(coordinator, PAGE + "/wissen/bevestigen", zoek=EMAIL, ids="nee")
         assert bad_ids.status_code == 422 and "niets meer om te wissen" in bad_ids.text
+
+
+async def test_who_filed_a_request_via_mij_finds_and_erases_only_their_own_part(
+    app: FastAPI, db: AsyncSession, services: Services
+) -> None:
+    """A bridge figure who filed for a pupil with their own contact ("via mij") asks for
+    their data: they get their name and contact, not the pupil's, and erasing them leaves
+    the pupil's request as it was."""
+    centre = await make_centre(db, "clb-a")
+    await make_staff(db, email="co@clb.example", roles=("coordinator",), centre=centre)
+    school = await db.scalar(select(School).where(School.centre_id == centre.id))
+    assert school is not None
+    filer = "fatima.brugfiguur@example.be"
+    request_id, _ = await file_directly(
+        services, school.id, utcnow(), phone=None, via_bridge=True,
+        requester_email=filer, requester_phone="0499 11 22 33",
+    )  # fmt: skip
+    async with staff_client(app, "co@clb.example") as coordinator:
+        for typed in (filer.upper(), "+32 499 11 22 33"):
+            found = await _post(coordinator, PAGE, zoek=typed)
+            assert "Wie dit voor iemand anders maakte of aanvroeg" in found.text, typed
+            confirm = await _post(coordinator, PAGE + "/wissen", zoek=typed)
+            assert _found_ids(confirm.text) == {str(request_id)}, typed
+        export = await _post(coordinator, PAGE + "/export", zoek=filer, ids=[str(request_id)])
+        assert filer in export.text and "Fatima El Amrani" in export.text
+        assert "Yasmina" not in export.text and "schoolverzuim" not in export.text
+        done = await _post(
+            coordinator, PAGE + "/wissen/bevestigen", zoek=filer, ids=[str(request_id)],
+            zeker="ja",
+        )  # fmt: skip
+        assert done.status_code == 303
+    request = await db.get_one(MeetingRequest, request_id, populate_existing=True)
+    assert (request.requester_email, request.requester_phone) == (None, None)
+    assert request.requester_name == ""
+    assert request.first_name == "Yasmina" and request.need.startswith("Moeder wil praten")

@@ -87,3 +87,32 @@ async def test_the_room_opens_for_both_parties_at_its_time(
     await _shots(counsellor, shots, "console-open")
     await entrance.click()
     await counsellor.wait_for_url(f"{SERVER}/{room}?jwt=*")
+
+
+async def test_the_waiting_page_goes_into_the_room_by_itself_when_it_opens(
+    live_server_factory: Callable[..., tuple[str, subprocess.Popen[bytes]]],
+    new_page: NewPage,
+    db: AsyncSession,
+    services: Services,
+) -> None:
+    """A pupil who opens the link early and leaves the page open is let in at the opening
+    time without pressing anything."""
+    base, _process = live_server_factory(
+        CLB_VIDEO_BASE_URL=SERVER,
+        CLB_VIDEO_JWT_APP_ID="clb-e2e",
+        CLB_VIDEO_JWT_SECRET="e2e-video-secret-" + "z" * 20,
+    )
+    staff, school = await bookable_counsellor(db, email=EMAIL, modes=["video"])
+    appointment, token = await book_directly(
+        db, services, staff, school, next_weekday_at(2, time(10)), mode="video"
+    )
+    # The room opens 10 minutes before the start: a few seconds from now.
+    await move_to(db, appointment, datetime.now(UTC) + timedelta(minutes=10, seconds=6))
+    person = await new_page()
+    await person.goto(f"{base}/afspraak/beheer/{token}/video")
+    await expect(person.get_by_text("ze gaat vanzelf naar de videoruimte")).to_be_visible()
+    await assert_accessible(person)
+    # The page loads itself again at the opening time and the browser asks for the room.
+    room = f"{SERVER}/{appointment.video_room}?jwt="
+    async with person.expect_request(lambda r: r.url.startswith(room), timeout=60_000):
+        pass

@@ -155,3 +155,18 @@ async def test_verder_on_the_request_forms_school_step_searches_or_takes_the_one
     # Nothing typed and nothing chosen: still the error.
     empty = await client.post(FORM, data=as_form([*base, ("actie", "verder")]))
     assert empty.status_code == 422 and "Kies de school uit de lijst." in empty.text
+
+
+async def test_the_json_api_forgives_the_same_typos(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Schools' and partners' own pages search through the API the way the booking step does."""
+    await add_schools(db, await make_centre(db))
+    for query, school in (
+        ("sint-barbra", BARBARA),
+        ("8500", "Sint-Jozefsinstituut"),
+        ("ecole sainte", "École Sainte-Marie"),
+    ):
+        found = await client.get("/api/schools", params={"q": query})
+        assert found.status_code == 200, query
+        assert [match["name"] for match in found.json()] == [school], query

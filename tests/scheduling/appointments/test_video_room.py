@@ -214,7 +214,10 @@ async def test_the_mail_links_to_the_platform_never_to_the_room(
     )
     assert f"Open ze via deze link: {link}/video" in mail.text
     assert appointment.video_room is not None and appointment.video_room not in mail.text
-    assert appointment.video_room not in mail.attachments[0].data.decode()
+    calendar = mail.attachments[0].data.decode()
+    assert appointment.video_room not in calendar
+    # The calendar's place is the platform's page in front of the room, one tap away.
+    assert f"LOCATION:{link}/video" in calendar.replace("\r\n ", "")
 
 
 async def test_without_a_server_everyone_reads_who_calls_or_mails(
@@ -248,6 +251,7 @@ async def test_without_a_server_everyone_reads_who_calls_or_mails(
         NotificationKind.confirmation, by_mail, details, manage_url="x", settings=plain
     )
     assert "Daarom mailt An je vóór de afspraak hoe jullie elkaar spreken." in mail.text
+    assert "LOCATION" not in mail.attachments[0].data.decode()
 
 
 @pytest.mark.parametrize(
@@ -289,3 +293,17 @@ def test_settings_refuse_a_half_configured_server() -> None:
         load_settings(video_base_url=SERVER, video_jwt_app_id="clb", video_jwt_secret="kort")
     ok = load_settings(video_base_url=SERVER + "/", video_jwt_app_id="clb", video_jwt_secret="")
     assert (ok.video_base_url, ok.video_jwt_secret) == (SERVER, None)
+
+
+async def test_the_booking_step_says_truly_what_a_video_appointment_is(
+    client: httpx.AsyncClient, plain_client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """With a server the person gets a link; without one the step says how the CLB reaches
+    them instead of promising a link nobody sends."""
+    _staff, school = await bookable_counsellor(db, email=AN, modes=["video"])
+    link = "Je krijgt een link voor een videogesprek."
+    instead = "Het CLB heeft nog geen videoruimte. De CLB-medewerker belt je of mailt je"
+    with_server = await client.get("/afspraak/waarover", params={"school": str(school.id)})
+    assert link in with_server.text and instead not in with_server.text
+    without = await plain_client.get("/afspraak/waarover", params={"school": str(school.id)})
+    assert instead in without.text and link not in without.text

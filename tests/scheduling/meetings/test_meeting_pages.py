@@ -254,7 +254,14 @@ async def test_printable_form_has_every_question_and_a_print_stylesheet(
 ) -> None:
     page = await client.get(f"{FORM}/afdrukken")
     assert page.status_code == 200
-    for question in ("Voor wie vraag je een gesprek?", "Is er een tolk nodig?", "Handtekening"):
+    for question in (
+        "Voor wie vraag je een gesprek?",
+        "Is er een tolk nodig?",
+        "Handtekening",
+        # "Via mij" on paper too: who files leaves their own contact.
+        "Je eigen telefoonnummer",
+        "Je eigen e-mail",
+    ):
         assert question in page.text
     assert "/static/css/meeting.css" in page.text
     css = await client.get("/static/css/meeting.css")
