@@ -230,6 +230,16 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Account {args.email} created.")
 
 
+def cmd_import_schools(settings: Settings, args: argparse.Namespace) -> None:
+    """The department's CLB and school lists into the database (docs/school-lists.md)."""
+    from clb.org.list_import_command import run_import
+
+    with running_services(settings) as settings:
+        code = asyncio.run(run_import(settings.service_urls()[0], args, settings.database_pooling))
+    if code:
+        raise SystemExit(code)
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> None:
     """Everything a newcomer needs in one go: servers, schema, demo data, worker, app."""
     if settings.env == "production":
@@ -322,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    lists = sub.add_parser(
+        "import-schools", help="import the education department's CLB and school lists (CSV)"
+    )
+    lists.add_argument("--centres", type=Path, help="the list of CLBs")
+    lists.add_argument("--schools", type=Path, help="the list of schools")
+    lists.add_argument("--level", help="the level of every school in a list without that column")
+    lists.add_argument("--dry-run", action="store_true", help="check and count, save nothing")
     return parser
 
 
@@ -331,6 +348,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "migrate": cmd_migrate,
     "demo": cmd_demo,
     "create-user": cmd_create_user,
+    "import-schools": cmd_import_schools,
     "run": cmd_run,
 }
 

@@ -1,6 +1,7 @@
 """A realistic demo set: three CLBs with locations, schools and staff.
 
-Names of centres and schools are made up; municipalities are real. Demo passwords are
+Names of centres and schools are made up; municipalities are real. They come from the sample
+lists in sample_lists/ (the department's CSV format, docs/school-lists.md). Demo passwords are
 random per load and only ever printed by the demo command (and kept in the data folder so
 ``make run`` can show them again). Refused in production.
 """
@@ -10,80 +11,23 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.auth.models import Role, StaffAccount
 from clb.auth.passwords import hash_password_async
-from clb.org.models import Centre, Location, School, SchoolLevel
+from clb.org.list_files import read_centres, read_schools
+from clb.org.models import Centre, Location
+from clb.org.school_lists import import_lists
 from scheduling.availability.models import AvailabilityRule
 
-CENTRES = [
-    {
-        "slug": "clb-scheldeland",
-        "name": "CLB Scheldeland",
-        "phone": "03 200 10 10",
-        "email": "onthaal@scheldeland.clb.example",
-        "locations": [
-            ("Hoofdzetel Antwerpen", "Lange Lozanastraat 42", "2018", "Antwerpen"),
-            ("Antenne Mechelen", "Hanswijkstraat 7", "2800", "Mechelen"),
-        ],
-        "schools": [
-            ("Sint-Jozefscollege", "Antwerpen", "2018", SchoolLevel.secundair),
-            ("Basisschool De Regenboog", "Berchem", "2600", SchoolLevel.basis),
-            ("Atheneum Zuid", "Antwerpen", "2020", SchoolLevel.secundair),
-            ("Vrije Basisschool Klimop", "Mortsel", "2640", SchoolLevel.basis),
-            ("Technisch Instituut Dijle", "Mechelen", "2800", SchoolLevel.secundair),
-            ("BuSO De Brug", "Mechelen", "2800", SchoolLevel.buitengewoon_secundair),
-            ("Gemeentelijke Basisschool 't Kasteeltje", "Boom", "2850", SchoolLevel.basis),
-        ],
-    },
-    {
-        "slug": "clb-leiestreek",
-        "name": "CLB Leiestreek",
-        "phone": "09 300 20 20",
-        "email": "onthaal@leiestreek.clb.example",
-        "locations": [
-            ("Vestiging Gent", "Kortrijksesteenweg 210", "9000", "Gent"),
-            ("Vestiging Kortrijk", "Doorniksewijk 66", "8500", "Kortrijk"),
-        ],
-        "schools": [
-            ("Sint-Barbaracollege Demo", "Gent", "9000", SchoolLevel.secundair),
-            ("Basisschool Het Molentje", "Gentbrugge", "9050", SchoolLevel.basis),
-            ("Leiedal Campus", "Kortrijk", "8500", SchoolLevel.secundair),
-            ("Stedelijke Basisschool Overleie", "Kortrijk", "8500", SchoolLevel.basis),
-            ("Kunsthumaniora Rabot", "Gent", "9000", SchoolLevel.secundair),
-            (
-                "Buitengewoon Basisonderwijs De Vlinder",
-                "Deinze",
-                "9800",
-                SchoolLevel.buitengewoon_basis,
-            ),
-            ("Centrum voor Volwassenenonderwijs Leie", "Gent", "9000", SchoolLevel.volwassenen),
-        ],
-    },
-    {
-        "slug": "clb-kempen-limburg",
-        "name": "CLB Kempen-Limburg",
-        "phone": "011 40 30 30",
-        "email": "onthaal@kempenlimburg.clb.example",
-        "locations": [
-            ("Vestiging Hasselt", "Kempische Steenweg 300", "3500", "Hasselt"),
-            ("Vestiging Geel", "Nieuwstraat 12", "2440", "Geel"),
-        ],
-        "schools": [
-            ("Heilig-Hartcollege Demo", "Hasselt", "3500", SchoolLevel.secundair),
-            ("Basisschool De Zonnebloem", "Genk", "3600", SchoolLevel.basis),
-            ("Kempisch Atheneum", "Geel", "2440", SchoolLevel.secundair),
-            ("Vrije Basisschool Sint-Dimpna", "Geel", "2440", SchoolLevel.basis),
-            ("Technicum Noord-Limburg", "Lommel", "3920", SchoolLevel.secundair),
-            ("Basisschool De Linde", "Beringen", "3580", SchoolLevel.basis),
-        ],
-    },
-]
-
-OPENING_INFO = "Ma–vr 8.30–12.00 en 13.00–16.30, wo-namiddag gesloten. Ook op afspraak."
+# The demo's centres and schools: a small sample in the format of the education department's
+# lists, loaded through the same import as the real ones (clb.org.school_lists).
+SAMPLE_LISTS = Path(__file__).resolve().parent / "sample_lists"
+SAMPLE_CENTRES = SAMPLE_LISTS / "clbs.csv"
+SAMPLE_SCHOOLS = SAMPLE_LISTS / "scholen.csv"
 
 # (centre slug, e-mail, full name, display name, roles)
 STAFF = [
@@ -116,44 +60,13 @@ async def demo_loaded(session: AsyncSession) -> bool:
 
 async def load_demo(session: AsyncSession) -> list[DemoLogin]:
     """Insert the demo set into an empty database; returns the staff logins created."""
-    centres: dict[str, Centre] = {}
-    for data in CENTRES:
-        centre = Centre(
-            slug=data["slug"],
-            name=data["name"],
-            phone=data["phone"],
-            email=data["email"],
-            website=None,
-            # One demo centre shows read-along (and the privacy notice that goes with it).
-            chat_read_along=data["slug"] == READ_ALONG_CENTRE,
-            # The demo logs in with the printed passwords alone; a real centre requires a
-            # second factor unless a coordinator turns that off (/console/accounts).
-            second_factor_required=False,
-        )
-        session.add(centre)
-        await session.flush()
-        centres[centre.slug] = centre
-        for name, street, postcode, municipality in data["locations"]:
-            session.add(
-                Location(
-                    centre_id=centre.id,
-                    name=name,
-                    street=street,
-                    postcode=postcode,
-                    municipality=municipality,
-                    opening_info=OPENING_INFO,
-                )
-            )
-        for name, municipality, postcode, level in data["schools"]:
-            session.add(
-                School(
-                    centre_id=centre.id,
-                    name=name,
-                    municipality=municipality,
-                    postcode=postcode,
-                    level=level,
-                )
-            )
+    centres = await load_sample_lists(session)
+    for centre in centres.values():
+        # One demo centre shows read-along (and the privacy notice that goes with it).
+        centre.chat_read_along = centre.slug == READ_ALONG_CENTRE
+        # The demo logs in with the printed passwords alone; a real centre requires a
+        # second factor unless a coordinator turns that off (/console/accounts).
+        centre.second_factor_required = False
     await session.flush()
     logins = []
     for slug, local, full_name, display_name, roles in STAFF:
@@ -174,6 +87,18 @@ async def load_demo(session: AsyncSession) -> list[DemoLogin]:
         logins.append(DemoLogin(email, password, [r.value for r in roles]))
     await session.flush()
     return logins
+
+
+async def load_sample_lists(session: AsyncSession) -> dict[str, Centre]:
+    """The sample lists, imported; the centres by slug."""
+    imported = await import_lists(
+        session,
+        read_centres(SAMPLE_CENTRES.read_bytes(), SAMPLE_CENTRES.name),
+        read_schools(SAMPLE_SCHOOLS.read_bytes(), SAMPLE_SCHOOLS.name),
+    )
+    if imported.problems:  # the sample is ours: a problem in it is a bug
+        raise ValueError("; ".join(str(problem) for problem in imported.problems))
+    return {centre.slug: centre for centre in await session.scalars(select(Centre))}
 
 
 # Weekly hours of every demo counsellor: (weekday, from, to, modes, at the first location?)

@@ -140,8 +140,22 @@ async def request_form(
     request: Request,
     session: SessionDep,
     code: Annotated[str, Query(max_length=40)] = "",
+    school: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
-    return await _step_page(request, session, Draft(code=code.strip()), "wie")
+    """The first step; ``school`` (from "Mijn CLB") chooses the school beforehand, and an
+    unknown one is simply not chosen."""
+    draft = Draft(code=code.strip())
+    chosen = _uuid_or_none(school)
+    if chosen is not None and await repository.school_and_centre(session, chosen) is not None:
+        draft = dataclasses.replace(draft, school=str(chosen))
+    return await _step_page(request, session, draft, "wie")
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 async def _all_errors(

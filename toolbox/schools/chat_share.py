@@ -7,15 +7,19 @@ applies: the badge says "open" only while a new chat can start.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from babel.dates import format_date, get_day_names
+from babel.dates import get_day_names
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from chat.public import BRUSSELS, ChatClock, ChatOpening, Period, chat_opening
+from chat.public import (
+    ChatClock,
+    Period,
+    chat_opening,
+    chat_status_text,
+)
 from clb import i18n
 from clb.i18n import gettext as _
 from clb.web.deps import SessionDep
@@ -34,7 +38,6 @@ BUTTON_TITLE = "Chat met het CLB"
 BUTTON_HEIGHT = 130
 # The badge may be a minute behind; a school's page then costs us one request a minute.
 BUTTON_CACHE = "public, max-age=60"
-WEEKDAY_ONLY_DAYS = 6  # further ahead, the badge names the date too
 
 
 def _chat_url(request: Request) -> str:
@@ -54,35 +57,6 @@ def share_links(request: Request) -> dict[str, Any]:
 
 
 # --- what the badge and the poster say -------------------------------------------------------
-
-
-def _clock(moment: datetime) -> str:
-    return moment.astimezone(BRUSSELS).strftime("%H:%M")
-
-
-def _when(moment: datetime, today: date) -> str:
-    """ "vandaag om 17:00", "morgen om 17:00", "maandag om 17:00" (or with the date, when
-    more than six days ahead)."""
-    day = moment.astimezone(BRUSSELS).date()
-    time = _clock(moment)
-    if day == today:
-        return _("vandaag om {time}").format(time=time)
-    if day == today + timedelta(days=1):
-        return _("morgen om {time}").format(time=time)
-    pattern = "EEEE" if day <= today + timedelta(days=WEEKDAY_ONLY_DAYS) else "EEEE d MMMM"
-    name = format_date(day, pattern, locale=i18n.babel_locale())
-    return _("{day} om {time}").format(day=name, time=time)
-
-
-def badge_text(opening: ChatOpening, now: datetime) -> str:
-    if opening.can_start and opening.closes_at:
-        return _("Nu open tot %(time)s") % {"time": _clock(opening.closes_at)}
-    if opening.can_start:
-        return _("Nu open")
-    if opening.next_opening:
-        today = now.astimezone(BRUSSELS).date()
-        return _("Gesloten · opent %(when)s") % {"when": _when(opening.next_opening, today)}
-    return _("De chat is nu gesloten")
 
 
 def weekly_lines(weekly: dict[int, tuple[Period, ...]]) -> list[str]:
@@ -136,7 +110,7 @@ async def chat_button(request: Request, session: SessionDep, now: ChatClock) -> 
         # The chat opens in the language the school chose for the button.
         context["chat_url"] = f"{chat_url}?{urlencode({'lang': lang})}"
     opening = await chat_opening(session, request.app.state.settings, now)
-    context.update(open=opening.can_start, status=badge_text(opening, now))
+    context.update(open=opening.can_start, status=chat_status_text(opening, now))
     return plain_page(request, "chat_button.html", context, 200, headers)
 
 

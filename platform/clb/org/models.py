@@ -26,6 +26,9 @@ class Centre(Timestamped, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # Its number in the education department's lists (clb.org.school_lists): a re-import
+    # updates the centre it names. None for a centre added by hand.
+    institution_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -65,6 +68,8 @@ class School(Timestamped, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     centre_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centres.id"), index=True)
+    # As for the centre: the school's number in the department's list, None if added by hand.
+    institution_number: Mapped[str | None] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     municipality: Mapped[str] = mapped_column(String(100))
     postcode: Mapped[str] = mapped_column(String(4))

@@ -145,6 +145,20 @@ async def test_for_myself_skips_the_relation_step(
     assert step_of(page) == "school" and "Stap 2 van 6" in page
 
 
+async def test_a_school_chosen_on_mijn_clb_comes_along_and_a_wrong_one_is_ignored(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    _staff, school = await bookable_counsellor(db)
+    page = (await client.get(FORM, params={"school": str(school.id)})).text
+    assert ("school", str(school.id)) in hidden_fields(page)
+    page = (await next_step(client, page, [("for_whom", "self_parent")])).text
+    assert step_of(page) == "school" and school.name in page
+    for wrong in (str(uuid.uuid4()), "geen-id", "%00"):
+        other = await client.get(FORM, params={"school": wrong})
+        assert other.status_code == 200, wrong
+        assert not [value for name, value in hidden_fields(other.text) if name == "school"]
+
+
 async def test_no_way_to_reach_and_malformed_contact_give_errors_and_keep_the_input(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
