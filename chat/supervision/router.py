@@ -20,6 +20,7 @@ from chat.labels import TOPIC_LABELS, WHO_LABELS, language_labels
 from chat.opening_hours.schedule import BRUSSELS
 from chat.realtime.sockets import counsellor_name
 from chat.realtime.supervision_socket import supervision_socket
+from chat.rota.plan_vs_actual import plan_versus_actual
 from chat.supervision import repository as sup_repo
 from chat.supervision import service as supervision
 from chat.supervision.audit_reads import ACTION_LABELS, OBJECT_LABELS, READ_ACTIONS
@@ -57,7 +58,11 @@ STATUS_LABELS = {
     "ended": "Afgelopen",
     "abandoned": "Verlaten",
 }
-SOURCE_LABELS = {"subject": "in het onderwerp", "message": "in een bericht"}
+SOURCE_LABELS = {
+    "subject": "in het onderwerp",
+    "message": "in een bericht",
+    "question": "in een vraag via „Stel je vraag”",  # chat.questions: the alert's url opens it
+}
 
 
 def clock(moment: datetime | str | None) -> str:
@@ -105,6 +110,7 @@ def _texts() -> dict[str, Any]:
         "alert_text": _("{name}: “{term}” {source}."),
         "read_along": _("Meelezen"),
         "read_along_with": _("met {name}"),
+        "open_question": _("Vraag openen"),
         "refusals": _refusals(),
         "seen": _("Gezien"),
         "in_queue": _("nog in de wachtrij"),
@@ -132,6 +138,8 @@ async def dashboard(
         "console_supervision.html",
         {
             "snapshot": data,
+            # The rota's plan for this slot next to who is on duty (chat.rota).
+            "rota_now": await plan_versus_actual(session, services, now, staff),
             "texts": _texts(),
             "state_labels": STATE_LABELS,
             "status_labels": STATUS_LABELS,

@@ -233,17 +233,28 @@ function beep() {
 }
 
 /**
- * A browser notification (if allowed) that opens the read-along of that chat.
+ * The link of a flagged question's alert (chat/questions): it opens the question.
+ * @param {string} url
+ */
+function questionLink(url) {
+  const link = el("a", "flag-read", texts.open_question);
+  link.href = url;
+  return link;
+}
+
+/**
+ * A browser notification (if allowed) that opens the read-along of that chat (or ``url``).
  * @param {string} text
  * @param {string} id
+ * @param {string} [url]
  */
-function notify(text, id) {
+function notify(text, id, url) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   try {
     const note = new Notification(texts.notify_title, { body: text, tag: `flag-${id}` });
     note.onclick = () => {
       window.focus();
-      window.location.href = `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
+      window.location.href = url || `/console/toezicht/gesprek/${encodeURIComponent(id)}`;
     };
   } catch (_) {
     // Some browsers only allow notifications from a service worker: the page still shows it.
@@ -272,12 +283,13 @@ function showAlert(frame) {
   });
   item.dataset.nickname = frame.nickname || "";
   // Until the snapshot that follows says otherwise, the link; then what the server allows.
-  const action = readLink(frame.conversation_id, frame.nickname || "", refusals.get(frame.conversation_id));
-  action.dataset.readAction = "";
+  // A question ("Stel je vraag") has no chat to read along: its alert carries its own url.
+  const action = frame.url ? questionLink(frame.url) : readLink(frame.conversation_id, frame.nickname || "", refusals.get(frame.conversation_id));
+  if (!frame.url) action.dataset.readAction = "";
   item.append(line, action, dismiss);
   $("alerts").prepend(item);
   beep();
-  notify(text, frame.conversation_id);
+  notify(text, frame.conversation_id, frame.url);
 }
 
 // --- Options -------------------------------------------------------------------------------
