@@ -196,7 +196,13 @@ async def cancel_appointment(
     if not errors:
         try:
             await changes.cancel(
-                session, services, appointment.id, by_staff=True, reason=cleaned, now=now
+                session,
+                services,
+                appointment.id,
+                by_staff=True,
+                reason=cleaned,
+                now=now,
+                actor_id=viewer.id,
             )
         except InvalidBooking as exc:
             errors = {"reason": _(exc.detail_message)}
@@ -350,6 +356,7 @@ async def reschedule_appointment(
                 location_id=location_id,
                 reason=cleaned,
                 now=now,
+                actor_id=viewer.id,
             )
         except (InvalidBooking, SlotTaken, AppointmentGone) as exc:
             errors["slot"] = _(exc.detail_message)

@@ -26,11 +26,12 @@ from sqlalchemy.orm import make_transient_to_detached
 from clb.db import rollback, utcnow
 from clb.errors import ClbError, UnstorableText
 from clb.jobs import schedule_jobs
+from clb.notifications.service import notify_all
 from clb.services import Services
 from scheduling.appointments import repository, video_room
 from scheduling.appointments.booking_input import BookingRequest, clean_contact, mode_or_error
 from scheduling.appointments.message_jobs import NOTIFY_JOB as NOTIFY_JOB
-from scheduling.appointments.message_jobs import message_jobs
+from scheduling.appointments.message_jobs import booking_notices, message_jobs
 from scheduling.appointments.models import (
     Appointment,
     AppointmentType,
@@ -200,7 +201,7 @@ async def book_many(
             assert found.kind is not None  # noqa: S101 - booked, so the type was found
             made.append((i, outcome, Taken(found.centre_id, found.kind, request.mode, days[i])))
     if made:
-        await _write(session, services, made, outcomes, now)
+        await _write(session, services, made, outcomes, now, wishes)
     return _all(outcomes)
 
 
@@ -210,10 +211,11 @@ async def _write(
     made: list[tuple[int, Booked, Taken]],
     outcomes: list[Outcome | None],
     now: datetime,
+    wishes: Sequence[Wish],
 ) -> None:
-    """INSERT the bookings made and their outbox rows. A lone booking whose INSERT hits
-    the exclusion constraint becomes Taken; a batch's raises BatchConflict, and so does a
-    batch with text the database cannot store, so that only its own request fails."""
+    """INSERT the bookings made, their outbox rows and notices. A lone booking whose INSERT
+    hits the exclusion constraint becomes Taken; a batch's raises BatchConflict, and so does
+    a batch with text the database cannot store, so that only its own request fails."""
     try:
         await repository.insert_appointments(session, [booked.appointment for _, booked, _ in made])
     except (IntegrityError, UnstorableText) as exc:
@@ -232,6 +234,8 @@ async def _write(
         for job in message_jobs(services, booked.appointment, NotificationKind.confirmation, now)
     ]
     await schedule_jobs(session, services.jobs, jobs)
+    bookers = [(booked.appointment, wishes[i].request.booked_by) for i, booked, _ in made]
+    await notify_all(session, services.jobs, booking_notices(bookers))  # one statement
 
 
 def _all(outcomes: list[Outcome | None]) -> list[Outcome]:

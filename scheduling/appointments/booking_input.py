@@ -53,6 +53,9 @@ class BookingRequest:
     location_id: uuid.UUID | None = None
     booker: Booker | None = None
     handover_conversation_id: uuid.UUID | None = None  # a chat's handover code was given
+    # The staff member who booked for the person (their counsellor is told unless it was
+    # them); None when the person booked. Not part of the fingerprint.
+    booked_by: uuid.UUID | None = None
 
     def fingerprint(self) -> str:
         data: dict[str, Any] = {

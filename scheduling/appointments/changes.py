@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clb.db import utcnow
+from clb.notifications.kinds import Kind as StaffKind
 from clb.services import Services
 from scheduling.appointments import repository
 from scheduling.appointments.booking import EXCLUSION_VIOLATION, day_lock, slot_at
-from scheduling.appointments.message_jobs import plan_messages
+from scheduling.appointments.message_jobs import plan_messages, tell_counsellors
 from scheduling.appointments.models import (
     Appointment,
     AppointmentType,
@@ -100,6 +101,7 @@ async def reschedule(
     location_id: uuid.UUID | None = None,
     reason: str = "",
     now: datetime | None = None,
+    actor_id: uuid.UUID | None = None,
 ) -> Appointment:
     """Move to another free slot of the same kind and mode (the person may also land with
     another counsellor of the centre). SEQUENCE goes up; reminders are re-planned."""
@@ -131,6 +133,7 @@ async def reschedule(
                 session, appointment.centre_id, kind, appointment.mode, day, now
             )
         )
+    was = (appointment.counsellor_id, appointment.starts_at)
     _move(appointment, counsellor_id, kind, slot)
     appointment.cancel_reason = reason.strip()[:500] if by_staff else ""
     appointment.updated_at = now
@@ -142,6 +145,10 @@ async def reschedule(
             raise SlotTaken() from None
         raise
     await plan_messages(session, services, appointment, NotificationKind.rescheduled, now)
+    moved = StaffKind.booking_moved
+    await tell_counsellors(
+        session, services, appointment, moved, actor_id=actor_id, by_staff=by_staff, was=was
+    )
     return appointment
 
 
@@ -153,7 +160,10 @@ async def cancel(
     by_staff: bool,
     reason: str = "",
     now: datetime | None = None,
+    actor_id: uuid.UUID | None = None,
 ) -> Appointment:
+    """``actor_id``: the staff member who cancels (their counsellor is told unless it was
+    them); the person cancelling tells the counsellor too."""
     now = now or utcnow()
     appointment = await _locked_active(session, appointment_id)
     if not by_staff and not can_change_online(services, appointment, now):
@@ -169,6 +179,10 @@ async def cancel(
     appointment.updated_at = now
     await session.flush()
     await plan_messages(session, services, appointment, NotificationKind.cancelled, now)
+    cancelled = StaffKind.booking_cancelled
+    await tell_counsellors(
+        session, services, appointment, cancelled, actor_id=actor_id, by_staff=by_staff
+    )
     return appointment
 
 

@@ -167,6 +167,7 @@ async def assign_request(
     request: Request,
     viewer: AgendaStaff,
     _csrf: CsrfProtected,
+    services: ServicesDep,
     session: SessionDep,
     now: AgendaClock,
     request_id: uuid.UUID,
@@ -178,7 +179,9 @@ async def assign_request(
         counsellor_id = uuid.UUID(int=0)
 
     def take() -> Awaitable[MeetingRequest]:
-        return meeting_requests.assign(session, request_id, counsellor_id, viewer, now=now)
+        return meeting_requests.assign(
+            session, request_id, counsellor_id, viewer, now=now, services=services
+        )
 
     return await _step(
         request, session, viewer, now, request_id, take, field="assign", done="toegewezen"
@@ -190,13 +193,16 @@ async def mark_contacted(
     request: Request,
     viewer: AgendaStaff,
     _csrf: CsrfProtected,
+    services: ServicesDep,
     session: SessionDep,
     now: AgendaClock,
     request_id: uuid.UUID,
     note: Text = "",
 ) -> Response:
     def take() -> Awaitable[MeetingRequest]:
-        return meeting_requests.mark_contacted(session, request_id, viewer, now=now, note=note)
+        return meeting_requests.mark_contacted(
+            session, request_id, viewer, now=now, services=services, note=note
+        )
 
     return await _step(
         request, session, viewer, now, request_id, take, field="contact", done="contact"
@@ -208,13 +214,16 @@ async def close_request(
     request: Request,
     viewer: AgendaStaff,
     _csrf: CsrfProtected,
+    services: ServicesDep,
     session: SessionDep,
     now: AgendaClock,
     request_id: uuid.UUID,
     reason: Text = "",
 ) -> Response:
     def take() -> Awaitable[MeetingRequest]:
-        return meeting_requests.close(session, request_id, viewer, reason, now=now)
+        return meeting_requests.close(
+            session, request_id, viewer, reason, now=now, services=services
+        )
 
     values = {"reason": reason}
     return await _step(

@@ -129,6 +129,9 @@ class MeetingRequest(Base):
     handover_conversation_id: Mapped[uuid.UUID | None]
     first_contact_due_at: Mapped[datetime]
 
+    # The language of the page it was filed on: its status messages are written in it.
+    language: Mapped[str] = mapped_column(String(5), default="nl", server_default="nl")
+
     status_token_generation: Mapped[int] = mapped_column(default=0)
     status_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,9 +19,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clb import i18n
 from clb.auth.models import Role, StaffAccount
 from clb.errors import Forbidden
-from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_jobs
+from clb.jobs import NewJob, cancel_job, pending_jobs, schedule_job, schedule_jobs
+from clb.notifications.kinds import Kind as StaffKind
+from clb.notifications.service import notify
 from clb.org.models import School
 from clb.services import Services
 from scheduling.appointments.booking import book
@@ -48,6 +51,8 @@ STATUS_PURPOSE = "meeting-status"
 SLA_REMINDER_JOB = "meeting.sla_reminder"
 SLA_ESCALATION_JOB = "meeting.sla_escalation"
 SLA_JOBS = (SLA_REMINDER_JOB, SLA_ESCALATION_JOB)
+# Each change of status is told to who asked, through the contact they gave (tasks.py).
+STATUS_MESSAGE_JOB = "meeting.status_message"
 REMINDER_BEFORE = timedelta(hours=4)
 # No 0/O, 1/I/L, U/V: a code that can be read out on the phone without doubt.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
@@ -118,6 +123,7 @@ async def file_request(
         first_contact_due_at=due,
         status_token_generation=0,
         status_token_hash="",
+        language=i18n.current_language(),
         created_at=now,
     )
     token = status_token(services, request)
@@ -205,6 +211,7 @@ async def _stop_deadline_jobs(session: AsyncSession, request: MeetingRequest) ->
 
 async def _move(
     session: AsyncSession,
+    services: Services,
     request: MeetingRequest,
     actor: StaffAccount,
     moves: tuple[RequestStatus, RequestStatus],
@@ -214,12 +221,16 @@ async def _move(
     deadline_met: bool,
 ) -> MeetingRequest:
     """Put the request in its new status and write the step in its history;
-    ``deadline_met``: the first-contact deadline no longer applies, so its jobs are off."""
+    ``deadline_met``: the first-contact deadline no longer applies, so its jobs are off.
+    A new status is told to who asked (no change of status, no message)."""
     current, target = moves
     request.status = target.value
     _event(session, request, actor.id, current, target, now, note)
     if deadline_met:
         await _stop_deadline_jobs(session, request)
+    if target is not current:
+        payload = {"request_id": str(request.id), "status": target.value}
+        await schedule_job(session, services.jobs, STATUS_MESSAGE_JOB, payload)
     await session.flush()
     return request
 
@@ -231,14 +242,27 @@ async def assign(
     actor: StaffAccount,
     *,
     now: datetime,
+    services: Services,
 ) -> MeetingRequest:
-    """Give the request to a counsellor of its centre (again, to hand it over)."""
+    """Give the request to a counsellor of its centre (again, to hand it over); they are
+    told, unless they took it themselves."""
     request = await _locked(session, request_id, actor)
     current = _require(request, ASSIGNABLE)
     counsellor = await _counsellor_of(session, request, counsellor_id)
+    already = request.assigned_to == counsellor.id
     request.assigned_to = counsellor.id
     target = RequestStatus.assigned if current in OPEN else current
-    return await _move(session, request, actor, (current, target), now, deadline_met=False)
+    await notify(
+        session,
+        services.jobs,
+        [] if already else [counsellor.id],
+        StaffKind.request_assigned,
+        link=f"/console/aanvragen/{request.id}",
+        params={"reference": request.reference},
+        actor_id=actor.id,
+    )
+    moves = (current, target)
+    return await _move(session, services, request, actor, moves, now, deadline_met=False)
 
 
 async def mark_contacted(
@@ -247,6 +271,7 @@ async def mark_contacted(
     actor: StaffAccount,
     *,
     now: datetime,
+    services: Services,
     note: str = "",
 ) -> MeetingRequest:
     """The first contact happened: the deadline's reminder and escalation are off."""
@@ -255,7 +280,8 @@ async def mark_contacted(
     if request.assigned_to is None:
         request.assigned_to = actor.id
     moves = (current, RequestStatus.contacted)
-    return await _move(session, request, actor, moves, now, one_line(note), deadline_met=True)
+    note = one_line(note)
+    return await _move(session, services, request, actor, moves, now, note, deadline_met=True)
 
 
 async def schedule(
@@ -294,6 +320,7 @@ async def schedule(
             starts_at=starts_at,
             contact=Contact(request.first_name, request.email, request.phone),
             location_id=location_id,
+            booked_by=actor.id,
         ),
         now=now,
     )
@@ -301,7 +328,7 @@ async def schedule(
     if request.assigned_to is None:
         request.assigned_to = counsellor_id
     moves = (current, RequestStatus.scheduled)
-    return await _move(session, request, actor, moves, now, deadline_met=True)
+    return await _move(session, services, request, actor, moves, now, deadline_met=True)
 
 
 async def close(
@@ -311,6 +338,7 @@ async def close(
     reason: str,
     *,
     now: datetime,
+    services: Services,
 ) -> MeetingRequest:
     """End the request with a reason (staff's words; no personal data, please)."""
     reason = one_line(reason)
@@ -324,7 +352,7 @@ async def close(
         raise RequestStateConflict()
     request.close_reason = reason
     moves = (current, RequestStatus.closed)
-    return await _move(session, request, actor, moves, now, reason, deadline_met=True)
+    return await _move(session, services, request, actor, moves, now, reason, deadline_met=True)
 
 
 # --- Lists -------------------------------------------------------------------------------

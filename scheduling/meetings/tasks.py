@@ -18,12 +18,19 @@ from clb.i18n import gettext as _
 from clb.jobs import JobContext, job_handler
 from clb.mail import OutgoingMail
 from clb.services import Services
+from clb.sms import OutgoingSms
 from clb.worker import PeriodicJob
 from scheduling.appointments import messages
 from scheduling.availability.slots import BRUSSELS
 from scheduling.meetings import repository
+from scheduling.meetings.labels import STATUS_EXPLANATIONS, STATUS_LABELS
 from scheduling.meetings.models import MeetingRequest, MeetingRequestEvent, RequestStatus
-from scheduling.meetings.service import SLA_ESCALATION_JOB, SLA_REMINDER_JOB, status_token
+from scheduling.meetings.service import (
+    SLA_ESCALATION_JOB,
+    SLA_REMINDER_JOB,
+    STATUS_MESSAGE_JOB,
+    status_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +172,58 @@ async def send_confirmation(ctx: JobContext, payload: dict[str, Any]) -> None:
             text="\n".join(lines) + "\n",
         )
     )
+
+
+# --- Each new status, to who asked --------------------------------------------------------
+
+
+def _contact(request: MeetingRequest) -> tuple[str, str | None, str | None]:
+    """Whom to tell and how: who filed "via mij" through their own contact, otherwise the
+    person through the contact on the form. (name, e-mail, phone)"""
+    if request.via_bridge:
+        name = request.requester_name or request.first_name
+        return name, request.requester_email, request.requester_phone
+    return request.first_name, request.email, request.phone
+
+
+@job_handler(STATUS_MESSAGE_JOB)
+async def send_status_message(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The request's new status, by mail when an e-mail address was given, else by SMS;
+    in the language it was filed in, with the status link. No contact: nothing."""
+    request = await repository.request_by_id(ctx.session, uuid.UUID(payload["request_id"]))
+    status = str(payload.get("status", ""))
+    if request is None or status not in STATUS_LABELS:
+        return
+    name, email, phone = _contact(request)
+    if not email and not phone:
+        return
+    services = ctx.services
+    messages.use_language(request.language)
+    link = f"{services.settings.public_url}/liever-iemand-zien/status/" + status_token(
+        services, request
+    )
+    label, explanation = _(STATUS_LABELS[status]), _(STATUS_EXPLANATIONS[status])
+    if email:
+        lines = [
+            _("Dag {name},").format(name=name),
+            "",
+            _("Er is nieuws over de aanvraag {reference}.").format(reference=request.reference),
+            f"{label}. {explanation}",
+            "",
+            _("Hier zie je hoe ver je aanvraag staat:"),
+            link,
+            _("Deel die link met niemand: wie hem heeft, ziet je aanvraag."),
+            "",
+            _(messages.HELP_LINES),
+        ]
+        subject = _("Je aanvraag bij het CLB: {reference}").format(reference=request.reference)
+        mail = OutgoingMail(to=email, subject=subject, text="\n".join(lines) + "\n")
+        await services.mailer.send(mail)
+        return
+    assert phone is not None  # noqa: S101 - one of the two, checked above
+    text = _("CLB: nieuws over je aanvraag {reference}: {status}. Bekijk ze hier: {link}")
+    sms = text.format(reference=request.reference, status=label, link=link)
+    await services.sms.send(OutgoingSms(to=phone, text=sms))
 
 
 # --- Retention ------------------------------------------------------------------------------

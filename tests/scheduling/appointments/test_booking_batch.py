@@ -102,7 +102,8 @@ async def test_each_request_of_a_batch_is_judged_after_the_ones_before_it(
     assert rows[0].manage_token_hash != ann.manage_token
     assert ann.counsellor_name == counsellor_name and ann.type_name
     # Messages for the two bookings only: a confirmation and two reminders each.
-    payloads = [job.payload for job in await db.scalars(select(OutboxJob))]
+    jobs = await db.scalars(select(OutboxJob).where(OutboxJob.kind == booking.NOTIFY_JOB))
+    payloads = [job.payload for job in jobs]
     assert sorted(p["appointment_id"] for p in payloads) == sorted(
         [str(rows[0].id)] * 3 + [str(rows[1].id)] * 3
     )

@@ -161,7 +161,8 @@ async def deadline_jobs(db: AsyncSession, request_id: uuid.UUID) -> dict[str, Ou
         .where(OutboxJob.payload["request_id"].astext == str(request_id))
         .execution_options(populate_existing=True)
     )
-    return {job.kind: job for job in found}
+    # The deadline's jobs (not the status messages to the requester: test_status_messages.py).
+    return {job.kind: job for job in found if job.kind in meetings.SLA_JOBS}
 
 
 async def staff(session: AsyncSession, account_id: uuid.UUID) -> StaffAccount:
@@ -307,10 +308,14 @@ async def test_new_assigned_contacted_scheduled_closed_with_a_real_appointment(
 
     async with transaction(services.sessionmaker) as session:
         coordinator = await staff(session, centre.coordinator_id)
-        await meetings.assign(session, request_id, centre.counsellor_id, coordinator, now=utcnow())
+        await meetings.assign(
+            session, request_id, centre.counsellor_id, coordinator, now=utcnow(), services=services
+        )
     async with transaction(services.sessionmaker) as session:
         counsellor = await staff(session, centre.counsellor_id)
-        await meetings.mark_contacted(session, request_id, counsellor, now=utcnow())
+        await meetings.mark_contacted(
+            session, request_id, counsellor, now=utcnow(), services=services
+        )
     before = await load(db, request_id)
     assert (before.status, before.assigned_to) == ("contacted", centre.counsellor_id)
 
@@ -351,9 +356,16 @@ async def test_new_assigned_contacted_scheduled_closed_with_a_real_appointment(
     async with transaction(services.sessionmaker) as session:
         coordinator = await staff(session, centre.coordinator_id)
         with pytest.raises(InvalidRequest):
-            await meetings.close(session, request_id, coordinator, "  ", now=utcnow())
+            await meetings.close(
+                session, request_id, coordinator, "  ", now=utcnow(), services=services
+            )
         await meetings.close(
-            session, request_id, coordinator, "Gesprek gehad, opvolging loopt.", now=utcnow()
+            session,
+            request_id,
+            coordinator,
+            "Gesprek gehad, opvolging loopt.",
+            now=utcnow(),
+            services=services,
         )
     async with transaction(services.sessionmaker) as session:
         coordinator = await staff(session, centre.coordinator_id)
@@ -370,7 +382,9 @@ async def test_new_assigned_contacted_scheduled_closed_with_a_real_appointment(
                 utcnow(),
             )
         with pytest.raises(RequestStateConflict):
-            await meetings.close(session, request_id, coordinator, "Nog eens", now=utcnow())
+            await meetings.close(
+                session, request_id, coordinator, "Nog eens", now=utcnow(), services=services
+            )
 
     closed = await load(db, request_id)
     assert (closed.status, closed.close_reason) == ("closed", "Gesprek gehad, opvolging loopt.")
@@ -395,11 +409,15 @@ async def test_only_staff_of_the_centre_handle_a_request(
     async with transaction(services.sessionmaker) as session:
         actor = await staff(session, outsider.id)
         with pytest.raises(Forbidden):
-            await meetings.assign(session, request_id, centre.counsellor_id, actor, now=utcnow())
+            await meetings.assign(
+                session, request_id, centre.counsellor_id, actor, now=utcnow(), services=services
+            )
     async with transaction(services.sessionmaker) as session:
         coordinator = await staff(session, centre.coordinator_id)
         with pytest.raises(InvalidRequest):  # a counsellor of another centre
-            await meetings.assign(session, request_id, outsider.id, coordinator, now=utcnow())
+            await meetings.assign(
+                session, request_id, outsider.id, coordinator, now=utcnow(), services=services
+            )
     assert (await load(db, request_id)).status == "new"
 
 
@@ -446,7 +464,9 @@ async def test_an_assigned_request_reminds_its_counsellor(
     request_id, _token = await file(services, for_myself(centre))
     async with transaction(services.sessionmaker) as session:
         coordinator = await staff(session, centre.coordinator_id)
-        await meetings.assign(session, request_id, centre.counsellor_id, coordinator, now=utcnow())
+        await meetings.assign(
+            session, request_id, centre.counsellor_id, coordinator, now=utcnow(), services=services
+        )
     jobs = await deadline_jobs(db, request_id)
     assert await run(services, jobs[SLA_REMINDER_JOB]) == "done"
     assert [mail.to for mail in inbox.received] == [(centre.counsellor_email,)]
@@ -459,7 +479,9 @@ async def test_no_reminder_nor_escalation_after_the_first_contact(
     planned = await deadline_jobs(db, request_id)
     async with transaction(services.sessionmaker) as session:
         counsellor = await staff(session, centre.counsellor_id)
-        await meetings.mark_contacted(session, request_id, counsellor, now=now + timedelta(hours=3))
+        await meetings.mark_contacted(
+            session, request_id, counsellor, now=now + timedelta(hours=3), services=services
+        )
     jobs = await deadline_jobs(db, request_id)
     assert all(job.cancelled_at is not None for job in jobs.values())
     # Copies already queued with the old version, and the rows themselves: nothing runs.

@@ -32,7 +32,9 @@ async def _closed_at(
     async with transaction(services.sessionmaker) as session:
         staff = await session.scalar(select(StaffAccount).where(StaffAccount.email == staff_email))
         assert staff is not None
-        await meeting_requests.close(session, request_id, staff, "Zelf opgelost", now=closed)
+        await meeting_requests.close(
+            session, request_id, staff, "Zelf opgelost", now=closed, services=services
+        )
     return request_id
 
 
