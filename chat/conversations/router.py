@@ -18,6 +18,7 @@ from chat.labels import AGE_BAND_LABELS, TOPIC_LABELS, WHO_LABELS, language_labe
 from chat.opening_hours.schedule import chat_clock
 from chat.realtime.console_socket import console_socket
 from chat.realtime.visitor_socket import visitor_socket
+from chat.rota.my_shifts import next_shift_line
 from chat.supervision.repository import any_centre_reads_along
 from clb.db import utcnow
 from clb.i18n import LANGUAGE_NAMES, current_language, gettext
@@ -49,18 +50,25 @@ async def chat_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/console/chat", response_class=HTMLResponse, include_in_schema=False)
-async def console_page(request: Request, staff: CurrentCounsellor) -> HTMLResponse:
+async def console_page(
+    request: Request,
+    staff: CurrentCounsellor,
+    session: SessionDep,
+    now: Annotated[datetime, Depends(chat_clock)],
+) -> HTMLResponse:
     request.state.staff = staff
     return render(
         request,
         "console_chat.html",
         {
+            # The rota's "Jouw volgende chatbeurt: …" ("" without a planned shift).
+            "next_shift": await next_shift_line(session, staff, now),
             "labels": {
                 "topics": {t.value: gettext(label) for t, label in TOPIC_LABELS.items()},
                 "who": {w.value: gettext(label) for w, label in WHO_LABELS.items()},
                 "age_bands": {a.value: gettext(label) for a, label in AGE_BAND_LABELS.items()},
                 "languages": language_labels(),
-            }
+            },
         },
     )
 
