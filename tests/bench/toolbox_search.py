@@ -2,11 +2,15 @@
 
 Creates a scratch database, migrates it (which loads the real seed catalogue), adds
 generated tools until there are --items in all, then times searches the way the catalogue
-page runs them (repository.search_tools: Dutch full text with prefixes, trigram typo
-tolerance, filters, ranking, one page plus the total) and the same over HTTP through the
-app. Run:
+page runs them (repository.search_tools: the query read through the theme vocabularies,
+compounds split and typos corrected against the catalogue's words, Dutch full text with
+prefixes, theme matches, filters, ranking with help lines first, one page plus the total)
+and the same over HTTP through the app (with the crisis check of the safety net). The query
+mix holds the old single words and the ways pupils and parents type (questions, compounds,
+typos, other languages). Run:
 
-    .venv/bin/python -m tests.bench.toolbox_search --items 10000 --queries 400
+    .venv/bin/python -m tests.bench.toolbox_search --items 10000 --queries 400 \
+        --redis-url redis://127.0.0.1:6379/15
 
 Generated items use a large made-up vocabulary with one topic word (faalangst, examens …)
 per sentence, so a topic word appears in roughly a tenth of the catalogue, as in a real one
@@ -60,6 +64,26 @@ QUERIES = [
     "online veilig",
     "studiek",
     "concentratie",
+    # As pupils and parents type them (issue 21): phrasing, compounds, typos, other languages.
+    "ik word gepest",
+    "wat moet ik doen als ik gepest word",
+    "gepest",
+    "pestgedrag",
+    "examenstress",
+    "bang voor examen",
+    "depressief",
+    "depresie",
+    "huiswerk",
+    "zwanger",
+    "racisme",
+    "fallangst",
+    "studiekeuse",
+    "ik wil dood",
+    "mijn ouders gaan scheiden",
+    "bullying",
+    "harcèlement",
+    "I want to die",
+    "sınav stresi",
 ]
 
 

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, func, literal, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from toolbox.catalogue.languages import theme_named_in
+from toolbox.catalogue import ranking
 from toolbox.catalogue.models import LinkStatus, Tool, ToolSlug, ToolStatus
+from toolbox.search.reading import Reading, read_query
+from toolbox.search.vocabulary import dictionary_words, vocabulary_for
 
-MAX_TERMS = 8
+MAX_TERMS = 12
+PREFIX_LENGTH = 4
+TRUNCATE_LENGTH = 8
 # Words shorter than this are not typo-matched: too many false friends.
 MIN_FUZZY_LENGTH = 4
 
@@ -33,16 +49,10 @@ class ToolFilter:
     sort: str = "relevantie"  # relevantie | titel | nieuw
     statuses: tuple[str, ...] = field(default=(ToolStatus.published.value,))
 
-
-def _terms(query: str) -> list[str]:
-    return re.findall(r"\w+", query.lower())[:MAX_TERMS]
-
-
-def _prefix_query(terms: list[str]) -> ColumnElement[object]:
-    """Every word, stemmed in Dutch and without accents, as a prefix: "faalangstig" finds
-    faalangst, "studiek" finds studiekeuze."""
-    text_query = " & ".join(f"{term}:*" for term in terms)
-    return func.to_tsquery(cast(literal("clb_dutch"), REGCONFIG), text_query)
+    @property
+    def filtered(self) -> bool:
+        """Whether a filter besides the status narrows the tools."""
+        return bool(self.themes or self.audiences or self.levels or self.kinds or self.languages)
 
 
 def _conditions(spec: ToolFilter) -> list[ColumnElement[bool]]:
@@ -61,50 +71,102 @@ def _conditions(spec: ToolFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of a search, how many match in all, and how the query was read (None when
+    there was no query): the themes it named, its corrected form."""
+
+    tools: Sequence[Tool]
+    total: int
+    reading: Reading | None = None
+
+    @property
+    def theme_matched(self) -> bool:
+        return bool(self.reading and self.reading.themes)
+
+
 async def search_tools(
     session: AsyncSession, spec: ToolFilter, *, limit: int = 30, offset: int = 0
 ) -> tuple[Sequence[Tool], int]:
-    """One page of matching tools and how many match in all.
+    """One page of matching tools and how many match in all (see :func:`search_catalogue`)."""
+    result = await search_catalogue(session, spec, limit=limit, offset=offset)
+    return result.tools, result.total
 
-    Words are matched through the full-text index. Only when that finds nothing is the
-    query taken for a theme named in another language, and then for a typo, matched
-    against titles by trigram similarity. Keeping them apart lets each use its own index
-    (an OR of them would scan the whole table).
+
+async def search_catalogue(
+    session: AsyncSession, spec: ToolFilter, *, limit: int = 30, offset: int = 0
+) -> SearchResult:
+    """Tools whose text has a word of the query, or whose theme the query names.
+
+    The query is read first (toolbox.search.reading: small words out, typos corrected,
+    compounds split, themes found in their vocabularies). Tools of a named theme rank before
+    tools that only mention a word; for a person in need, help lines come first. Only when
+    neither finds anything is the query matched against titles by trigram similarity.
     """
     conditions = _conditions(spec)
-    terms = _terms(spec.query)
-    if not terms:
-        return await _page(session, conditions, _order(spec, None), limit, offset)
-    tsquery = _prefix_query(terms)
-    rank = func.ts_rank_cd(Tool.search_vector, tsquery)
-    found = await _page(
-        session,
-        [*conditions, Tool.search_vector.op("@@")(tsquery)],
-        _order(spec, rank),
-        limit,
-        offset,
-    )
-    if found[1]:
-        return found
-    # Nothing word for word: perhaps the query names a theme in another language
-    # ("bullying", "harcèlement"); then that theme's tools.
-    theme = theme_named_in(spec.query)
-    if theme is not None:
-        return await _page(
-            session, [*conditions, Tool.themes.contains([theme])], _order(spec, None), limit, offset
-        )
-    phrase = " ".join(terms)
+    if not spec.query.strip():
+        return SearchResult(*await _page(session, conditions, _order(spec, None), limit, offset))
+    vocabulary = await vocabulary_for(session)
+    reading = read_query(spec.query, vocabulary, dictionary_words())
+    if reading.themes or reading.terms:
+        build = _statement if spec.filtered else _kept_statement
+        statement = build(replace(spec, query=""), reading, limit, offset)
+        tools, total = await ranking.page_of(session, statement)
+        if total:
+            return SearchResult(tools, total, reading)
+    phrase = " ".join(reading.words)
     if len(phrase) < MIN_FUZZY_LENGTH:
-        return found
-    # Nothing word for word: perhaps a typo ("onderwijskeizer").
+        return SearchResult((), 0, reading)
+    # Nothing at all: perhaps a typo in a title ("onderwijskeizer").
     similarity = func.word_similarity(phrase, Tool.title)
-    return await _page(
+    tools, total = await _page(
         session,
         [*conditions, literal(phrase).op("<%")(Tool.title)],
         _order(spec, similarity),
         limit,
         offset,
     )
+    return SearchResult(tools, total, reading)
+
+
+def _statement(
+    spec: ToolFilter, reading: Reading, limit: int, offset: int
+) -> Select[uuid.UUID, int]:
+    """The page's statement for a query read as ``reading`` under ``spec``'s filters and sort."""
+    conditions = _conditions(spec)
+    tsquery = _any_word_query(reading.terms, reading.loose) if reading.terms else None
+    statement = ranking.matching(
+        conditions,
+        reading,
+        tsquery,
+        _order(spec, None),
+        filtered=spec.filtered,
+        ranked=spec.sort == "relevantie",
+        places=offset + limit,
+    )
+    return statement.limit(limit).offset(offset)
+
+
+# Searches without filters come back (the same words): building their statement and its
+# SQLAlchemy cache key costs a millisecond or two of Python, as much as a small search takes
+# in the database, so it is kept (statements hold no session: safe to share). Filtered
+# searches vary too much: keeping them would only churn the garbage collector.
+_kept_statement = lru_cache(maxsize=256)(_statement)
+
+
+def _any_word_query(terms: Sequence[str], loose: Sequence[str]) -> ColumnElement[object]:
+    """Any of the words, stemmed in Dutch and without accents, longer ones as a prefix:
+    "faalangstig" finds faalangst, "studiek" finds studiekeuze."""
+    parts: list[str] = []
+    for term in terms[:MAX_TERMS]:
+        parts.append(f"{term}:*" if len(term) >= PREFIX_LENGTH else term)
+        if len(term) >= TRUNCATE_LENGTH and term in loose:
+            # Word families the stemmer keeps apart: depressief / depressie.
+            parts.append(f"{term[:-2]}:*")
+    # A scalar subquery: parsed once per search (an InitPlan), never once per row.
+    return select(
+        func.to_tsquery(cast(literal("clb_dutch"), REGCONFIG), " | ".join(parts))
+    ).scalar_subquery()
 
 
 def _order(spec: ToolFilter, relevance: ColumnElement[float] | None) -> list[ColumnElement[Any]]:
@@ -123,10 +185,8 @@ async def _page(
     limit: int,
     offset: int,
 ) -> tuple[Sequence[Tool], int]:
-    query = select(Tool, func.count().over()).where(and_(true(), *conditions)).order_by(*order)
-    rows = (await session.execute(query.limit(limit).offset(offset))).all()
-    total = int(rows[0][1]) if rows else 0
-    return [row[0] for row in rows], total
+    query = select(Tool.id, func.count().over()).where(and_(true(), *conditions)).order_by(*order)
+    return await ranking.page_of(session, query.limit(limit).offset(offset))
 
 
 async def tool_by_slug(session: AsyncSession, slug: str) -> Tool | None:

@@ -7,19 +7,23 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from clb.web.deps import SessionDep
+from clb.db import utcnow
+from clb.web.deps import ServicesDep, SessionDep
 from clb.web.templating import render
 from toolbox.catalogue import repository
 from toolbox.catalogue.languages import language_helpers
 from toolbox.catalogue.service import (
     PAGE_SIZE,
     Listing,
+    correction_note,
     find_published,
     listing_from,
     listing_params,
     public_url,
 )
 from toolbox.labels import AUDIENCE_LABELS, SORT_LABELS, label_sets
+from toolbox.search.service import safety_net_for
+from toolbox.search_insights.counting import record_search, visitor_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,6 +45,7 @@ AUDIENCE_PAGES = {
 async def _catalogue(
     request: Request,
     session: SessionDep,
+    services: ServicesDep,
     listing: Listing,
     *,
     heading: str,
@@ -48,10 +53,16 @@ async def _catalogue(
     audience_page: str | None = None,
 ) -> HTMLResponse:
     offset = (listing.page - 1) * PAGE_SIZE
-    tools, total = await repository.search_tools(
+    result = await repository.search_catalogue(
         session, listing.spec, limit=PAGE_SIZE, offset=offset
     )
+    tools, total = result.tools, result.total
     pages = max(1, -(-total // PAGE_SIZE))
+    safety_net = await safety_net_for(session, services, listing.spec.query, utcnow())
+    if listing.page == 1 and safety_net is None:
+        # Editors learn from what was searched (counts only); a crisis search is counted
+        # by the safety net alone, never with its words.
+        await record_search(services, listing.spec.query, total, visitor=visitor_of(request))
     params = listing_params(listing)
     return render(
         request,
@@ -72,15 +83,18 @@ async def _catalogue(
             "sorts": SORT_LABELS,
             "theme_counts": await repository.counts_by_theme(session),
             "audience_pages": AUDIENCE_PAGES,
+            "search_note": correction_note(listing, result),
+            "safety_net": safety_net,
         },
     )
 
 
 @router.get("/toolbox", response_class=HTMLResponse)
-async def catalogue(request: Request, session: SessionDep) -> HTMLResponse:
+async def catalogue(request: Request, session: SessionDep, services: ServicesDep) -> HTMLResponse:
     return await _catalogue(
         request,
         session,
+        services,
         listing_from(request.query_params),
         heading="Toolbox",
         lead=CATALOGUE_LEAD,
@@ -88,13 +102,16 @@ async def catalogue(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/toolbox/{page}", response_class=HTMLResponse)
-async def tool_or_audience_page(request: Request, page: str, session: SessionDep) -> Response:
+async def tool_or_audience_page(
+    request: Request, page: str, session: SessionDep, services: ServicesDep
+) -> Response:
     if page in AUDIENCE_PAGES:
         audience, lead = AUDIENCE_PAGES[page]
         listing = listing_from(request.query_params, doelgroep=(audience,))
         return await _catalogue(
             request,
             session,
+            services,
             listing,
             heading=AUDIENCE_LABELS[audience],
             lead=lead,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import QueryParams
@@ -14,7 +15,7 @@ from clb.errors import ClbError, NotFound
 from clb.i18n import LANGUAGE_NAMES
 from toolbox.catalogue import repository
 from toolbox.catalogue.models import Tool, ToolStatus
-from toolbox.catalogue.repository import ToolFilter
+from toolbox.catalogue.repository import SearchResult, ToolFilter
 from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
 
 PAGE_SIZE = 20
@@ -57,6 +58,8 @@ def listing_from(params: QueryParams, **preset: tuple[str, ...]) -> Listing:
     sort = params.get("sorteer", "relevantie" if query else "titel")
     if sort not in SORT_LABELS:
         raise BadFilter(details={"parameter": "sorteer", "values": [sort]})
+    if sort == "relevantie" and not query:
+        sort = "titel"  # nothing to rank by: the list by title, as without the parameter
     try:
         page = max(1, int(params.get("pagina", "1")))
     except ValueError:
@@ -71,6 +74,27 @@ def listing_from(params: QueryParams, **preset: tuple[str, ...]) -> Listing:
         sort=sort,
     )
     return Listing(spec, page)
+
+
+@dataclass(frozen=True)
+class CorrectionNote:
+    """Under the results: "Resultaten voor …" (``certain``: the corrected words were searched)
+    or "Bedoelde je …?" with a link to the corrected search."""
+
+    corrected: str
+    certain: bool
+    url: str
+
+
+def correction_note(listing: Listing, result: SearchResult) -> CorrectionNote | None:
+    reading = result.reading
+    if reading is None or reading.corrected is None:
+        return None
+    spec = replace(listing.spec, query=reading.corrected)
+    pairs = link_params(spec)
+    if listing.spec.sort != ("relevantie" if listing.spec.query else "titel"):
+        pairs.append(("sorteer", listing.spec.sort))
+    return CorrectionNote(reading.corrected, reading.certain, "?" + urlencode(pairs))
 
 
 def link_params(spec: ToolFilter) -> list[tuple[str, str]]:

@@ -1,0 +1,1 @@
+"""Toolbox search: theme vocabularies, query reading (stop words, compounds, typos) and ranking."""
