@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     chat_language_wait_seconds: int = Field(default=120, ge=0, le=3600)
     # Development and tests only: ignore the opening hours.
     chat_always_open: bool = False
+    # The chat duty rota (chat.rota): counsellors a centre wants on each opening slot (fewer
+    # is shown as "niet bezet"), and how many weeks ahead coordinators plan.
+    chat_rota_wanted_per_slot: int = Field(default=1, ge=1, le=20)
+    chat_rota_weeks_ahead: int = Field(default=6, ge=1, le=26)
+    # "Stel je vraag": the answer target in working days; questions asked and codes looked up
+    # per hour per (hashed) address (a school network may share one).
+    question_answer_working_days: int = Field(default=2, ge=1, le=20)
+    question_asks_per_hour: int = Field(default=20, ge=1)
+    question_lookups_per_hour: int = Field(default=30, ge=1)
 
     # Appointments.
     # Self-service reschedule/cancel closes this long before the start (then: call the CLB).

@@ -44,7 +44,12 @@ from clb.web.templating import FRONTEND_DIR
 from composition import privacy_requests
 from scheduling.appointments.api import BOOKING_LIMITED
 from scheduling.appointments.messages import HELP_LINES
-from scheduling.labels import MODE_HINTS, MODE_LABELS, SEEDED_TYPE_TEXTS
+from scheduling.labels import (
+    MODE_HINTS,
+    MODE_LABELS,
+    SEEDED_TYPE_TEXTS,
+    VIDEO_HINT_WITHOUT_SERVER,
+)
 from scheduling.meetings import labels as meeting_labels
 from toolbox.catalogue.router import AUDIENCE_PAGES, CATALOGUE_LEAD
 from toolbox.labels import AUDIENCE_LABELS, KIND_LABELS, LEVEL_LABELS, SORT_LABELS, THEME_LABELS
@@ -57,6 +62,7 @@ PROJECT_PACKAGES = ("clb", "chat", "scheduling", "toolbox")
 # security page (their strings go to the ``console`` domain).
 STAFF_CODE = (
     "platform/clb/staff/",
+    "platform/clb/notifications/",
     "platform/clb/auth/security_router.py",
     "platform/clb/auth/second_step_router.py",
     "platform/clb/auth/second_factor.py",
@@ -64,6 +70,10 @@ STAFF_CODE = (
     "platform/clb/auth/password_policy.py",
     "platform/clb/auth/sso.py",
     "platform/clb/auth/sso_router.py",
+    "chat/rota/",
+    "toolbox/search_insights/router.py",
+    "toolbox/search_insights/service.py",
+    "chat/questions/console_router.py",
 )
 PYTHON_SOURCES = ("platform/clb", "chat", "scheduling", "toolbox")
 # Calls whose first argument is a Dutch literal shown to people.
@@ -72,7 +82,7 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip
 
 PUBLIC_LABELS: tuple[Mapping[Any, str], ...] = (
     WHO_LABELS, AGE_BAND_LABELS, TOPIC_LABELS, SYSTEM_NOTICES, THEME_LABELS, AUDIENCE_LABELS,
-    LEVEL_LABELS, KIND_LABELS, SORT_LABELS, MODE_LABELS, MODE_HINTS,
+    LEVEL_LABELS, KIND_LABELS, SORT_LABELS, MODE_LABELS, MODE_HINTS, VIDEO_HINT_WITHOUT_SERVER,
     meeting_labels.FOR_WHOM_LABELS, meeting_labels.FOR_WHOM_HINTS,
     meeting_labels.RELATION_LABELS, meeting_labels.DAY_LABELS, meeting_labels.TIME_LABELS,
     meeting_labels.PLACE_LABELS, meeting_labels.STATUS_LABELS,
@@ -120,6 +130,15 @@ def _error_classes(cls: type[ClbError] = ClbError) -> Iterator[type[ClbError]]:
         yield cls
     for subclass in cls.__subclasses__():
         yield from _error_classes(subclass)
+
+
+def _staff_module(name: str) -> bool:
+    """Whether the module ``name`` is one of ``STAFF_CODE`` (its errors only staff see);
+    whether it is loaded here or not."""
+    file = getattr(sys.modules.get(name), "__file__", None)
+    return file is not None and Path(file).resolve().relative_to(ROOT).as_posix().startswith(
+        STAFF_CODE
+    )
 
 
 def _python_trees(*, staff: bool = False) -> Iterator[ast.Module]:
@@ -194,7 +213,7 @@ def public_messages() -> frozenset[Message]:
     messages.update(lead for _audience, lead in AUDIENCE_PAGES.values())
     for entry in ENTRY_POINTS:
         messages.update({entry.title, entry.lead})
-    messages.update(cls.message for cls in _error_classes())
+    messages.update(cls.message for cls in _error_classes() if not _staff_module(cls.__module__))
     # A literal in the code may reach anyone, unless it is one of the staff's labels.
     messages.update(set(messages_in_code()) - _values(STAFF_LABELS) - {THROTTLED_LOGIN})
     plural_parts = {part for m in messages if isinstance(m, tuple) for part in m}

@@ -170,6 +170,11 @@ def _render_all(language: str) -> dict[str, str]:
         "kinds": KIND_LABELS,
         "sorts": SORT_LABELS,
         "theme_counts": {"faalangst": 3},
+        # The toolbox search's crisis help box and correction note.
+        "safety_net": SimpleNamespace(
+            chat_open=True, chat_url="/chat", zelfmoordlijn_chat_url="https://www.zelfmoord1813.be"
+        ),
+        "search_note": SimpleNamespace(corrected="faalangst", certain=False, url="?q=faalangst"),
         # Accounts and security pages.
         "account": SimpleNamespace(
             id="4f6b2d8e-0000-4000-8000-000000000001",
@@ -190,7 +195,22 @@ def _render_all(language: str) -> dict[str, str]:
             when="maandag 7 december, 16:00", state="waiting", opens_at="15:50"
         ),
         **language_helpers(),
-    }
+        # My notifications and their settings (clb.notifications).
+        "notification_lines": [
+            {"id": 1, "title": "Nieuwe afspraak", "text": "Er is een nieuwe afspraak.",
+             "created_at": datetime(2026, 12, 1, 9, 30, tzinfo=UTC), "unread": True},
+        ],
+        "notification_unread": 1,
+        "notification_done": None,
+        "notification_kinds": [
+            {"value": "booking_new", "label": "Nieuwe afspraak",
+             "choice": SimpleNamespace(in_console=True, by_mail=False)},
+        ],
+        "notification_language": "nl",
+        "notification_languages": {"nl": "Nederlands", "en": "English"},
+        "notification_errors": {"language": "Kies Nederlands of English."},
+        "notification_saved": True,
+    }  # fmt: skip
     return {
         path.name: env.get_template(path.name).render(context)
         for path in sorted(TEMPLATES.glob("*.html"))

@@ -13,14 +13,25 @@ from tests.e2e.support import MOBILE, NewPage, assert_accessible, log_in, open_w
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ENTRY_TITLES = ["Chat met het CLB", "Afspraak maken", "Liever iemand zien", "Toolbox"]
+ENTRY_TITLES = [
+    "Chat met het CLB",
+    "Afspraak maken",
+    "Liever iemand zien",
+    "Stel je vraag",
+    "Toolbox",
+]
 PUBLIC_PAGES = [
     "/",
     "/chat",
     "/afspraak",
     "/liever-iemand-zien",
     "/liever-iemand-zien/afdrukken",
+    "/mijn-clb",
+    "/mijn-clb?q=sint",
+    "/vraag",
+    "/vraag/ophalen",
     "/toolbox",
+    "/toolbox?q=ik+word+gepest",
     "/toolbox/awel",
     "/privacy",
     "/toegankelijkheid",
@@ -28,12 +39,12 @@ PUBLIC_PAGES = [
 ]
 
 
-async def test_landing_shows_the_four_ways_in_and_the_help_lines(
+async def test_landing_shows_the_five_ways_in_and_the_help_lines(
     page: Page, live_server: str
 ) -> None:
     await page.goto(live_server + "/")
     cards = page.locator("main .entry-card")
-    assert await cards.count() == 4
+    assert await cards.count() == len(ENTRY_TITLES) == 5
     for title in ENTRY_TITLES:
         await page.get_by_role("link", name=title).wait_for()
     help_lines = page.get_by_role("region", name="Hulplijnen en snel weg")

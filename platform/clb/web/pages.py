@@ -58,6 +58,13 @@ ENTRY_POINTS = (
         "people",
     ),
     EntryPoint(
+        "vraag",
+        "/vraag",
+        "Stel je vraag",
+        "Schrijf je vraag op. Een CLB-medewerker antwoordt later, ook als de chat gesloten is.",
+        "question",
+    ),
+    EntryPoint(
         "toolbox",
         "/toolbox",
         "Toolbox",
