@@ -12,6 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from chat.questions.router import COOKIE as QUESTION_COOKIE
+from chat.questions.router import NEW_SUFFIX as QUESTION_NEW_SUFFIX
 from clb import i18n
 from clb.config import Settings
 from clb.web.deps import session_cookie_name
@@ -39,6 +41,13 @@ HEADINGS = {
 def main_of(html: str) -> str:
     found = re.search(r"<main\b.*?</main>", html, re.S)
     assert found is not None
+    return found.group(0)
+
+
+def section_of(main: str, anchor: str) -> str:
+    """One section of the statement: from its heading to the end of its <section>."""
+    found = re.search(rf'<h2 id="{anchor}">.*?</section>', main, re.S)
+    assert found is not None, anchor
     return found.group(0)
 
 
@@ -132,6 +141,50 @@ async def test_the_periods_are_written_in_the_readers_language(
         assert f"<strong>{period}</strong>" in main
 
 
+# How each language writes 45 days (other_retention's chat_retention_days).
+CHAT_DAYS_45 = {
+    "nl": "45 dagen",
+    "en": "45 days",
+    "fr": "45\xa0jours",
+    "ar": "45 يومًا",
+    "tr": "45 gün",
+    "pl": "45 dni",
+    "uk": "45 днів",
+}
+
+
+@pytest.mark.parametrize("language", sorted(HEADINGS))
+async def test_the_table_of_contents_leads_to_every_section(
+    client: httpx.AsyncClient, language: str
+) -> None:
+    main = main_of((await client.get("/privacy", params={"lang": language})).text)
+    toc = re.search(r'<nav class="statement-toc".*?</nav>', main, re.S)
+    assert toc is not None
+    linked = re.findall(r'<a href="#([a-z]+)">', toc.group(0))
+    sections = re.findall(r'<h2 id="([a-z]+)">', main[toc.end() :])
+    # Every section in the contents, in the page's order, and the same ids in every language.
+    assert linked == sections
+    order = "wie chat lezen gevaar afspraak gesprek vraag toolbox cookies beveiliging rechten"
+    assert linked == [*order.split(), "bewaren"]
+
+
+@pytest.mark.parametrize("language", sorted(HEADINGS))
+async def test_stel_je_vraag_is_described_with_the_chats_retention(
+    other_retention: httpx.AsyncClient, language: str
+) -> None:
+    main = main_of((await other_retention.get("/privacy", params={"lang": language})).text)
+    question = section_of(main, "vraag")
+    # Kept as long as a chat (chat_retention_days), from the settings.
+    assert f"<strong>{CHAT_DAYS_45[language]}</strong>" in question
+    assert "<strong></strong>" not in question
+    # Its two cookies are in the cookie list.
+    cookies = section_of(main, "cookies")
+    assert f"<code>{QUESTION_COOKIE}</code>" in cookies
+    assert f"<code>{QUESTION_COOKIE}{QUESTION_NEW_SUFFIX}</code>" in cookies
+    # The toolbox's search counts: kept 90 days, small counts never shown.
+    assert "90" in section_of(main, "toolbox") and "10" in section_of(main, "toolbox")
+
+
 def test_the_cookie_table_names_the_cookies_the_code_sets(settings: Settings) -> None:
     plain = settings.model_copy(update={"public_url": "http://clb.example"})
     names = {
@@ -142,6 +195,8 @@ def test_the_cookie_table_names_the_cookies_the_code_sets(settings: Settings) ->
         MANAGE_COOKIE.name,
         STATUS_COOKIE.name,
         "clb_login_step",  # clb.auth.second_step_router.PENDING_COOKIE
+        QUESTION_COOKIE,
+        QUESTION_COOKIE + QUESTION_NEW_SUFFIX,
     }
     for language in i18n.LANGUAGE_NAMES:
         text = (TEMPLATES / "statements" / f"privacy_{language}.html").read_text()
