@@ -68,7 +68,8 @@ async def test_staff_may_move_inside_the_notice_people_are_held_to(
             "gesprek",
             "office",
             staff.id,
-            now + timedelta(days=7, hours=2),
+            # A Monday at least a week on, outside the seeded Christmas closure.
+            next_weekday_at(0, time(10), after=now + timedelta(days=5)),
             Contact("Sara", "sara@example.be", None),
         ),
         now=now,
